@@ -1,0 +1,39 @@
+"""The Python API: what the CLI calls. Each function takes a config (path, mapping or TrainConfig)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .config.load import apply_overrides, load_config, validate_mapping
+from .config.schema import TrainConfig
+
+
+def _config(config: str | Path | dict[str, Any] | TrainConfig, overrides: list[str] | None = None) -> TrainConfig:
+    if isinstance(config, TrainConfig):
+        return config if not overrides else validate_mapping(apply_overrides(config.model_dump(), overrides))
+    if isinstance(config, dict):
+        return validate_mapping(apply_overrides(dict(config), overrides or []))
+    return load_config(config, overrides)
+
+
+def validate(config, overrides: list[str] | None = None) -> TrainConfig:
+    """Check a config without loading any model or dataset; raises ConfigError listing every problem."""
+    return _config(config, overrides)
+
+
+def train(config, overrides: list[str] | None = None, *, resume: str | bool | None = None, overwrite: bool = False):
+    """Train per the config; returns a RunResult (run dir, final model dir, before/after metrics)."""
+    from .training.run import train as run_training
+
+    return run_training(_config(config, overrides), resume=resume, overwrite=overwrite)
+
+
+def preprocess(config, overrides: list[str] | None = None, *, limit: int | None = None):
+    """Materialise every objective's data and the evaluator data; returns a list of summaries."""
+    from .data.inspect import preprocess_all
+
+    return preprocess_all(_config(config, overrides), limit=limit)
+
+
+__all__ = ["train", "validate", "preprocess", "load_config"]

@@ -1,0 +1,53 @@
+"""Command line: argument parsing, exit codes and error printing — nothing else.
+
+Exit codes: 0 ok, 2 bad input (one message, no traceback; --debug shows it), 1 internal failure,
+130/143 interrupted. Subcommands live one per module and import heavy libraries only inside `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from . import preprocess, schema, train, validate
+
+COMMANDS = (train, validate, preprocess, schema)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="embedding",
+        description="Train, evaluate and ship sentence-embedding models from one YAML file.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
+    parser.add_argument("--version", action="version", version="embedding 0.1.0")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place where errors become exit codes
+        from ..errors import UserError
+
+        if args.debug:
+            traceback.print_exc()
+        if isinstance(exc, UserError):
+            print(f"error: {exc.render()}", file=sys.stderr)
+            return exc.exit_code
+        print(f"internal error: {type(exc).__name__}: {exc}\n(this is a bug in embedding or a library; "
+              "run with --debug for the traceback)", file=sys.stderr)
+        return 1

@@ -1,0 +1,25 @@
+"""`embedding schema`: print the JSON Schema of the training config (for editor autocompletion)."""
+
+from __future__ import annotations
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("schema", help="print the config's JSON Schema",
+                                   description="Print the JSON Schema of the training config. Point your editor's "
+                                   "YAML language server at it: `# yaml-language-server: $schema=embedding.schema.json`")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import json
+
+    from ..config.schema import TrainConfig
+
+    text = json.dumps(TrainConfig.model_json_schema(), indent=2)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    else:
+        print(text)
+    return 0

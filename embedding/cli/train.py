@@ -1,0 +1,42 @@
+"""`embedding train`: run a training config end to end."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_config_options, setup_logging
+
+EXAMPLES = """examples:
+  embedding train --config examples/quickstart.yaml
+  embedding train -c cfg.yaml --set args.max_steps=10 --set objectives.0.loss=cached-ranking
+  embedding train -c cfg.yaml --resume            # continue from the newest complete checkpoint
+  embedding train -c cfg.yaml --overwrite         # move the previous run aside and start over
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("train", help="train a model from a config", epilog=EXAMPLES,
+                                   description="Train, save and evaluate a model as the config says.",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_options(parser)
+    parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
+                        help="resume from the newest complete checkpoint of the run dir, or from CHECKPOINT")
+    parser.add_argument("--overwrite", action="store_true", help="move an existing run dir aside and start over")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..config.load import load_config
+
+    config = load_config(args.config, args.overrides)  # fail fast, before heavy imports
+    setup_logging()
+    from ..training.run import train
+    from ..training.summary import print_result
+
+    result = train(config, resume=args.resume, overwrite=args.overwrite)
+    print_result(result)
+    if config.evaluation.fail_if_worse and result.got_worse:
+        print(f"error: {result.main_metric} dropped after training (model kept in {result.model_dir}); "
+              "evaluation.fail_if_worse is on")
+        return 3
+    return 0

@@ -1,0 +1,205 @@
+"""Cross-field rules users keep tripping over, checked before any model or dataset is loaded.
+
+They read the raw mapping defensively (the typed config may be None when other keys are broken), so that
+every problem of a file is reported in one go. One function per rule, named `check_<rule>`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem, did_you_mean
+
+# Set by the run itself: the run dir is output_dir/run_name, logs live inside it.
+RESERVED_ARGS = {
+    "output_dir": "set the top-level `output_dir` (the run goes to output_dir/run_name)",
+    "logging_dir": "logs are written inside the run dir",
+    "run_name": "set the top-level `run_name`",
+}
+SCORE_FUNCTIONS = ("cosine", "dot", "euclidean", "manhattan")
+IR_DEFAULTS = {
+    "accuracy_at_k": [1, 3, 5, 10],
+    "precision_recall_at_k": [1, 3, 5, 10],
+    "mrr_at_k": [10],
+    "ndcg_at_k": [10],
+    "map_at_k": [100],
+}
+
+
+@cache
+def trainer_arg_types() -> dict[str, str]:
+    return json.loads(Path(__file__).with_name("trainer_args.json").read_text())
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def check_args_keys(args: dict[str, Any]) -> list[Problem]:
+    known = trainer_arg_types()
+    problems = []
+    for key, value in args.items():
+        where = f"args.{key}"
+        if key in RESERVED_ARGS:
+            problems.append(Problem(where, f"is managed by embedding; remove it ({RESERVED_ARGS[key]})"))
+        elif key not in known:
+            problems.append(Problem(where, f"unknown trainer argument{did_you_mean(key, known)}; see "
+                                    "SentenceTransformerTrainingArguments for the valid keys"))
+        else:
+            expected = known[key]
+            ok = {
+                "bool": lambda v: isinstance(v, bool),
+                "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+                "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+                "str": lambda v: isinstance(v, str),
+            }.get(expected, lambda v: True)(value)
+            if value is not None and not ok:
+                problems.append(Problem(where, f"expected {expected}, got {value!r}"))
+    return problems
+
+
+def evaluator_metric_names(config: dict[str, Any]) -> set[str]:
+    """Metric keys (without the trainer's `eval_` prefix) the configured evaluator and eval losses produce."""
+    names: set[str] = set()
+    evaluator = config.get("evaluator")
+    if isinstance(evaluator, dict):
+        ev_args = {**IR_DEFAULTS, **_mapping(evaluator.get("args"))}
+        prefix = f"{ev_args['name']}_" if ev_args.get("name") else ""
+        per_k = {
+            "accuracy": ev_args["accuracy_at_k"],
+            "precision": ev_args["precision_recall_at_k"],
+            "recall": ev_args["precision_recall_at_k"],
+            "mrr": ev_args["mrr_at_k"],
+            "ndcg": ev_args["ndcg_at_k"],
+            "map": ev_args["map_at_k"],
+        }
+        for score in SCORE_FUNCTIONS:
+            for metric, ks in per_k.items():
+                for k in ks if isinstance(ks, list) else []:
+                    names.add(f"{prefix}{score}_{metric}@{k}")
+    objectives = config.get("objectives") if isinstance(config.get("objectives"), list) else []
+    has_validation = False
+    for i, obj in enumerate(objectives):
+        obj = _mapping(obj)
+        if _mapping(obj.get("datasets")).get("validation"):
+            has_validation = True
+            names.add(f"{obj.get('name') or objective_default_name(objectives, i)}_loss")
+    if has_validation:
+        names.add("loss")
+    return names
+
+
+def objective_default_name(objectives: list[Any], index: int) -> str:
+    """Name of objective `index`: its `name`, else its type, numbered when a type repeats (contrastive_2)."""
+    seen: dict[str, int] = {}
+    taken = {o.get("name") for o in objectives if isinstance(o, dict) and o.get("name")}
+    result = ""
+    for i, obj in enumerate(objectives):
+        obj = _mapping(obj)
+        if obj.get("name"):
+            result = obj["name"]
+        else:
+            base = str(obj.get("type") or "objective")
+            seen[base] = seen.get(base, 0) + 1
+            result = base if seen[base] == 1 else f"{base}_{seen[base]}"
+            while result in taken:
+                seen[base] += 1
+                result = f"{base}_{seen[base]}"
+        if i == index:
+            return result
+    return result
+
+
+def check_metric_for_best_model(config: dict[str, Any], args: dict[str, Any]) -> list[Problem]:
+    metric = args.get("metric_for_best_model")
+    if not isinstance(metric, str):
+        return []
+    produced = evaluator_metric_names(config)
+    bare = metric.removeprefix("eval_")
+    if bare in produced:
+        return []
+    if not produced:
+        return [Problem("args.metric_for_best_model", f"`{metric}` is not produced: there is no `evaluator` and no "
+                        "objective has validation data; add an evaluator or remove the key")]
+    hint = did_you_mean(bare, produced)
+    if "@" in bare and not hint:
+        metric_kind, _, k = bare.rpartition("@")
+        key = {"accuracy": "accuracy_at_k", "precision": "precision_recall_at_k", "recall": "precision_recall_at_k",
+               "mrr": "mrr_at_k", "ndcg": "ndcg_at_k", "map": "map_at_k"}.get(metric_kind.rsplit("_", 1)[-1])
+        if key:
+            hint = f"; add {k} to evaluator.args.{key}"
+    elif "@" in bare and hint:
+        metric_kind, _, k = bare.rpartition("@")
+        key = {"accuracy": "accuracy_at_k", "precision": "precision_recall_at_k", "recall": "precision_recall_at_k",
+               "mrr": "mrr_at_k", "ndcg": "ndcg_at_k", "map": "map_at_k"}.get(metric_kind.rsplit("_", 1)[-1])
+        if key:
+            hint += f", or add {k} to evaluator.args.{key}"
+    return [Problem("args.metric_for_best_model", f"`{metric}` is not produced by the configured evaluator{hint}")]
+
+
+def check_early_stopping(config: dict[str, Any], args: dict[str, Any]) -> list[Problem]:
+    if not config.get("early_stopping"):
+        return []
+    problems = []
+    if args.get("eval_strategy", "no") in ("no", None):
+        problems.append(Problem("early_stopping", "needs evaluation: set args.eval_strategy to `steps` or `epoch`"))
+    if not args.get("metric_for_best_model"):
+        problems.append(Problem("early_stopping", "needs args.metric_for_best_model (e.g. `cosine_ndcg@10`)"))
+    if not args.get("load_best_model_at_end"):
+        problems.append(Problem("early_stopping", "needs args.load_best_model_at_end: true"))
+    return problems
+
+
+def check_save_matches_eval(args: dict[str, Any]) -> list[Problem]:
+    if not args.get("load_best_model_at_end"):
+        return []
+    eval_strategy, save_strategy = args.get("eval_strategy", "no"), args.get("save_strategy", "steps")
+    if save_strategy != "best" and eval_strategy != save_strategy:
+        return [Problem("args.save_strategy", f"load_best_model_at_end needs save_strategy == eval_strategy "
+                        f"(got {save_strategy!r} and {eval_strategy!r})")]
+    save_steps, eval_steps = args.get("save_steps", 500), args.get("eval_steps") or args.get("logging_steps", 500)
+    if (eval_strategy == "steps" and isinstance(save_steps, int) and isinstance(eval_steps, int)
+            and eval_steps > 0 and save_steps % eval_steps != 0):
+        return [Problem("args.save_steps", f"{save_steps} must be a multiple of eval_steps ({eval_steps}) when "
+                        f"load_best_model_at_end is on; e.g. save_steps: {eval_steps * max(1, save_steps // eval_steps)}")]
+    return []
+
+
+def cross_field_problems(data: dict[str, Any], config: Any) -> list[Problem]:
+    args = _mapping(data.get("args"))
+    problems = check_args_keys(args)
+    problems += check_early_stopping(data, args)
+    problems += check_metric_for_best_model(data, args)
+    problems += check_save_matches_eval(args)
+    problems += component_problems(data)
+    return problems
+
+
+def component_problems(data: dict[str, Any]) -> list[Problem]:
+    """Loss names/arguments and preprocess arguments, checked by their own (torch-free) registries."""
+    from ..data.checks import preprocess_problems
+    from ..losses.registry import objective_loss_problems
+
+    problems: list[Problem] = []
+    allow_custom = bool(data.get("allow_custom_code"))
+    objectives = data.get("objectives") if isinstance(data.get("objectives"), list) else []
+    for i, obj in enumerate(objectives):
+        if not isinstance(obj, dict):
+            continue
+        problems += objective_loss_problems(obj, f"objectives[{i}]", allow_custom_code=allow_custom)
+        datasets = _mapping(obj.get("datasets"))
+        for split in ("train", "validation"):
+            spec = datasets.get(split)
+            if isinstance(spec, dict):
+                problems += preprocess_problems(
+                    obj.get("type"), _mapping(spec.get("preprocess_args")), f"objectives[{i}].datasets.{split}"
+                )
+    evaluator = _mapping(data.get("evaluator"))
+    if isinstance(evaluator.get("dataset"), dict):
+        problems += preprocess_problems(
+            "retrieval", _mapping(evaluator["dataset"].get("preprocess_args")), "evaluator.dataset"
+        )
+    return problems

