@@ -1,0 +1,96 @@
+"""CoSENT over every cross pair of the batch (config name `augmented-cosine`), in O(n²) memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from sentence_transformers.base.losses.merged_forward import embed_columns
+from torch import Tensor, nn
+
+from . import _citations
+from ._similarity import check_similarity, matrix_similarity
+from .cosent_margin import ranked_pairs_loss
+
+
+class AugmentedCoSENTLoss(nn.Module):
+    """CoSENT on all n × n pairs (u_i, v_j) of the batch; the cross pairs (i ≠ j) count as unrelated (`min_score`).
+
+    With ``S_ij = λ · sim(u_i, v_j)``, ``Y_ii = y_i`` and ``Y_ij = min_score`` for i ≠ j, both flattened to n²
+    entries, and margin m::
+
+        loss = log(1 + Σ_{(p, q): Y_p < Y_q} exp(S_p − S_q + λ·m))
+
+    The seed built the n² × n² difference matrix (O(n⁴) memory: 6.9·10¹⁰ entries at batch 512); this computes the
+    same value with a sort and a running log-sum-exp over the n² entries (:func:`ranked_pairs_loss`), O(n²) memory.
+    Beware false negatives: two rows that are paraphrases of each other are still ranked as unrelated.
+
+    Args:
+        model: the SentenceTransformer being trained.
+        scale: λ (default 20.0).
+        similarity: `cosine` (default), `dot`, `euclidean` or `manhattan`.
+        min_score: label of the cross pairs (default -1.0, the `dissimilar` label); it should not exceed the
+            lowest real label, or cross pairs would outrank labelled negatives.
+        margin: m, required similarity gap between label levels (default 0.0); the objective's `margin:` key.
+
+    References:
+        - Huang et al. 2024, "CoSENT: Consistent Sentence Embedding via Similarity Ranking".
+        - seed project `embedding-training` (the augmentation).
+
+    Requirements:
+        1. Sentence pairs with a score; batches without duplicate anchors (cross pairs are assumed unrelated).
+
+    Inputs:
+        +--------------------------------+------------------------+
+        | Inputs                         | Labels                 |
+        +================================+========================+
+        | (anchor, candidate) pairs      | float similarity score |
+        +--------------------------------+------------------------+
+
+    Relations:
+        - :class:`CoSENTMarginLoss` ranks only the n labelled pairs.
+
+    Example:
+        In a config::
+
+            objectives:
+              - type: similarity
+                loss: augmented-cosine
+                loss_args: {min_score: -1.0}
+
+        In Python::
+
+            from embedding.losses.augmented_cosent import AugmentedCoSENTLoss
+            loss = AugmentedCoSENTLoss(model, min_score=-1.0)
+    """
+
+    def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine", min_score: float = -1.0,
+                 margin: float = 0.0) -> None:
+        super().__init__()
+        if not scale > 0:
+            raise ValueError(f"scale must be positive, got {scale}")
+        self.model = model
+        self.scale = float(scale)
+        self.similarity = check_similarity(similarity)
+        self.min_score = float(min_score)
+        self.margin = float(margin)
+
+    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
+        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
+
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        if labels is None:
+            raise ValueError(f"{type(self).__name__} needs a label column (the pair scores)")
+        scores = matrix_similarity(self.similarity)(embeddings[0], embeddings[1]) * self.scale
+        targets = torch.full_like(scores, self.min_score)
+        targets.diagonal().copy_(labels.to(scores.dtype).view(-1))
+        return ranked_pairs_loss(scores.reshape(-1), targets.reshape(-1), self.scale * self.margin)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {"scale": self.scale, "similarity": self.similarity, "min_score": self.min_score,
+                "margin": self.margin}
+
+    @property
+    def citation(self) -> str:
+        return _citations.join(_citations.COSENT, _citations.SEED)

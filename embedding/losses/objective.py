@@ -1,0 +1,199 @@
+"""One objective's training loss: main + α·distillation + α·penalty from ONE student forward pass per step."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+from sentence_transformers.base.losses.gradcache import CachedLossMixin
+from sentence_transformers.base.losses.merged_forward import embed_columns
+from torch import Tensor, nn
+
+from . import _citations
+from ._similarity import truncate
+from .cached_ranking import CachedRankingLoss, sum_row_chunks
+from .targets import task_labels
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON-able copy of a config value: callables and objects by name, so the model card never breaks."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return getattr(value, "__name__", None) or type(value).__name__
+
+
+class ObjectiveLoss(CachedLossMixin, nn.Module):
+    """The loss of one objective: its main loss plus the optional distillation and penalty terms, all computed from
+    the same student embeddings, each optionally Matryoshka-truncated, scaled by the objective's `weight`::
+
+        loss = weight · ( Σ_d w_d · main(E[:d])  +  α_dist · distillation(E', T)  +  α_pen · penalty(E') )
+
+    E are the batch's student embeddings, T the teacher targets packed in the labels (see `targets.py`), d / w_d
+    the Matryoshka dims and weights (truncated, re-normalised), E' = E, or each truncation of E (summed with the
+    same w_d) when `matryoshka.apply_to` is `all`. Without `matryoshka` the sum has the single term d = full.
+
+    One forward per step: `forward` embeds every column once with `embed_columns(..., separate_first=False)`, which
+    merges the columns into ONE model call when they tokenize alike (the project's data are sentence-sentence
+    pairs, so the anchor column is not kept apart) and falls back to one call per column otherwise. The
+    `cached-ranking` main loss switches this module to GradCache: all terms are computed chunk by chunk of anchor
+    rows inside the cached step, so distillation and the penalty also work at GradCache batch sizes.
+
+    A main loss without `compute_loss_from_embeddings` (GISTEmbedLoss, cached sentence-transformers losses,
+    custom classes) is called as is on the features; `validate` refuses extra terms with it.
+
+    Returns (forward): always a dict of named, already weighted components: ``"main"`` (or ``"main/<key>"`` when
+    the main loss itself returns a dict), ``"distillation"``, ``"penalty"``, each prefixed with
+    `component_prefix`. The sentence-transformers trainer sums them for the backward pass and logs each one.
+
+    Args:
+        model: the student SentenceTransformer (kept as `self.model`; the trainer swaps in the wrapped model).
+        main: the main loss module.
+        objective_type: `contrastive` or `similarity` (layout of the packed labels).
+        distillation / distillation_alpha: the distillation term and its weight (None: no term).
+        penalty / penalty_alpha: the variation penalty term and its weight (None: no term).
+        matryoshka_dims / matryoshka_weights / n_dims_per_step / matryoshka_apply_to: as `MatryoshkaSpec`.
+        weight: the objective's `weight`, multiplies every component.
+        component_prefix: prepended to the component names, e.g. ``"loss/faq/"`` in multi-objective runs.
+    """
+
+    def __init__(self, model: nn.Module, main: nn.Module, *, objective_type: str,
+                 distillation: nn.Module | None = None, distillation_alpha: float = 1.0,
+                 penalty: nn.Module | None = None, penalty_alpha: float = 1.0,
+                 matryoshka_dims: Sequence[int] | None = None, matryoshka_weights: Sequence[float] | None = None,
+                 n_dims_per_step: int = -1, matryoshka_apply_to: str = "main", weight: float = 1.0,
+                 component_prefix: str = "") -> None:
+        super().__init__()
+        self.model = model
+        self.main = main
+        self.distillation = distillation
+        self.penalty = penalty
+        self.objective_type = objective_type
+        self.distillation_alpha = float(distillation_alpha)
+        self.penalty_alpha = float(penalty_alpha)
+        self.matryoshka_dims = tuple(matryoshka_dims) if matryoshka_dims else None
+        self.matryoshka_weights = tuple(matryoshka_weights or [1.0] * len(self.matryoshka_dims or ()))
+        self.n_dims_per_step = n_dims_per_step
+        self.matryoshka_apply_to = matryoshka_apply_to
+        self.weight = float(weight)
+        self.component_prefix = component_prefix
+        self.shares_embeddings = hasattr(main, "compute_loss_from_embeddings")
+        # Only our own cached loss: its chunked terms are what the shared-embedding GradCache step needs.
+        self.uses_gradient_cache = isinstance(main, CachedRankingLoss)
+        if not self.shares_embeddings and (distillation is not None or penalty is not None):
+            raise ValueError(f"{type(main).__name__} has no compute_loss_from_embeddings, so it cannot share the "
+                             "student embeddings with distillation / penalty terms")
+
+    # GradCache settings come from the cached main loss.
+    @property
+    def mini_batch_size(self) -> int:
+        return self.main.mini_batch_size
+
+    @property
+    def mini_batch_num_tokens(self) -> int | None:
+        return getattr(self.main, "mini_batch_num_tokens", None)
+
+    @property
+    def show_progress_bar(self) -> bool:
+        return getattr(self.main, "show_progress_bar", False)
+
+    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
+                ) -> dict[str, Tensor]:
+        if not self.shares_embeddings:
+            value = self.main(sentence_features, task_labels(labels, self.objective_type, packed=False))
+            return self._named({}, "main", value, self.weight)
+        if not self.uses_gradient_cache:
+            embeddings = embed_columns(self.model, sentence_features, separate_first=False)
+            return self.compute_loss_from_embeddings(embeddings, labels)
+        # Sample the Matryoshka dims once per step: calculate_loss runs once per row chunk.
+        self._step_dims = self._sample_dims()
+        total = self.forward_cached(sentence_features, labels)
+        parts = self._last_parts
+        # `total` carries the GradCache hook (its gradient replays the cached embedding gradients of ALL terms);
+        # the other components are detached values, so the trainer's sum is `total` and each part is logged.
+        names = list(parts)
+        components = {name: parts[name] for name in names[1:]}
+        return {names[0]: total - sum(components.values(), torch.zeros_like(total)), **components}
+
+    def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
+                       with_backward: bool = False) -> Tensor:
+        """GradCache step (2): all terms over row chunks of the cached embeddings (CachedLossMixin contract)."""
+        embeddings = [torch.cat(column) for column in reps]
+        dims = getattr(self, "_step_dims", None) or self._sample_dims()
+
+        def compute(rows: tuple[int, int]) -> dict[str, Tensor]:
+            return self._terms(embeddings, labels, dims, rows)
+
+        parts = sum_row_chunks(compute, len(embeddings[0]), self.mini_batch_size, with_backward)
+        self._last_parts = {key: value.detach() for key, value in parts.items()}
+        return torch.stack(list(parts.values())).sum()
+
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None
+                                     ) -> dict[str, Tensor]:
+        """All weighted components from one embedding tensor per column (the packed labels, if distilling)."""
+        return self._terms(embeddings, labels, self._sample_dims(), None)
+
+    def _sample_dims(self) -> list[tuple[int | None, float]]:
+        if not self.matryoshka_dims:
+            return [(None, 1.0)]
+        pairs = list(zip(self.matryoshka_dims, self.matryoshka_weights))
+        if 0 < self.n_dims_per_step < len(pairs):
+            pairs = random.sample(pairs, self.n_dims_per_step)
+        return pairs
+
+    def _terms(self, embeddings: list[Tensor], labels: Tensor | None, dims: list[tuple[int | None, float]],
+               rows: tuple[int, int] | None) -> dict[str, Tensor]:
+        packed = self.distillation is not None
+        y = task_labels(labels, self.objective_type, packed)
+        every_dim = dims if self.matryoshka_apply_to == "all" else [(None, 1.0)]
+        out: dict[str, Tensor] = {}
+        self._add(out, "main", self.main, embeddings, y, dims, rows, 1.0)
+        if self.distillation is not None:
+            self._add(out, "distillation", self.distillation, embeddings, labels, every_dim, rows,
+                      self.distillation_alpha)
+        if self.penalty is not None:
+            self._add(out, "penalty", self.penalty, embeddings, y, every_dim, rows, self.penalty_alpha)
+        return out
+
+    def _add(self, out: dict[str, Tensor], name: str, loss: nn.Module, embeddings: list[Tensor],
+             labels: Tensor | None, dims: list[tuple[int | None, float]], rows: tuple[int, int] | None,
+             alpha: float) -> None:
+        extra = {} if rows is None else {"rows": rows}
+        for dim, dim_weight in dims:
+            value = loss.compute_loss_from_embeddings(truncate(embeddings, dim), labels, **extra)
+            self._named(out, name, value, self.weight * alpha * dim_weight)
+
+    def _named(self, out: dict[str, Tensor], name: str, value: Tensor | dict[str, Tensor],
+               coefficient: float) -> dict[str, Tensor]:
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for key, tensor in items:
+            full = f"{self.component_prefix}{name}" + (f"/{key}" if key else "")
+            out[full] = out[full] + coefficient * tensor if full in out else coefficient * tensor
+        return out
+
+    def get_config_dict(self) -> dict[str, Any]:
+        def describe(loss: nn.Module | None, **extra: Any) -> dict[str, Any] | None:
+            if loss is None:
+                return None
+            config = loss.get_config_dict() if hasattr(loss, "get_config_dict") else {}
+            return _jsonable({"loss": type(loss).__name__, **extra, **config})
+
+        matryoshka = None if not self.matryoshka_dims else {
+            "dims": list(self.matryoshka_dims), "weights": list(self.matryoshka_weights),
+            "n_dims_per_step": self.n_dims_per_step, "apply_to": self.matryoshka_apply_to}
+        return {"objective_type": self.objective_type, "weight": self.weight, "main": describe(self.main),
+                "distillation": describe(self.distillation, alpha=self.distillation_alpha),
+                "variation_penalty": describe(self.penalty, alpha=self.penalty_alpha), "matryoshka": matryoshka}
+
+    @property
+    def citation(self) -> str:
+        citations = [getattr(loss, "citation", "") for loss in (self.main, self.distillation, self.penalty) if loss]
+        return _citations.join(*[c for c in citations if isinstance(c, str)])

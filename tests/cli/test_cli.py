@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from embedding.cli import main
+from tests.conftest import REPO, base_config
+
+
+def run_cli(*args, cwd=REPO, entry=("-m", "embedding")):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, *entry, *args], cwd=cwd, capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+@pytest.fixture
+def cfg_file(tmp_path, tiny_bert, efaq_dir):
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(base_config(tiny_bert, efaq_dir, tmp_path / "out")))
+    return path
+
+
+def test_validate_prints_well_formed(cfg_file, capsys):
+    assert main(["validate", "--config", str(cfg_file)]) == 0
+    assert capsys.readouterr().out == "Config is well-formed!\n"
+
+
+@pytest.mark.parametrize("flag", ["-c", "--config", "-f", "--config-file"])
+def test_config_flag_spellings(cfg_file, flag, capsys):
+    assert main(["validate", flag, str(cfg_file)]) == 0
+
+
+def test_validate_loads_no_torch(cfg_file):
+    code = ("import sys; from embedding.cli import main; rc = main(['validate', '-c', %r]); "
+            "print(rc, 'torch' in sys.modules, 'sentence_transformers' in sys.modules, 'datasets' in sys.modules)"
+            % str(cfg_file))
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True).stdout
+    assert out.strip().splitlines()[-1] == "0 False False False"
+
+
+def test_bad_config_exits_2_with_one_message_and_no_traceback(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("run_name: x\nbase_model: {name: m}\noutput_dir: o\nobjectives: []\nargs: {learnin_rate: 1}\n")
+    result = run_cli("validate", "-c", str(path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: config {path} has 2 problems:")
+    assert "args.learnin_rate: unknown trainer argument (did you mean `learning_rate`?)" in result.stderr
+    debug = run_cli("--debug", "validate", "-c", str(path))
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+def test_overrides_reach_the_config(cfg_file, capsys):
+    assert main(["validate", "-c", str(cfg_file), "--set", "args.learnin_rate=0.1"]) == 2
+    assert "args.learnin_rate: unknown trainer argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("entry", [("embedding",), ("-m", "embedding")])
+def test_entry_points_from_repo_root(entry):
+    result = run_cli("--help", entry=entry)
+    assert result.returncode == 0 and "validate" in result.stdout and "train" in result.stdout
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "usage: embedding" in capsys.readouterr().out
+
+
+def test_schema_is_json_schema_of_the_config(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["title"] == "TrainConfig" and {"run_name", "objectives", "args"} <= set(schema["properties"])
+    assert schema["additionalProperties"] is False
