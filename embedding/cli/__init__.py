@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, UserError):
             print(f"error: {exc.render()}", file=sys.stderr)
             return exc.exit_code
+        if type(exc).__name__ in ("Interrupted", "TrainingFault"):
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
         print(f"internal error: {type(exc).__name__}: {exc}\n(this is a bug in embedding or a library; "
               "run with --debug for the traceback)", file=sys.stderr)
         return 1

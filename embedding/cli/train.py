@@ -33,7 +33,7 @@ def run(args) -> int:
     from ..training.run import train
     from ..training.summary import print_result
 
-    result = train(config, resume=args.resume, overwrite=args.overwrite)
+    result = train(config, resume=args.resume, overwrite=args.overwrite, config_path=args.config)
     print_result(result)
     if config.evaluation.fail_if_worse and result.got_worse:
         print(f"error: {result.main_metric} dropped after training (model kept in {result.model_dir}); "

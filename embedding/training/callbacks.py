@@ -67,3 +67,97 @@ class ResourceMonitor(TrainerCallback):
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
             handle.flush()
+
+
+class Interrupted(Exception):
+    """Training stopped by SIGINT/SIGTERM after saving a checkpoint."""
+
+    def __init__(self, signum: int, step: int):
+        import signal
+
+        self.signum, self.step = signum, step
+        self.exit_code = 128 + signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name} at step {step}")
+
+
+class InterruptHandler(TrainerCallback):
+    """SIGINT/SIGTERM: finish the current step, save a checkpoint, stop. A second signal kills at once."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def uninstall(self) -> None:
+        import signal
+
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _handle(self, signum, frame) -> None:
+        if self.signum is not None:  # second signal: the user really wants out
+            self.uninstall()
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.signum is not None:
+            control.should_save = True  # even with save_strategy: no, so that --resume can continue
+            control.should_training_stop = True
+
+
+class NonFiniteLoss(Exception):
+    def __init__(self, step: int, objective: str, what: str):
+        self.step, self.objective = step, objective
+        super().__init__(f"step {step}: {what} is not finite (objective `{objective}`)")
+
+
+class NaNGuard(TrainerCallback):
+    """Stop on a NaN/inf loss or gradient norm, naming the step and objective; the last good checkpoint stays.
+
+    The trainer's own logging replaces non-finite losses by the running mean (`logging_nan_inf_filter`), so the
+    losses are watched directly with forward hooks. The check accumulates a device flag and reads it only at
+    log events, so it adds no per-step host synchronisation.
+    """
+
+    def __init__(self):
+        self.bad: dict[str, Any] = {}
+        self.fault: NonFiniteLoss | None = None
+
+    def watch(self, name: str, loss_module) -> None:
+        def hook(module, inputs, output):
+            import torch
+
+            values = output.values() if isinstance(output, dict) else [output]
+            finite = torch.stack([torch.isfinite(v.detach()).all() for v in values]).all()
+            self.bad[name] = ~finite if name not in self.bad else (self.bad[name] | ~finite)
+
+        loss_module.register_forward_hook(hook)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        due = control.should_save or control.should_log or control.should_evaluate or control.should_training_stop
+        if not due and state.global_step % max(1, int(args.logging_steps or 1)) != 0:
+            return  # read the device flag only when something is about to be written
+        for name, flag in list(self.bad.items()):
+            if bool(flag):
+                self.fault = NonFiniteLoss(state.global_step, name, "the loss")
+                control.should_save = False
+                control.should_training_stop = True
+                control.should_evaluate = False
+            self.bad.pop(name)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        grad = (logs or {}).get("grad_norm")
+        if isinstance(grad, float) and not math.isfinite(grad) and self.fault is None:
+            self.fault = NonFiniteLoss(state.global_step, "all", "the gradient norm")
+            control.should_save = False
+            control.should_training_stop = True

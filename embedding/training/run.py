@@ -65,8 +65,9 @@ def _apply_precision(config: TrainConfig, args: dict[str, Any]) -> None:
 
 def build_trainer(plan: Plan, callbacks: list):
     from datasets import DatasetDict
-    from sentence_transformers import SentenceTransformerTrainer
     from transformers import EarlyStoppingCallback
+
+    from .trainer import EmbeddingTrainer
 
     train = DatasetDict({o.name: o.train.dataset for o in plan.objectives})
     evals = {o.name: o.validation.dataset for o in plan.objectives if o.validation is not None}
@@ -74,7 +75,7 @@ def build_trainer(plan: Plan, callbacks: list):
         es = plan.config.early_stopping
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=es.patience,
                                                early_stopping_threshold=es.threshold))
-    return SentenceTransformerTrainer(
+    return EmbeddingTrainer(
         model=plan.model,
         args=trainer_arguments(plan),
         train_dataset=train,
@@ -91,22 +92,44 @@ def evaluate(plan: Plan, model) -> dict[str, float]:
     return {k: float(v) for k, v in plan.evaluator(model).items()}
 
 
-def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: bool = False) -> RunResult:
-    from .callbacks import JSONLLogger, ResourceMonitor
+def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: bool = False,
+          config_path: str | None = None) -> RunResult:
+    from .callbacks import InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
 
     run_dir = prepare_run_dir(config, resume=resume, overwrite=overwrite)
+    checkpoint = find_resume_checkpoint(run_dir, resume)
     (run_dir / "config.resolved.yaml").write_text(
         yaml.safe_dump(redact(config.model_dump(mode="json")), sort_keys=False, allow_unicode=True))
     plan = build_plan(config, run_dir)
-    log = JSONLLogger(run_dir / "logs.jsonl")
-    trainer = build_trainer(plan, [log, ResourceMonitor(run_dir / "resources.jsonl")])
+    log, interrupt, guard = JSONLLogger(run_dir / "logs.jsonl"), InterruptHandler(), NaNGuard()
+    trainer = build_trainer(plan, [log, ResourceMonitor(run_dir / "resources.jsonl"), interrupt, guard])
+    for objective in plan.objectives:
+        guard.watch(objective.name, objective.loss)
 
     result = RunResult(run_dir=run_dir, model_dir=run_dir / "final")
-    if config.evaluation.before and plan.evaluator is not None:
+    if config.evaluation.before and plan.evaluator is not None and checkpoint is None:
         result.before = evaluate(plan, plan.model)
+        (run_dir / "evaluation.before.json").write_text(json.dumps(result.before, indent=2))
+    elif checkpoint is not None:
+        result.before = _previous_before(run_dir)
     started = time.time()
-    checkpoint = find_resume_checkpoint(run_dir, resume)
-    output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    interrupt.install()
+    try:
+        output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    finally:
+        interrupt.uninstall()
+    if guard.fault is not None:
+        log.write({"event": "non_finite", "step": guard.fault.step, "objective": guard.fault.objective})
+        raise TrainingFault(f"{guard.fault}; training stopped. The last good checkpoint is kept in {run_dir}; "
+                            "lower args.learning_rate or check the objective's data, then --resume")
+    if interrupt.signum is not None:
+        from .callbacks import Interrupted
+
+        stopped = Interrupted(interrupt.signum, trainer.state.global_step)
+        hint = f"embedding train --config {config_path or '<config>'} --resume"
+        log.write({"event": "interrupted", "step": stopped.step, "resume": hint})
+        print(f"{stopped}; checkpoint saved in {run_dir}. Resume with: {hint}", flush=True)
+        raise stopped
     result.train_metrics = dict(output.metrics)
     save_final_model(trainer, result.model_dir)
     if plan.evaluator is not None:
@@ -115,7 +138,18 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     report = {"before": result.before, "after": result.after, "main_metric": result.main_metric,
               "train_seconds": round(time.time() - started, 2), "train_metrics": result.train_metrics}
     (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
-    log.write({"event": "run_end", "model_dir": str(result.model_dir), **{f"after/{k}": v for k, v in
-                                                                          result.after.items()}})
+    log.write({"event": "run_end", "model_dir": str(result.model_dir),
+               **{f"after/{k}": v for k, v in result.after.items()}})
     return result
 
+
+class TrainingFault(Exception):
+    """Training stopped on a numerical fault (exit code 4)."""
+
+    exit_code = 4
+
+
+def _previous_before(run_dir) -> dict[str, float]:
+    """On resume the base model is gone; reuse the before-metrics the interrupted run stored, if any."""
+    path = run_dir / "evaluation.before.json"
+    return json.loads(path.read_text()) if path.exists() else {}

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from embedding.cli import main
+from tests.conftest import base_config
+
+
+@pytest.fixture
+def small_cfg(tmp_path, tiny_bert, efaq_dir):
+    cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None)
+    cfg["objectives"][0]["datasets"].pop("validation")
+    cfg["args"] = {"max_steps": 6, "per_device_train_batch_size": 4, "save_strategy": "steps", "save_steps": 2,
+                   "logging_steps": 1, "report_to": "none"}
+    return cfg
+
+
+def test_nan_loss_stops_naming_step_and_objective_and_keeps_last_good_checkpoint(tmp_path, small_cfg, monkeypatch,
+                                                                                capsys):
+    import embedding.training.run as run
+
+    original = run.build_trainer
+
+    def poisoned(plan, callbacks):
+        loss = plan.objectives[0].loss
+        forward, calls = loss.forward, {"n": 0}
+
+        def nan_after_three(*args, **kwargs):
+            calls["n"] += 1
+            out = forward(*args, **kwargs)
+            if calls["n"] >= 3:
+                return {k: v * float("nan") for k, v in out.items()} if isinstance(out, dict) else out * float("nan")
+            return out
+
+        loss.forward = nan_after_three
+        return original(plan, callbacks)
+
+    monkeypatch.setattr(run, "build_trainer", poisoned)
+    small_cfg["objectives"] = small_cfg["objectives"][:1]
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(small_cfg))
+    assert main(["train", "-c", str(path)]) == 4
+    err = capsys.readouterr().err
+    assert "error: step 3: the loss is not finite (objective `contrastive`); training stopped." in err
+    run_dir = tmp_path / "out" / "test-run"
+    assert sorted(p.name for p in run_dir.glob("checkpoint-*")) == ["checkpoint-2"]
+    assert not (run_dir / "final").exists()
+    assert json.loads((run_dir / "logs.jsonl").read_text().splitlines()[-1])["event"] == "non_finite"
+
+
+def test_tokens_never_reach_the_resolved_config(tmp_path, small_cfg):
+    small_cfg["args"]["max_steps"] = 1
+    small_cfg["args"]["hub_token"] = "hf_secret_value"
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(small_cfg))
+    assert main(["train", "-c", str(path)]) == 0
+    run_dir = tmp_path / "out" / "test-run"
+    for file in [run_dir / "config.resolved.yaml", run_dir / "logs.jsonl", *run_dir.glob("final/*.md")]:
+        assert "hf_secret_value" not in file.read_text(), file
+    assert yaml.safe_load((run_dir / "config.resolved.yaml").read_text())["args"]["hub_token"] == "***"
+
+
+def test_unwritable_output_dir_is_a_user_error(tmp_path, small_cfg, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    small_cfg["output_dir"] = str(blocker / "sub")
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(small_cfg))
+    assert main(["train", "-c", str(path)]) == 2
+    assert "output_dir: cannot write to" in capsys.readouterr().err

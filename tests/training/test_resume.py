@@ -1,0 +1,113 @@
+"""Exact resume after SIGKILL, half-written checkpoints, and SIGINT/SIGTERM handling (CPU, tiny model)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, base_config
+
+DRIVER = """
+import os, signal, sys
+from transformers import TrainerCallback
+import embedding.training.run as run
+
+STOP_AT, SIGNUM = int(sys.argv[2]), int(sys.argv[3])
+
+class Stop(TrainerCallback):
+    def on_step_begin(self, args, state, control, **kwargs):
+        if state.global_step == STOP_AT - 1:  # the signal arrives while step STOP_AT runs
+            os.kill(os.getpid(), SIGNUM)
+
+original = run.build_trainer
+run.build_trainer = lambda plan, callbacks: original(plan, callbacks + [Stop()])
+from embedding.cli import main
+sys.exit(main(["train", "-c", sys.argv[1], *sys.argv[4:]]))
+"""
+
+
+def weights(model_dir: Path) -> dict:
+    from safetensors.torch import load_file
+
+    tensors = {}
+    for file in sorted(model_dir.rglob("*.safetensors")):
+        tensors.update({f"{file.relative_to(model_dir)}:{k}": v for k, v in load_file(file).items()})
+    assert tensors, f"no weights under {model_dir}"
+    return tensors
+
+
+def run_driver(tmp_path, cfg_path, stop_at, signum, *extra):
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, str(driver), str(cfg_path), str(stop_at), str(signum), *extra],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+
+
+@pytest.fixture
+def cfg_paths(tmp_path, tiny_bert, efaq_dir):
+    def make(name):
+        cfg = base_config(tiny_bert, efaq_dir, tmp_path / name, evaluator=None, early_stopping=None)
+        cfg["objectives"][0]["datasets"].pop("validation")
+        cfg["args"] = {"max_steps": 6, "per_device_train_batch_size": 4, "learning_rate": 1e-3,
+                       "save_strategy": "steps", "save_steps": 2, "logging_steps": 1, "report_to": "none",
+                       "seed": 7}
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        return path, tmp_path / name / "test-run"
+    return make
+
+
+def test_sigkill_then_resume_is_bitwise_identical(tmp_path, cfg_paths):
+    import torch
+
+    straight_cfg, straight_run = cfg_paths("straight")
+    killed_cfg, killed_run = cfg_paths("killed")
+    from embedding.cli import main
+
+    assert main(["train", "-c", str(straight_cfg)]) == 0
+
+    killed = run_driver(tmp_path, killed_cfg, 3, signal.SIGKILL)
+    assert killed.returncode == -signal.SIGKILL
+    assert (killed_run / "checkpoint-2" / "trainer_state.json").exists()
+    assert not (killed_run / "final").exists()
+    # A checkpoint half-written when the process died must be skipped, not crash the resume.
+    (killed_run / "checkpoint-5").mkdir()
+    (killed_run / "checkpoint-5" / "config.json").write_text("{}")
+
+    assert main(["train", "-c", str(killed_cfg), "--resume"]) == 0
+    a, b = weights(straight_run / "final"), weights(killed_run / "final")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a), "resumed weights differ from the uninterrupted run"
+    steps = [json.loads(line).get("step") for line in (killed_run / "logs.jsonl").read_text().splitlines()
+             if "loss" in json.loads(line)]
+    assert steps == [1, 2, 3, 4, 5, 6]  # appended, never truncated: steps 1-2 come from the killed process
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_checkpoint_and_says_how_to_resume(tmp_path, cfg_paths, signum, code):
+    cfg, run_dir = cfg_paths(f"sig{int(signum)}")
+    result = run_driver(tmp_path, cfg, 3, signum)
+    assert result.returncode == code, result.stderr[-2000:]
+    assert (run_dir / "checkpoint-3" / "trainer_state.json").exists()
+    assert f"Resume with: embedding train --config {cfg} --resume" in result.stdout
+    last = json.loads((run_dir / "logs.jsonl").read_text().splitlines()[-1])
+    assert last["event"] == "interrupted" and last["step"] == 3
+    assert "Traceback" not in result.stderr
+    assert not list(run_dir.glob(".partial*"))
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path, cfg_paths, capsys):
+    from embedding.cli import main
+
+    cfg, run_dir = cfg_paths("empty")
+    run_dir.mkdir(parents=True)
+    assert main(["train", "-c", str(cfg), "--resume"]) == 2
+    assert "--resume: no complete checkpoint in" in capsys.readouterr().err
