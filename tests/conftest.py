@@ -22,7 +22,7 @@ WORDS = ("como pedir o cartao da empresa quando e emitido qual prazo entrega dev
          "how do i return order refund shipping track payment card cancel the a my is what where when").split()
 
 
-def write_tiny_bert(folder: Path, *, hidden: int = 32, vocab_words=WORDS, seed: int = 0) -> Path:
+def write_tiny_bert(folder: Path, *, hidden: int = 32, vocab_words=WORDS, seed: int = 0, dropout: float = 0.1) -> Path:
     """A random 2-layer BERT with its own WordPiece vocab, saved as a plain Transformers checkpoint."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
@@ -33,7 +33,8 @@ def write_tiny_bert(folder: Path, *, hidden: int = 32, vocab_words=WORDS, seed: 
     tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
     torch.manual_seed(seed)
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=128)
+                        intermediate_size=37, max_position_embeddings=128,
+                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -22,13 +22,35 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
                         help="resume from the newest complete checkpoint of the run dir, or from CHECKPOINT")
     parser.add_argument("--overwrite", action="store_true", help="move an existing run dir aside and start over")
+    parser.add_argument("--nproc", type=int, default=None, metavar="N",
+                        help="start N processes on this machine with torchrun (one per GPU; gloo on CPU)")
     parser.set_defaults(func=run)
 
 
+def relaunch_with_torchrun(args, nproc: int) -> int:
+    """`embedding train --nproc N ...` = `torchrun --nproc_per_node N -m embedding train ...` (without --nproc)."""
+    import subprocess
+    import sys
+
+    argv = ["train", "--config", args.config, *[f"--set={o}" for o in args.overrides]]
+    if args.resume:
+        argv += ["--resume", args.resume] if args.resume != "latest" else ["--resume"]
+    if args.overwrite:
+        argv.append("--overwrite")
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+               "-m", "embedding", *(["--debug"] if args.debug else []), *argv]
+    print("running:", " ".join(command), flush=True)
+    return subprocess.call(command)
+
+
 def run(args) -> int:
+    import os
+
     from ..config.load import load_config
 
     config = load_config(args.config, args.overrides)  # fail fast, before heavy imports
+    if args.nproc and args.nproc > 1 and "LOCAL_RANK" not in os.environ:
+        return relaunch_with_torchrun(args, args.nproc)
     setup_logging()
     from ..training.run import train
     from ..training.summary import print_result

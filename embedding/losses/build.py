@@ -62,9 +62,18 @@ def _st_argument(cls: type, key: str, value: Any) -> Any:
         for candidate in (value, value.upper(), value.lower()):
             if candidate in options:
                 return getattr(owner, candidate)
-        raise ConfigError([Problem("loss_args.distance_metric", f"unknown metric {value!r} of {cls.__name__}; "
+        raise ConfigError([Problem("objective.loss_args.distance_metric",
+                                   f"unknown metric {value!r} of {cls.__name__}; "
                                    f"valid: {', '.join(f'`{o}`' for o in options)}")])
     return value
+
+
+def _construct(where: str, cls: type, *args: Any, **kwargs: Any) -> nn.Module:
+    """Instantiate a loss; a constructor's own argument check becomes a config problem, not a traceback."""
+    try:
+        return cls(*args, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise ConfigError([Problem(where, f"{cls.__name__}: {error}")]) from error
 
 
 def _main_loss(model: Any, objective: ObjectiveSpec, name: str) -> nn.Module:
@@ -75,17 +84,14 @@ def _main_loss(model: Any, objective: ObjectiveSpec, name: str) -> nn.Module:
             args["margin"] = objective.margin
         if entry["gather"]:
             args["gather_across_devices"] = objective.gather_across_devices
-        return _own_loss_classes()[name](model, **args)
+        return _construct("objective.loss_args", _own_loss_classes()[name], model, **args)
     if ":" in name:
         module_name, _, class_name = name.partition(":")
         try:
             cls = getattr(importlib.import_module(module_name), class_name)
         except (ImportError, AttributeError) as error:
-            raise ConfigError([Problem("loss", f"cannot import `{name}`: {error}")]) from error
-        try:
-            return cls(model, **args)
-        except TypeError as error:
-            raise ConfigError([Problem("loss_args", f"`{name}` rejected its arguments: {error}")]) from error
+            raise ConfigError([Problem("objective.loss", f"cannot import `{name}`: {error}")]) from error
+        return _construct("objective.loss_args", cls, model, **args)
     from sentence_transformers.sentence_transformer import losses
 
     target, fixed = ST_ALIASES.get(name, (name, {}))
@@ -93,7 +99,7 @@ def _main_loss(model: Any, objective: ObjectiveSpec, name: str) -> nn.Module:
     if objective.gather_across_devices:
         args["gather_across_devices"] = True
     args = {key: _st_argument(cls, key, value) for key, value in args.items()}
-    return cls(model, **fixed, **args)
+    return _construct("objective.loss_args", cls, model, **fixed, **args)
 
 
 def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any = None, num_train_rows: int = 0,
@@ -138,7 +144,7 @@ def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any =
         from .similarity_distillation import SimilarityDistillationLoss
 
         cls = KLDistillationLoss if objective.type == "contrastive" else SimilarityDistillationLoss
-        distillation = cls(model, **objective.distillation.loss_args)
+        distillation = _construct("objective.distillation.loss_args", cls, model, **objective.distillation.loss_args)
     if objective.variation_penalty is not None:
         from .in_batch_variance_penalty import InBatchNegativesVariancePenaltyLoss
         from .labeled_variance_penalty import LabeledNegativesVariancePenaltyLoss

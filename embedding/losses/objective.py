@@ -47,6 +47,9 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
     `cached-ranking` main loss switches this module to GradCache: all terms are computed chunk by chunk of anchor
     rows inside the cached step, so distillation and the penalty also work at GradCache batch sizes.
 
+    With `gather_across_devices`, only the main ranking loss sees the other devices' candidates; distillation and
+    the penalty use this device's batch.
+
     A main loss without `compute_loss_from_embeddings` (GISTEmbedLoss, cached sentence-transformers losses,
     custom classes) is called as is on the features; `validate` refuses extra terms with it.
 
@@ -108,13 +111,10 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
                 ) -> dict[str, Tensor]:
         if not self.shares_embeddings:
-            value = self.main(sentence_features, task_labels(labels, self.objective_type, packed=False))
-            return self._named({}, "main", value, self.weight)
+            return self._named({}, "main", self.main(sentence_features, labels), self.weight)
         if not self.uses_gradient_cache:
             embeddings = embed_columns(self.model, sentence_features, separate_first=False)
             return self.compute_loss_from_embeddings(embeddings, labels)
-        # Sample the Matryoshka dims once per step: calculate_loss runs once per row chunk.
-        self._step_dims = self._sample_dims()
         total = self.forward_cached(sentence_features, labels)
         parts = self._last_parts
         # `total` carries the GradCache hook (its gradient replays the cached embedding gradients of ALL terms);
@@ -127,7 +127,7 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
                        with_backward: bool = False) -> Tensor:
         """GradCache step (2): all terms over row chunks of the cached embeddings (CachedLossMixin contract)."""
         embeddings = [torch.cat(column) for column in reps]
-        dims = getattr(self, "_step_dims", None) or self._sample_dims()
+        dims = self._sample_dims()  # once per step, shared by every row chunk
 
         def compute(rows: tuple[int, int]) -> dict[str, Tensor]:
             return self._terms(embeddings, labels, dims, rows)
@@ -184,6 +184,8 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
             if loss is None:
                 return None
             config = loss.get_config_dict() if hasattr(loss, "get_config_dict") else {}
+            # A wrapper (MatryoshkaLoss) names its inner loss `loss`; keep both names.
+            config = {("inner_loss" if key == "loss" else key): value for key, value in config.items()}
             return _jsonable({"loss": type(loss).__name__, **extra, **config})
 
         matryoshka = None if not self.matryoshka_dims else {

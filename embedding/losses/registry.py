@@ -49,12 +49,10 @@ DISTILLATION_ARGS = {"contrastive": frozenset({"scale", "similarity", "reduction
 PENALTY_ARGS = frozenset({"eps"})
 
 # Deprecated sentence-transformers names -> (v6 class, fixed arguments). Both compute (forward + backward) / 2.
+_SYMMETRIC = {"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"}
 ST_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
-    "MultipleNegativesSymmetricRankingLoss": (
-        "MultipleNegativesRankingLoss", {"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"}),
-    "CachedMultipleNegativesSymmetricRankingLoss": (
-        "CachedMultipleNegativesRankingLoss",
-        {"directions": ("query_to_doc", "doc_to_query"), "partition_mode": "per_direction"}),
+    "MultipleNegativesSymmetricRankingLoss": ("MultipleNegativesRankingLoss", _SYMMETRIC),
+    "CachedMultipleNegativesSymmetricRankingLoss": ("CachedMultipleNegativesRankingLoss", _SYMMETRIC),
 }
 ST_WRAPPERS = {
     "MatryoshkaLoss": "use the objective's `matryoshka:` block instead",
@@ -176,13 +174,15 @@ def objective_loss_problems(objective: dict[str, Any], where: str, *, allow_cust
         return [Problem(f"{where}.loss", f"`{name}` cannot be used as a loss: {ST_WRAPPERS[name]}")]
     elif (spec := st_spec(name)) is not None:
         problems += _st_loss_problems(name, spec, args, where)
-        can_margin, can_gather, from_embeddings = False, "gather_across_devices" in spec["args"], spec["from_embeddings"]
+        can_margin, can_gather = False, "gather_across_devices" in spec["args"]
+        from_embeddings = spec["from_embeddings"]
     else:
         return [_unknown_name(kind, name, where)]
 
     if margin is not None and not can_margin:
         ok = sorted(n for n, e in LOSSES[kind].items() if e["margin"])
-        problems.append(Problem(f"{where}.margin", f"loss `{name}` cannot use a margin; losses that can: {one_of(ok)}"))
+        problems.append(Problem(f"{where}.margin",
+                                f"loss `{name}` cannot use a margin; losses that can: {one_of(ok)}"))
     if objective.get("gather_across_devices") and not can_gather:
         problems.append(Problem(f"{where}.gather_across_devices",
                                 f"loss `{name}` has no cross-device negatives; remove `gather_across_devices`"))
@@ -206,6 +206,7 @@ def _extra_term_problems(kind: str, objective: dict[str, Any], where: str) -> li
     p_args = _mapping(_mapping(objective.get("variation_penalty")).get("loss_args"))
     problems += _unknown_args(p_args, PENALTY_ARGS, f"{where}.variation_penalty.loss_args", "the variation penalty")
     eps = p_args.get("eps", "auto")
-    if eps != "auto" and (isinstance(eps, bool) or not isinstance(eps, (int, float))):
-        problems.append(Problem(f"{where}.variation_penalty.loss_args.eps", f"must be a number or `auto`, got {eps!r}"))
+    if eps != "auto" and (isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps <= 0):
+        problems.append(Problem(f"{where}.variation_penalty.loss_args.eps",
+                                f"must be a positive number or `auto`, got {eps!r}"))
     return problems

@@ -24,6 +24,10 @@ class JSONLLogger(TrainerCallback):
         self.path = Path(path)
 
     def write(self, record: dict[str, Any]) -> None:
+        from .distributed import is_main
+
+        if not is_main():
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({k: _jsonable(v) for k, v in record.items()}, ensure_ascii=False) + "\n")

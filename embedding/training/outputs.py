@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
@@ -32,13 +31,21 @@ def holds_run(run_dir: Path) -> bool:
 
 
 def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool = False) -> Path:
+    from .distributed import barrier, is_main
+
     run_dir = Path(config.output_dir) / config.run_name
-    if holds_run(run_dir) and not resume:
+    existing = holds_run(run_dir)  # every rank looks before rank 0 changes anything
+    barrier()
+    if existing and not resume:
         if not overwrite:
             raise UserError(f"run dir {run_dir} already holds a run; pass --resume to continue it, --overwrite to "
                             "move it aside, or choose another run_name")
-        aside = run_dir.with_name(f"{run_dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
-        run_dir.rename(aside)
+        if is_main():
+            run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
+    barrier()
+    if not is_main():
+        barrier()
+        return run_dir
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         probe = run_dir / ".write-test"
@@ -47,6 +54,7 @@ def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool 
     except OSError as exc:
         raise UserError(f"output_dir: cannot write to {run_dir} ({exc.strerror}); choose a writable output_dir") \
             from None
+    barrier()
     return run_dir
 
 
@@ -75,13 +83,18 @@ def find_resume_checkpoint(run_dir: Path, resume: Any) -> Path | None:
 
 
 def save_final_model(trainer, final: Path) -> None:
-    """Write to a temporary folder, then rename into place: a crash never leaves a half-written model."""
+    """Write to a temporary folder, then rename into place: a crash never leaves a half-written model.
+
+    Every rank calls save_model (sharded setups such as FSDP/DeepSpeed need all of them); rank 0 renames.
+    """
+    tmp = final.with_name(f".{final.name}.tmp")
+    if trainer.is_world_process_zero() and tmp.exists():
+        shutil.rmtree(tmp)  # left by a crashed run; removed before any rank starts writing
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(str(tmp))
+    trainer.accelerator.wait_for_everyone()
     if not trainer.is_world_process_zero():
         return
-    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    trainer.save_model(str(tmp))
     if final.exists():
         final.rename(final.with_name(f"{final.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
     tmp.rename(final)

@@ -17,6 +17,7 @@ from ..data.preprocess import TrainingData, retrieval_data, training_rows
 from ..data.sources import SourceCache
 from ..errors import UserError
 from ..models import Resolution, load_model
+from .distributed import main_process_first
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
         obj.loss = build_objective_loss(plan.model, obj.spec, teacher=teacher,
                                         num_train_rows=len(obj.train.dataset),
                                         allow_custom_code=plan.config.allow_custom_code)
+        if hasattr(obj.loss, "component_prefix"):
+            obj.loss.component_prefix = f"loss/{obj.name}/"  # logs.jsonl: loss/<objective>/main, .../penalty
 
 
 def teacher_key(spec) -> str:
@@ -151,9 +154,10 @@ def build_plan(config: TrainConfig, run_dir: Path) -> Plan:
     set_seed(plan.seed)  # before anything random: data, evaluator corpus, model init (seed-spec §8.1)
     objective_names(config)
     plan.model, plan.resolution = load_model(config.base_model)
-    load_data(plan)
-    check_model_fits(plan)
-    plan.evaluator = build_evaluator(plan)
-    teachers = load_teachers(plan)
+    with main_process_first():  # rank 0 preprocesses and caches; the others reuse the cache
+        load_data(plan)
+        check_model_fits(plan)
+        plan.evaluator = build_evaluator(plan)
+        teachers = load_teachers(plan)
     build_losses(plan, teachers)
     return plan

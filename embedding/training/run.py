@@ -14,6 +14,7 @@ import yaml
 from ..config.schema import TrainConfig
 from ..errors import UserError
 from .outputs import find_resume_checkpoint, prepare_run_dir, redact, save_final_model
+from .distributed import broadcast, is_distributed, is_main
 from .plan import Plan, build_plan
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,11 @@ def trainer_arguments(plan: Plan):
     config = plan.config
     args: dict[str, Any] = {"seed": plan.seed, **config.args}
     _apply_precision(config, args)
+    if is_distributed() and "use_cpu" not in args:
+        import torch
+
+        # transformers only sets up CPU (gloo) DDP with use_cpu; without it every process trains alone.
+        args["use_cpu"] = not torch.cuda.is_available()
     if len(config.objectives) > 1 and "multi_dataset_batch_sampler" not in args:
         if config.mixing == "weighted":
             raise UserError("mixing: `weighted` is not available yet; use `proportional` or `round_robin`")
@@ -75,12 +81,17 @@ def build_trainer(plan: Plan, callbacks: list):
         es = plan.config.early_stopping
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=es.patience,
                                                early_stopping_threshold=es.threshold))
+    losses = {o.name: o.loss for o in plan.objectives}
+    if len(plan.objectives) == 1:
+        # One objective: a plain dataset, so the batch order depends only on the seed, not on the multi-dataset
+        # sampler (whose draws depend on the batch count, i.e. on the per-device batch size).
+        train, losses = train[plan.objectives[0].name], losses[plan.objectives[0].name]
     return EmbeddingTrainer(
         model=plan.model,
         args=trainer_arguments(plan),
         train_dataset=train,
         eval_dataset=DatasetDict(evals) if evals else None,
-        loss={o.name: o.loss for o in plan.objectives},
+        loss=losses,
         evaluator=plan.evaluator,
         callbacks=callbacks,
     )
@@ -98,8 +109,9 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
 
     run_dir = prepare_run_dir(config, resume=resume, overwrite=overwrite)
     checkpoint = find_resume_checkpoint(run_dir, resume)
-    (run_dir / "config.resolved.yaml").write_text(
-        yaml.safe_dump(redact(config.model_dump(mode="json")), sort_keys=False, allow_unicode=True))
+    if is_main():
+        (run_dir / "config.resolved.yaml").write_text(
+            yaml.safe_dump(redact(config.model_dump(mode="json")), sort_keys=False, allow_unicode=True))
     plan = build_plan(config, run_dir)
     log, interrupt, guard = JSONLLogger(run_dir / "logs.jsonl"), InterruptHandler(), NaNGuard()
     trainer = build_trainer(plan, [log, ResourceMonitor(run_dir / "resources.jsonl"), interrupt, guard])
@@ -108,8 +120,9 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
 
     result = RunResult(run_dir=run_dir, model_dir=run_dir / "final")
     if config.evaluation.before and plan.evaluator is not None and checkpoint is None:
-        result.before = evaluate(plan, plan.model)
-        (run_dir / "evaluation.before.json").write_text(json.dumps(result.before, indent=2))
+        result.before = broadcast(evaluate(plan, plan.model) if is_main() else None)
+        if is_main():
+            (run_dir / "evaluation.before.json").write_text(json.dumps(result.before, indent=2))
     elif checkpoint is not None:
         result.before = _previous_before(run_dir)
     started = time.time()
@@ -133,11 +146,12 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     result.train_metrics = dict(output.metrics)
     save_final_model(trainer, result.model_dir)
     if plan.evaluator is not None:
-        result.after = evaluate(plan, trainer.model)
+        result.after = broadcast(evaluate(plan, trainer.model) if is_main() else None)
         result.main_metric = getattr(plan.evaluator, "primary_metric", None)
     report = {"before": result.before, "after": result.after, "main_metric": result.main_metric,
               "train_seconds": round(time.time() - started, 2), "train_metrics": result.train_metrics}
-    (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
+    if is_main():
+        (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
     log.write({"event": "run_end", "model_dir": str(result.model_dir),
                **{f"after/{k}": v for k, v in result.after.items()}})
     return result

@@ -1,4 +1,4 @@
-"""SentenceTransformerTrainer with checkpoints that appear only once complete.
+"""SentenceTransformerTrainer with checkpoints that appear only once complete, written by one process.
 
 The stock trainer writes `checkpoint-N/` in place; a process killed mid-write leaves a folder that makes resume
 crash ("no file named model.safetensors"). Here each checkpoint is written under `.partial/` and renamed into
@@ -20,6 +20,13 @@ STAGING = ".partial"
 
 class EmbeddingTrainer(SentenceTransformerTrainer):
     _staging_dir: str | None = None
+
+    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
+        # transformers 5 calls `_save` on every rank for plain DDP and sentence-transformers' `_save` assumes it
+        # runs on rank 0 only: every process would write the same files at once. Only the saving rank writes.
+        if not self.args.should_save:
+            return None
+        return super()._save(output_dir, state_dict=state_dict)
 
     def _get_output_dir(self, trial) -> str:
         if self._staging_dir is not None:
@@ -55,3 +62,34 @@ class EmbeddingTrainer(SentenceTransformerTrainer):
                 state = json.loads(state_file.read_text())
                 state["best_model_checkpoint"] = self.state.best_model_checkpoint
                 state_file.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+
+    # --- loss components: averaged per component over the steps that produced it -------------------------------
+    # sentence-transformers divides every component by the step count of all objectives together, which dilutes
+    # each objective's terms in multi-objective runs. Here each key carries its own count.
+
+    def track_loss_components(self, loss: dict) -> None:
+        import torch
+
+        kind = "train" if self.model.training else "eval"
+        sums = self.__dict__.setdefault("_component_sums", {}).setdefault(kind, {})
+        for key, value in loss.items():
+            value = value.detach().float().reshape(())
+            total, count = sums.get(key, (torch.zeros_like(value), torch.zeros_like(value)))
+            sums[key] = (total + value, count + 1)
+
+    def log(self, logs: dict, start_time: float | None = None) -> None:
+        import torch
+        from transformers import Trainer
+
+        kind = "train" if "loss" in logs else "eval" if any(k.startswith("eval_") and k.endswith("loss")
+                                                               for k in logs) else None
+        sums = self.__dict__.get("_component_sums", {}).pop(kind, None) if kind else None
+        if sums:
+            logs = dict(logs)
+            keys = sorted(sums)
+            stacked = torch.stack([torch.stack(sums[k]) for k in keys])  # (components, 2): sum, count
+            gathered = self.accelerator.gather(stacked.unsqueeze(0)).reshape(-1, len(keys), 2).sum(0)
+            for key, (total, count) in zip(keys, gathered.tolist()):
+                if count:
+                    logs[f"eval_{key}" if kind == "eval" else key] = round(total / count, 6)
+        return Trainer.log(self, logs, start_time) if start_time is not None else Trainer.log(self, logs)

@@ -81,3 +81,14 @@ def echo():
             return 6
 
     return Echo()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """The tiny models are too small to gain from threads, and on a busy 2-core machine two threads halve the speed."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -38,7 +38,8 @@ def test_ranking_matches_formula(echo, margin, num_cols):
 
 
 def test_ranking_without_margin_is_st_symmetric_mnrl(echo):
-    st = MultipleNegativesRankingLoss(echo, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")
+    st = MultipleNegativesRankingLoss(echo, directions=("query_to_doc", "doc_to_query"),
+                                      partition_mode="per_direction")
     ours = RankingLoss(echo).compute_loss_from_embeddings(tensors(COLS))
     assert ours.item() == pytest.approx(st.compute_loss_from_embeddings(tensors(COLS), None).item(), rel=1e-9)
 

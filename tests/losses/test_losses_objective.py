@@ -123,8 +123,8 @@ def test_sentence_transformers_losses_by_name(echo):
     assert loss.get_config_dict()["main"]["similarity_fct"] == "dot_score"
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec(loss="TripletLoss", loss_args={"distance_metric": "cosin"}))
-    assert error.value.render() == ("config has 1 problem:\n  - loss_args.distance_metric: unknown metric 'cosin' "
-                                    "of TripletLoss; valid: `COSINE`, `EUCLIDEAN`, `MANHATTAN`")
+    assert error.value.render() == ("config has 1 problem:\n  - objective.loss_args.distance_metric: unknown metric "
+                                    "'cosin' of TripletLoss; valid: `COSINE`, `EUCLIDEAN`, `MANHATTAN`")
 
 
 def test_custom_loss_by_dotted_path(echo):
@@ -147,8 +147,8 @@ def test_eps_auto_and_matryoshka_dims_are_resolved_or_refused(echo):
     assert loss.penalty.eps == pytest.approx(0.01)
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec(variation_penalty={"alpha": 1.0}))
-    assert error.value.problems[0].message == ("`auto` needs the number of training rows (got 0); set eps to a number, "
-                                               "e.g. 2e-5")
+    assert error.value.problems[0].message == ("`auto` needs the number of training rows (got 0); set eps to a "
+                                               "number, e.g. 2e-5")
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec(matryoshka={"matryoshka_dims": [8, 4]}))
     assert error.value.problems[0].message == "[8, 4] has a dim larger than the model's embedding dimension 6"
@@ -159,3 +159,38 @@ def test_build_rechecks_the_config(echo):
         build_objective_loss(echo, spec("similarity", loss="cross-entropy", margin=0.1))
     assert str(error.value.problems[0]) == ("objective.margin: loss `cross-entropy` cannot use a margin; losses that "
                                             "can: `augmented-cosine`, `cosine`")
+
+
+def test_a_main_loss_returning_a_dict_gives_one_component_per_key(echo):
+    loss = build_objective_loss(echo, spec(loss="GlobalOrthogonalRegularizationLoss", weight=2.0))
+    emb = [torch.randn(4, 6), torch.randn(4, 6)]
+    out = loss([{"sentence_embedding": e} for e in emb], None)
+    expected = loss.main.compute_loss_from_embeddings(emb)
+    assert set(out) == {"main/gor_mean", "main/gor_second_moment"}
+    assert out["main/gor_mean"].item() == pytest.approx(2.0 * expected["gor_mean"].item(), rel=1e-6)
+
+
+def test_a_loss_that_embeds_by_itself_is_called_on_the_features(student):
+    # Given a sentence-transformers GradCache loss (no compute_loss_from_embeddings) with Matryoshka
+    objective = spec(loss="CachedMultipleNegativesSymmetricRankingLoss", loss_args={"mini_batch_size": 2},
+                     matryoshka={"matryoshka_dims": [16, 32]})
+    loss = build_objective_loss(student, objective)
+    features, labels = batch_of(student, CONTRASTIVE)
+    # When
+    out = loss(features, labels)
+    out["main"].backward()
+    # Then: sentence-transformers' MatryoshkaLoss wraps it, and the student gets gradients
+    assert type(loss.main).__name__ == "MatryoshkaLoss" and list(out) == ["main"]
+    config = loss.get_config_dict()["main"]
+    assert (config["loss"], config["inner_loss"]) == ("MatryoshkaLoss", "CachedMultipleNegativesRankingLoss")
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in student.parameters())
+
+
+def test_constructor_errors_become_config_problems(echo):
+    with pytest.raises(ConfigError) as error:
+        build_objective_loss(echo, spec(loss_args={"scale": -1.0}))
+    assert str(error.value.problems[0]) == "objective.loss_args: RankingLoss: scale must be positive, got -1.0"
+    with pytest.raises(ConfigError) as error:
+        build_objective_loss(echo, spec(loss="MultipleNegativesRankingLoss", loss_args={"partition_mode": "x"}))
+    assert str(error.value.problems[0]) == ("objective.loss_args: MultipleNegativesRankingLoss: partition_mode must "
+                                            "be 'joint' or 'per_direction', got x")

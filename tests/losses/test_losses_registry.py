@@ -17,7 +17,8 @@ def problems(allow_custom_code=False, **objective):
 
 def test_importing_the_registry_does_not_import_torch():
     code = ("import sys, embedding.losses, embedding.losses.registry as r; "
-            "r.objective_loss_problems({'type': 'contrastive', 'loss': 'GISTEmbedLoss'}, 'o', allow_custom_code=False); "
+            "r.objective_loss_problems({'type': 'contrastive', 'loss': 'GISTEmbedLoss'}, 'o', "
+            "allow_custom_code=False); "
             "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
@@ -82,7 +83,8 @@ def test_argument_values_are_checked():
         "objectives[0].loss_args.similarity_fct: must be one of `cos_sim`, `dot_score`")
     assert problems(type="similarity", loss="CosineSimilarityLoss", loss_args={"loss_fct": "mse"}) == [
         "objectives[0].loss_args.loss_fct: takes a Python object and cannot be set from a config"]
-    assert problems(type="contrastive", loss="GISTEmbedLoss") == ["objectives[0].loss_args: `GISTEmbedLoss` needs `guide`"]
+    assert problems(type="contrastive", loss="GISTEmbedLoss") == [
+        "objectives[0].loss_args: `GISTEmbedLoss` needs `guide`"]
 
 
 def test_margin_is_refused_where_it_cannot_act():
@@ -109,7 +111,8 @@ def test_gather_across_devices_needs_a_loss_with_cross_device_negatives():
     assert problems(type="similarity", gather_across_devices=True) == [
         "objectives[0].gather_across_devices: loss `cosine` has no cross-device negatives; remove "
         "`gather_across_devices`"]
-    assert problems(type="contrastive", loss="GISTEmbedLoss", loss_args={"guide": "m"}, gather_across_devices=True) == []
+    assert problems(type="contrastive", loss="GISTEmbedLoss", loss_args={"guide": "m"},
+                    gather_across_devices=True) == []
 
 
 def test_distillation_and_penalty_arguments_are_checked():
@@ -119,7 +122,7 @@ def test_distillation_and_penalty_arguments_are_checked():
     assert problems(type="contrastive", distillation={"alpha": 1, "loss_args": {"reduction": "avg"}}) == [
         "objectives[0].distillation.loss_args.reduction: must be one of `batchmean`, `mean`, `sum`, got 'avg'"]
     assert problems(type="contrastive", variation_penalty={"alpha": 1, "loss_args": {"eps": "1e-5x"}}) == [
-        "objectives[0].variation_penalty.loss_args.eps: must be a number or `auto`, got '1e-5x'"]
+        "objectives[0].variation_penalty.loss_args.eps: must be a positive number or `auto`, got '1e-5x'"]
     assert problems(type="contrastive", variation_penalty={"alpha": 1, "loss_args": {"epsilon": 1}}) == [
         "objectives[0].variation_penalty.loss_args.epsilon: unknown argument of the variation penalty (did you mean "
         "`eps`?); valid: `eps`"]

@@ -11,8 +11,8 @@ from sentence_transformers import SentenceTransformerTrainer, SentenceTransforme
 from embedding.config.schema import ObjectiveSpec
 from embedding.errors import DataError
 from embedding.losses.build import build_objective_loss
-from embedding.losses.teacher import attach_teacher_targets
 from embedding.losses.targets import unpack_targets
+from embedding.losses.teacher import attach_teacher_targets
 
 ANCHORS = ["how do i pay", "where is my order", "cancel my order", "reset my password",
            "how do i pay", "track my package", "change my address", "store open time"]
@@ -74,10 +74,13 @@ def train(model, loss, train_dataset, tmp_path, **args):
     return trainer
 
 
-def test_two_step_training_with_every_term_changes_the_model_and_logs_each_component(student, teacher, tmp_path):
+@pytest.mark.parametrize("loss_name, loss_args", [("ranking", {}), ("cached-ranking", {"mini_batch_size": 3})])
+def test_two_step_training_with_every_term_changes_the_model_and_logs_each_component(student, teacher, tmp_path,
+                                                                                      loss_name, loss_args):
     # Given main + margin + distillation + penalty + Matryoshka, through the real trainer
     data = attach_teacher_targets(contrastive_rows(), teacher, "contrastive")
     objective = ObjectiveSpec(type="contrastive", datasets={"train": {"name": "x"}}, margin=0.1,
+                              loss=loss_name, loss_args=loss_args,
                               distillation={"alpha": 0.5, "teacher": {"name": "t"}},
                               variation_penalty={"alpha": 0.2}, matryoshka={"matryoshka_dims": [32, 16]})
     loss = build_objective_loss(student, objective, num_train_rows=len(data))

@@ -1,0 +1,103 @@
+"""`embedding evaluate`: score models (and BM25) on IR / STS tasks; a comparison table and results files."""
+
+from __future__ import annotations
+
+import argparse
+
+EXAMPLES = """examples:
+  embedding evaluate --model sentence-transformers/all-MiniLM-L6-v2 --task sts \\
+      --dataset ../shared/datasets/stsbenchmark/pairs --split test
+  embedding evaluate --model bm25 --model sentence-transformers/all-MiniLM-L6-v2 --task ir \\
+      --dataset ../shared/datasets/scifact/beir --dimensions 64,384
+  embedding evaluate --config eval.yaml --set output_dir=eval-2
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="evaluate models (and BM25) on retrieval / similarity tasks", epilog=EXAMPLES,
+        description="Evaluate one or more models on IR (e-faq, labeled, BEIR) and STS (scored pairs) tasks at "
+        "one or more Matryoshka sizes. Prints a comparison table; merges results.json and results.csv into the "
+        "output folder (a re-run replaces its own rows, never duplicates them).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-c", "--config", metavar="FILE", help="evaluation config (YAML/JSON): models, tasks, "
+                        "dimensions, output_dir")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
+                        help="override a config value (repeatable), e.g. --set tasks.0.split=validation")
+    quick = parser.add_argument_group("quick form (instead of --config)")
+    quick.add_argument("--model", dest="models", action="append", default=[], metavar="NAME_OR_PATH",
+                       help="model to evaluate (repeatable); `bm25` for the BM25 baseline")
+    quick.add_argument("--task", metavar="ir|sts", help="ir: retrieval metrics; sts: Spearman/Pearson")
+    quick.add_argument("--dataset", metavar="NAME_OR_PATH", help="BEIR folder, dataset folder/file or Hub id")
+    quick.add_argument("--split", default="test", help="split to evaluate (default: test)")
+    quick.add_argument("--dimensions", metavar="D1,D2", help="comma-separated Matryoshka sizes, e.g. 64,384 "
+                       "(default: the model's full size)")
+    quick.add_argument("--output-dir", default="eval-results", help="results folder (default: eval-results)")
+    quick.add_argument("--batch-size", type=int, default=32, help="encoding batch size (default: 32)")
+    parser.add_argument("--all-metrics", action="store_true", help="show every metric in the table, not only "
+                        "nDCG/MRR/MAP@k, accuracy@1, recall@max and Spearman/Pearson")
+    parser.set_defaults(func=run)
+
+
+def _dimensions(text: str | None) -> list[int] | None:
+    from ..errors import UserError
+
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(f"--dimensions {text!r}: expected comma-separated integers, e.g. --dimensions 64,384") \
+            from None
+
+
+def config_mapping(args) -> tuple[dict, str]:
+    """The config as a mapping (from --config, or built from the quick-form flags) and its source name."""
+    from ..config.load import apply_overrides, read_config_file
+    from ..errors import UserError
+
+    quick_flags = [flag for flag, value in (("--model", args.models), ("--task", args.task),
+                                            ("--dataset", args.dataset)) if value]
+    if args.config:
+        if quick_flags:
+            raise UserError(f"{', '.join(quick_flags)}: give either --config or the quick form "
+                            "(--model/--task/--dataset), not both; put the models and tasks in the config")
+        return apply_overrides(read_config_file(args.config), args.overrides), str(args.config)
+    missing = [flag for flag, value in (("--model", args.models), ("--task", args.task),
+                                        ("--dataset", args.dataset)) if not value]
+    if missing:
+        raise UserError(f"{', '.join(missing)} missing: pass --config FILE, or --model, --task and --dataset, "
+                        "e.g. embedding evaluate --model bm25 --task ir --dataset path/to/beir-folder")
+    data = {"models": list(args.models),
+            "tasks": [{"type": args.task, "dataset": {"name": args.dataset}, "split": args.split}],
+            "output_dir": args.output_dir, "batch_size": args.batch_size}
+    dims = _dimensions(args.dimensions)
+    if dims is not None:
+        data["dimensions"] = dims
+    return apply_overrides(data, args.overrides), "command line"
+
+
+def run(args) -> int:
+    from ..config.load import validate_mapping
+    from ..evaluation.schema import EvalConfig
+
+    data, source = config_mapping(args)
+    config = validate_mapping(data, source=source, schema=EvalConfig)  # fail fast, before heavy imports
+    from rich.console import Console
+
+    from ._common import setup_logging
+
+    setup_logging(verbose=False)
+    from ..evaluation.results import write_results
+    from ..evaluation.run import run_evaluation
+    from ..evaluation.table import print_comparison
+
+    err = Console(stderr=True)
+    report = run_evaluation(config, log=lambda line: err.print(line, highlight=False, markup=False))
+    for note in report.notes:
+        err.print(f"note: {note}", highlight=False, markup=False)
+    print_comparison(report.rows, all_metrics=args.all_metrics)
+    json_path, csv_path, replaced = write_results(config.output_dir, report.rows)
+    again = f"; {replaced} rows of an earlier run with the same key replaced" if replaced else ""
+    print(f"results: {json_path} and {csv_path} ({len(report.rows)} rows{again})")
+    return 0

@@ -1,0 +1,166 @@
+"""Run an evaluation config: check it, load every task once, then each model on each task at each size.
+
+Order: check evaluator arguments (no loading) -> load task data (data errors before any model load) ->
+per model: load, resolve sizes, evaluate every task -> result rows. Writing and printing are the caller's.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..config.schema import ModelSpec
+from ..errors import UserError
+from .bm25 import BM25Evaluator, check_bm25_args, is_bm25
+from .results import ResultRow, rows_from_metrics
+from .schema import EvalConfig
+from .tasks import TaskData, load_task
+
+
+@dataclass
+class Timing:
+    """Wall time of one model on one task (every size), and the texts it encoded."""
+
+    model: str
+    task: str
+    seconds: float
+    texts: int
+
+    @property
+    def texts_per_second(self) -> float:
+        return self.texts / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass
+class EvalReport:
+    rows: list[ResultRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    timings: list[Timing] = field(default_factory=list)
+
+
+def check_config(config: EvalConfig) -> None:
+    """Evaluator and BM25 arguments against their signatures, before anything heavy is loaded."""
+    from sentence_transformers.sentence_transformer.evaluation import (
+        EmbeddingSimilarityEvaluator,
+        InformationRetrievalEvaluator,
+    )
+
+    from . import retrieval, sts
+
+    for i, task in enumerate(config.tasks):
+        if task.type == "ir":
+            retrieval.check_evaluator_args(task.args, InformationRetrievalEvaluator, reserved=retrieval.RESERVED,
+                                           where=f"tasks[{i}].args")
+        else:
+            retrieval.check_evaluator_args(task.args, EmbeddingSimilarityEvaluator, reserved=sts.RESERVED,
+                                           where=f"tasks[{i}].args")
+    for i, spec in enumerate(config.models):
+        if is_bm25(spec.name):
+            check_bm25_args(spec.args, f"models[{i}].args")
+
+
+def trained_dims(location: str) -> list[int]:
+    """Matryoshka dims of the run that produced a model folder (run_dir/final or a checkpoint), if known."""
+    import yaml
+
+    for candidate in (Path(location) / "config.resolved.yaml", Path(location).parent / "config.resolved.yaml"):
+        if candidate.is_file():
+            try:
+                config = yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError):
+                return []
+            dims = set()
+            for objective in config.get("objectives") or []:
+                dims.update((objective.get("matryoshka") or {}).get("matryoshka_dims") or [])
+            return sorted(int(d) for d in dims)
+    return []
+
+
+def resolve_dims(asked: list[int] | None, full: int, location: str, where: str) -> tuple[list[int], list[str]]:
+    """The sizes to evaluate one model at, and notes on what was skipped or assumed."""
+    notes = []
+    if asked is None:
+        dims = [d for d in trained_dims(location) if d < full] + [full]
+        if len(dims) > 1:
+            notes.append(f"{where}: sizes {dims} (trained Matryoshka dims + full size)")
+        return dims, notes
+    dims = [d for d in asked if d <= full]
+    if not dims:
+        raise UserError(f"dimensions: every size ({', '.join(map(str, asked))}) is larger than {where}'s embedding "
+                        f"size {full}; use sizes <= {full}")
+    if len(dims) < len(asked):
+        notes.append(f"{where}: sizes {[d for d in asked if d > full]} skipped (embedding size is {full})")
+    return dims, notes
+
+
+def evaluate_task(model, spec: ModelSpec, data: TaskData, dims: list[int], config: EvalConfig):
+    """{dim: metrics} of one model (None for BM25) on one task."""
+    from .retrieval import build_ir_evaluator
+    from .sts import build_sts_evaluator
+
+    args = {"batch_size": config.batch_size, **data.task.args}
+    if model is None:
+        evaluator = BM25Evaluator(bm25_args=spec.args, **data.ir.as_evaluator_kwargs(),  # type: ignore[union-attr]
+                                  **{"show_progress_bar": False, **args})
+    elif data.ir is not None:
+        evaluator = build_ir_evaluator(data.ir, args, where=f"{data.where}.args")
+    else:
+        evaluator = build_sts_evaluator(data.pairs, args, where=f"{data.where}.args")  # type: ignore[arg-type]
+    return evaluator.evaluate_dims(model, dims)
+
+
+def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _: None) -> EvalReport:
+    """Evaluate every model of `config` on every task.
+
+    Args:
+        config: The validated evaluation config.
+        log: Receives one-line progress messages.
+
+    Returns:
+        The result rows (one per model, task, size and metric), notes and timings.
+
+    Raises:
+        UserError: Bad arguments, data or model names, with the config key that holds them.
+    """
+    from ..models import load_model
+
+    check_config(config)
+    report = EvalReport()
+    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    tasks = []
+    for i, task in enumerate(config.tasks):
+        data = load_task(task, i, seed=config.seed)
+        log(f"tasks[{i}] {task.type} {task.label} ({task.split}): {data.summary}; fingerprint {data.fingerprint}")
+        report.notes.extend(f"tasks[{i}]: {note}" for note in data.notes)
+        tasks.append(data)
+    for m, spec in enumerate(config.models):
+        where = f"models[{m}]"
+        if is_bm25(spec.name):
+            model, dims = None, [None]
+        else:
+            model, resolution = load_model(spec, where)
+            log(f"{where}: {resolution.describe()}")
+            dims, notes = resolve_dims(config.dimensions, model.get_embedding_dimension(), resolution.location,
+                                       where)
+            report.notes.extend(notes)
+        for data in tasks:
+            if model is None and data.pairs is not None:
+                report.notes.append(f"{where} ({spec.name}): skipped {data.where} (sts): BM25 ranks documents for a "
+                                    "query and gives no similarity score for a sentence pair")
+                continue
+            start = time.perf_counter()
+            results = evaluate_task(model, spec, data, dims, config)  # type: ignore[arg-type]
+            seconds = time.perf_counter() - start
+            report.timings.append(Timing(spec.name, data.task.label, seconds, data.texts))
+            log(f"{spec.name} on {data.task.label}: {seconds:.1f} s ({data.texts / max(seconds, 1e-9):.0f} texts/s)")
+            for dim, metrics in results.items():
+                report.rows.extend(rows_from_metrics(
+                    metrics, model=spec.name, task=data.task.type, dataset=data.task.label,
+                    dataset_fingerprint=data.fingerprint, split=data.task.split, dim=dim, date=date))
+        del model
+        gc.collect()
+    return report

@@ -1,0 +1,75 @@
+"""The comparison table on the terminal: one row per (task, dataset, split, dim, metric), one column per model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePath
+
+from .results import ResultRow
+
+HEADLINE_PREFIXES = ("ndcg@", "mrr@", "map@")
+HEADLINE_METRICS = {"accuracy@1", "spearman", "pearson"}
+
+
+def headline(metric: str, metrics: Iterable[str]) -> bool:
+    """The metrics shown by default: nDCG/MRR/MAP@k, accuracy@1, the largest recall@k, Spearman/Pearson."""
+    if metric.startswith(HEADLINE_PREFIXES) or metric in HEADLINE_METRICS:
+        return True
+    if metric.startswith("recall@"):
+        largest = max(int(m.split("@")[1]) for m in metrics if m.startswith("recall@"))
+        return metric == f"recall@{largest}"
+    return False
+
+
+def short(label: str) -> str:
+    """A long path as its last two parts (the results files keep it whole)."""
+    parts = PurePath(label).parts
+    return label if len(label) <= 24 or len(parts) <= 2 else ".../" + "/".join(parts[-2:])
+
+
+def comparison_rows(rows: list[ResultRow], *, all_metrics: bool = False) -> tuple[list[str], list[tuple]]:
+    """Models (in order of appearance) and table lines (task, dataset, split, dim, metric, values...).
+
+    A BM25 row (dim None) has no embedding size, so its value appears on every dim line of its task.
+    """
+    models = list(dict.fromkeys(r.model for r in rows))
+    tasks = list(dict.fromkeys((r.task, r.dataset, r.split) for r in rows))
+    lines = []
+    for task in tasks:
+        mine = [r for r in rows if (r.task, r.dataset, r.split) == task]
+        dims = sorted({r.dim for r in mine if r.dim is not None}) or [None]
+        metrics = list(dict.fromkeys(r.metric for r in mine))
+        shown = [m for m in metrics if all_metrics or headline(m, metrics)]
+        values = {(r.model, r.dim, r.metric): r.value for r in mine}
+        for dim in dims:
+            for metric in shown:
+                cells = [values.get((m, dim, metric), values.get((m, None, metric))) for m in models]
+                if any(c is not None for c in cells):
+                    lines.append((*task, dim, metric, *cells))
+    return models, lines
+
+
+def print_comparison(rows: list[ResultRow], *, all_metrics: bool = False, console=None) -> None:
+    """Print the comparison table with rich; the best value of each line in bold."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    models, lines = comparison_rows(rows, all_metrics=all_metrics)
+    if not lines:
+        console.print("no results")
+        return
+    table = Table(title="evaluation results", title_justify="left", show_lines=False)
+    for name in ("task", "dataset", "split", "dim", "metric"):
+        table.add_column(name, overflow="fold")
+    for model in models:
+        table.add_column(model, justify="right", overflow="fold")
+    previous = None
+    for task, dataset, split, dim, metric, *cells in lines:
+        best = max((c for c in cells if c is not None), default=None)
+        shown = [("" if c is None else (f"[bold]{c:.4f}[/bold]" if c == best and len(models) > 1 else f"{c:.4f}"))
+                 for c in cells]
+        head = (task, short(dataset), split, "full" if dim is None else str(dim))
+        table.add_row(*(head if head != previous else ("", "", "", "")), metric, *shown)
+        previous = head
+    console.print(table)
