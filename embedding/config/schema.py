@@ -126,6 +126,14 @@ class ObjectiveSpec(Strict):
     )
     variation_penalty: VariationPenaltySpec | None = None
     weight: float = Field(1.0, gt=0, description="Share of steps for `mixing: weighted`; scales this loss.")
+    batch_size: int | None = Field(
+        None, gt=0, description="Per-device batch size of this objective (default: args.per_device_train_batch_size)."
+    )
+    batch_sampler: Literal["batch_sampler", "no_duplicates", "no_duplicates_hashed", "group_by_label"] | None = Field(
+        None,
+        description="Batch sampler of this objective (default: args.batch_sampler). E.g. `batch_sampler` for "
+        "similarity data, so that one anchor's similar/almost/dissimilar pairs can share a batch.",
+    )
     gather_across_devices: bool = Field(
         False, description="Multi-GPU: use the other devices' batches as extra in-batch negatives."
     )

@@ -47,9 +47,8 @@ def trainer_arguments(plan: Plan):
         # transformers only sets up CPU (gloo) DDP with use_cpu; without it every process trains alone.
         args["use_cpu"] = not torch.cuda.is_available()
     if len(config.objectives) > 1 and "multi_dataset_batch_sampler" not in args:
-        if config.mixing == "weighted":
-            raise UserError("mixing: `weighted` is not available yet; use `proportional` or `round_robin`")
-        args["multi_dataset_batch_sampler"] = config.mixing
+        if config.mixing != "weighted":  # weighted mixing is the trainer's own sampler
+            args["multi_dataset_batch_sampler"] = config.mixing
     try:
         return SentenceTransformerTrainingArguments(output_dir=str(plan.run_dir), run_name=config.run_name, **args)
     except (TypeError, ValueError) as exc:
@@ -86,7 +85,7 @@ def build_trainer(plan: Plan, callbacks: list):
         # One objective: a plain dataset, so the batch order depends only on the seed, not on the multi-dataset
         # sampler (whose draws depend on the batch count, i.e. on the per-device batch size).
         train, losses = train[plan.objectives[0].name], losses[plan.objectives[0].name]
-    return EmbeddingTrainer(
+    trainer = EmbeddingTrainer(
         model=plan.model,
         args=trainer_arguments(plan),
         train_dataset=train,
@@ -95,6 +94,24 @@ def build_trainer(plan: Plan, callbacks: list):
         evaluator=plan.evaluator,
         callbacks=callbacks,
     )
+    if len(plan.objectives) > 1:
+        trainer.objective_batch_sizes = [o.spec.batch_size for o in plan.objectives]
+        trainer.objective_batch_samplers = [o.spec.batch_sampler for o in plan.objectives]
+        trainer.objective_weights = [o.spec.weight for o in plan.objectives]
+        trainer.mixing = plan.config.mixing
+    else:
+        _single_objective_overrides(trainer, plan.objectives[0].spec)
+    return trainer
+
+
+def _single_objective_overrides(trainer, spec) -> None:
+    """With one objective there is no per-dataset sampler loop: its settings apply to the trainer args."""
+    if spec.batch_size:
+        trainer.args.per_device_train_batch_size = spec.batch_size
+    if spec.batch_sampler:
+        from sentence_transformers.base.training_args import BatchSamplers
+
+        trainer.args.batch_sampler = BatchSamplers(spec.batch_sampler)
 
 
 def evaluate(plan: Plan, model) -> dict[str, float]:

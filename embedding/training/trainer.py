@@ -20,6 +20,41 @@ STAGING = ".partial"
 
 class EmbeddingTrainer(SentenceTransformerTrainer):
     _staging_dir: str | None = None
+    # Per-objective settings, in objective order (set by the run): batch size, batch sampler, mixing weights.
+    objective_batch_sizes: list[int | None] = []
+    objective_batch_samplers: list[str | None] = []
+    objective_weights: list[float] = []
+    mixing: str = "proportional"
+    _train_sampler_index: int | None = None
+
+    def get_train_dataloader(self):
+        self._train_sampler_index = 0
+        try:
+            return super().get_train_dataloader()
+        finally:
+            self._train_sampler_index = None
+
+    def get_batch_sampler(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
+        index = self._train_sampler_index
+        if index is None or index >= len(self.objective_batch_sizes):
+            return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
+        self._train_sampler_index = index + 1
+        batch_size = self.objective_batch_sizes[index] or batch_size
+        sampler, default = self.objective_batch_samplers[index], self.args.batch_sampler
+        try:
+            if sampler:
+                self.args.batch_sampler = sampler
+            return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
+        finally:
+            self.args.batch_sampler = default
+
+    def get_multi_dataset_batch_sampler(self, dataset, batch_samplers, generator=None, seed=0):
+        if self.mixing == "weighted":
+            from .sampling import WeightedBatchSampler
+
+            return WeightedBatchSampler(dataset, batch_samplers, generator=generator, seed=seed,
+                                        weights=self.objective_weights)
+        return super().get_multi_dataset_batch_sampler(dataset, batch_samplers, generator, seed)
 
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
         # transformers 5 calls `_save` on every rank for plain DDP and sentence-transformers' `_save` assumes it

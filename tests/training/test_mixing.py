@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from embedding import train
+from embedding.config.load import validate_mapping
+from embedding.training.sampling import WeightedBatchSampler, expected_shares
+from tests.conftest import base_config
+
+
+def two_objectives(tmp_path, tiny_bert, efaq_dir, **extra):
+    cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None, **extra)
+    cfg["objectives"][0]["datasets"].pop("validation")
+    cfg["objectives"][0]["name"], cfg["objectives"][1]["name"] = "a", "b"
+    cfg["args"] = {"max_steps": 40, "per_device_train_batch_size": 2, "logging_steps": 1, "report_to": "none",
+                   "save_strategy": "no", "learning_rate": 1e-5}
+    return cfg
+
+
+def test_weighted_mixing_follows_the_weights(tmp_path, tiny_bert, efaq_dir):
+    cfg = two_objectives(tmp_path, tiny_bert, efaq_dir, mixing="weighted")
+    cfg["objectives"][0]["weight"], cfg["objectives"][1]["weight"] = 4.0, 1.0
+    result = train(cfg)
+    steps = [json.loads(line) for line in (result.run_dir / "logs.jsonl").read_text().splitlines()]
+    a = sum("loss/a/main" in r for r in steps)
+    b = sum("loss/b/main" in r for r in steps)
+    assert a + b == 40 and a / 40 > 0.65 and b > 0
+
+
+def test_per_objective_batch_size_and_sampler(tmp_path, tiny_bert, efaq_dir):
+    from embedding.training.plan import build_plan
+    from embedding.training.run import build_trainer
+
+    cfg = two_objectives(tmp_path, tiny_bert, efaq_dir)
+    cfg["objectives"][1]["batch_size"] = 5
+    cfg["objectives"][1]["batch_sampler"] = "batch_sampler"
+    cfg["args"]["batch_sampler"] = "no_duplicates"
+    config = validate_mapping(cfg)
+    plan = build_plan(config, tmp_path / "run")
+    trainer = build_trainer(plan, [])
+    samplers = trainer.get_train_dataloader().batch_sampler.batch_samplers
+    assert [s.batch_size for s in samplers] == [2, 5]
+    assert [type(s).__name__ for s in samplers] == ["NoDuplicatesBatchSampler", "DefaultBatchSampler"]
+    assert str(trainer.args.batch_sampler.value) == "no_duplicates"  # restored after building
+
+
+def test_weighted_sampler_is_seeded_and_upsamples():
+    from torch.utils.data import BatchSampler, ConcatDataset, SequentialSampler
+
+    data = ConcatDataset([list(range(4)), list(range(20))])
+    samplers = [BatchSampler(SequentialSampler(range(4)), 2, False), BatchSampler(SequentialSampler(range(20)), 2, False)]
+    import torch
+
+    def batches(seed):
+        return list(WeightedBatchSampler(data, samplers, generator=torch.Generator(), seed=seed, weights=[9, 1]))
+
+    assert batches(1) == batches(1) and batches(1) != batches(2)
+    small = sum(1 for b in batches(1) if b[0] < 4)
+    assert len(batches(1)) == 12 and small > 6  # the 2-batch dataset is cycled to serve its weight
+
+
+def test_expected_shares():
+    assert expected_shares("proportional", [30, 10], [1, 1]) == [0.75, 0.25]
+    assert expected_shares("round_robin", [30, 10], [1, 1]) == [0.5, 0.5]
+    assert expected_shares("weighted", [30, 10], [1, 3]) == [0.25, 0.75]
+
+
+@pytest.mark.parametrize("mixing", ["proportional", "round_robin"])
+def test_builtin_mixing_modes_reach_the_trainer(tmp_path, tiny_bert, efaq_dir, mixing):
+    from embedding.training.plan import build_plan
+    from embedding.training.run import trainer_arguments
+
+    cfg = two_objectives(tmp_path, tiny_bert, efaq_dir, mixing=mixing)
+    plan = build_plan(validate_mapping(cfg), tmp_path / "run")
+    assert str(trainer_arguments(plan).multi_dataset_batch_sampler.value) == mixing
