@@ -10,9 +10,9 @@ import argparse
 import sys
 import traceback
 
-from . import preprocess, schema, train, validate
+from . import init, preprocess, report, schema, train, validate
 
-COMMANDS = (train, validate, preprocess, schema)
+COMMANDS = (train, validate, preprocess, report, schema, init)
 
 
 def build_parser() -> argparse.ArgumentParser:

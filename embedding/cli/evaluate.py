@@ -74,7 +74,7 @@ def config_mapping(args) -> tuple[dict, str]:
     dims = _dimensions(args.dimensions)
     if dims is not None:
         data["dimensions"] = dims
-    return apply_overrides(data, args.overrides), "command line"
+    return apply_overrides(data, args.overrides), "from --model/--task/--dataset"
 
 
 def run(args) -> int:

@@ -1,4 +1,4 @@
-"""What `embedding preprocess` shows: per objective and split, rows, columns, samples, drops and cache."""
+"""What `embedding preprocess` shows: per objective and split, rows, columns, samples, drops and the cache."""
 
 from __future__ import annotations
 
@@ -16,14 +16,51 @@ class Summary:
     samples: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
     cache: str | None = None
+    cache_hit: bool | None = None  # None: nothing cached (in-memory data, evaluator)
 
 
 def _with_limit(args: dict[str, Any], limit: int | None) -> dict[str, Any]:
     return {**args, "limit": min(limit, args.get("limit") or limit)} if limit else args
 
 
+def training_summary(title: str, kind: str, data) -> Summary:
+    """Row counts, columns, 3 samples, false negatives, dropped rows and the cache of one TrainingData."""
+    from .preprocess import DROP_REASONS, FALSE_NEGATIVES, cache_location
+
+    ds = data.dataset
+    dropped = sum(data.stats[reason] for reason in DROP_REASONS.values())
+    notes = [f"format {data.format}, {data.raw_rows} raw rows -> {len(ds)} rows"]
+    if kind == "contrastive":
+        notes.append(f"{FALSE_NEGATIVES}: {data.stats[FALSE_NEGATIVES]}")
+    notes.append(f"rows dropped: {dropped}")
+    notes += [f"  {note}" for note in data.notes]
+    cache = cache_location(data)
+    return Summary(title, len(ds), ds.column_names, [ds[j] for j in range(min(3, len(ds)))], notes, cache,
+                   data.cache_hit if cache else None)
+
+
+def evaluator_summary(config: TrainConfig, sources, seed: int, limit: int | None) -> Summary:
+    from .formats.beir import is_beir_folder
+    from .preprocess import retrieval_data
+
+    ev = config.evaluator
+    args = _with_limit(ev.dataset.preprocess_args, limit)
+    where = "evaluator.dataset"
+    if is_beir_folder(ev.dataset.name):  # BEIR folders are read directly, not through load_dataset
+        ir = retrieval_data(ev.dataset.name, {**args, "qrels_split": args.get("qrels_split",
+                                                                             ev.dataset.args.get("split", "test"))},
+                            seed=seed, where=where)
+    else:
+        ir = retrieval_data(sources.get(ev.dataset, where), args, seed=seed, where=where)
+    samples = [{"query": ir.queries[q], "relevant": [ir.corpus[d] for d in sorted(ir.relevant_docs[q])][:2]}
+               for q in list(ir.queries)[:3]]
+    notes = [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(ir.stats.items())]
+    return Summary("evaluator", len(ir.queries), ["queries", "corpus", "relevant_docs"], samples,
+                   [ir.summary(), *notes])
+
+
 def preprocess_all(config: TrainConfig, *, limit: int | None = None) -> list[Summary]:
-    from ..data.preprocess import cache_location, retrieval_data, training_rows
+    from ..data.preprocess import training_rows
     from ..data.sources import SourceCache
     from ..training.plan import objective_names, seed_of
 
@@ -36,37 +73,35 @@ def preprocess_all(config: TrainConfig, *, limit: int | None = None) -> list[Sum
             where = f"objectives[{i}].datasets.{split}"
             data = training_rows(sources.get(ds_spec, where), spec.type, _with_limit(ds_spec.preprocess_args, limit),
                                  seed=seed, where=where)
-            ds = data.dataset
-            notes = [f"format {data.format}, {data.raw_rows} raw rows",
-                     "cache hit (reused)" if data.cache_hit else "computed now and cached", *data.notes]
-            out.append(Summary(f"{name} / {split}", len(ds), ds.column_names,
-                               [ds[j] for j in range(min(3, len(ds)))], notes, cache_location(data)))
+            out.append(training_summary(f"{name} / {split}", spec.type, data))
     if config.evaluator is not None:
-        ev = config.evaluator
-        ir = retrieval_data(sources.get(ev.dataset, "evaluator.dataset"), _with_limit(ev.dataset.preprocess_args, limit),
-                            seed=seed, where="evaluator.dataset")
-        samples = [{"query": ir.queries[q], "relevant": [ir.corpus[d] for d in sorted(ir.relevant_docs[q])][:2]}
-                   for q in list(ir.queries)[:3]]
-        notes = [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(ir.stats.items())]
-        out.append(Summary("evaluator", len(ir.queries), ["queries", "corpus", "relevant_docs"], samples,
-                           [ir.summary(), *notes]))
+        out.append(evaluator_summary(config, sources, seed, limit))
     return out
+
+
+def cache_line(summary: Summary) -> str | None:
+    if summary.cache_hit is None:
+        return "cache: none (in-memory data is not cached)" if summary.title != "evaluator" else None
+    state = "hit, reused" if summary.cache_hit else "miss, computed now and stored in"
+    return f"cache: {state} {summary.cache}"
 
 
 def print_summaries(summaries: list[Summary]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     for s in summaries:
-        table = Table(title=f"{s.title}: {s.rows} rows, columns {', '.join(s.columns)}", show_lines=True,
+        table = Table(title=escape(f"{s.title}: {s.rows} rows, columns {', '.join(s.columns)}"), show_lines=True,
                       title_justify="left")
         for column in (s.samples[0].keys() if s.samples else []):
-            table.add_column(str(column), overflow="fold", max_width=50)
+            table.add_column(escape(str(column)), overflow="fold", max_width=50)
         for row in s.samples:
-            table.add_row(*[str(v)[:200] for v in row.values()])
+            table.add_row(*[escape(str(v)[:200]) for v in row.values()])
         console.print(table)
         for note in s.notes:
-            console.print(f"  - {note}")
-        if s.cache:
-            console.print(f"  - cache: {s.cache}")
+            console.print(f"  - {escape(note)}")
+        line = cache_line(s)
+        if line:
+            console.print(f"  - {escape(line)}")

@@ -144,8 +144,8 @@ def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _:
         else:
             model, resolution = load_model(spec, where)
             log(f"{where}: {resolution.describe()}")
-            dims, notes = resolve_dims(config.dimensions, model.get_embedding_dimension(), resolution.location,
-                                       where)
+            full = model.get_embedding_dimension() or len(model.encode("size probe"))  # None: unknown until used
+            dims, notes = resolve_dims(config.dimensions, full, resolution.location, where)
             report.notes.extend(notes)
         for data in tasks:
             if model is None and data.pairs is not None:

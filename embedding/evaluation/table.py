@@ -21,10 +21,19 @@ def headline(metric: str, metrics: Iterable[str]) -> bool:
     return False
 
 
-def short(label: str) -> str:
-    """A long path as its last two parts (the results files keep it whole)."""
+def short(label: str, keep: int = 2) -> str:
+    """A long name as its last `keep` path parts (the results files keep it whole)."""
     parts = PurePath(label).parts
-    return label if len(label) <= 24 or len(parts) <= 2 else ".../" + "/".join(parts[-2:])
+    if len(label) <= 24 or len(parts) <= keep:
+        return label
+    tail = "/".join(parts[-keep:])
+    return tail if keep == 1 else f".../{tail}"
+
+
+def headers(models: list[str]) -> list[str]:
+    """Short column titles (`all-MiniLM-L6-v2`, `.../my-run/final`); full names if the short ones collide."""
+    titles = [short(m, keep=1 if len(PurePath(m).parts) == 2 else 2) for m in models]
+    return titles if len(set(titles)) == len(titles) else models
 
 
 def comparison_rows(rows: list[ResultRow], *, all_metrics: bool = False) -> tuple[list[str], list[tuple]]:
@@ -62,8 +71,8 @@ def print_comparison(rows: list[ResultRow], *, all_metrics: bool = False, consol
     table = Table(title="evaluation results", title_justify="left", show_lines=False)
     for name in ("task", "dataset", "split", "dim", "metric"):
         table.add_column(name, overflow="fold")
-    for model in models:
-        table.add_column(model, justify="right", overflow="fold")
+    for title in headers(models):
+        table.add_column(title, justify="right", overflow="fold")
     previous = None
     for task, dataset, split, dim, metric, *cells in lines:
         best = max((c for c in cells if c is not None), default=None)

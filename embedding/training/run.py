@@ -39,7 +39,10 @@ def trainer_arguments(plan: Plan):
     from sentence_transformers import SentenceTransformerTrainingArguments
 
     config = plan.config
+    from .banner import interactive
+
     args: dict[str, Any] = {"seed": plan.seed, **config.args}
+    args.setdefault("disable_tqdm", not interactive())  # one line per log event instead of bars in non-TTY logs
     _apply_precision(config, args)
     if is_distributed() and "use_cpu" not in args:
         import torch
@@ -122,8 +125,11 @@ def evaluate(plan: Plan, model) -> dict[str, float]:
 
 def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: bool = False,
           config_path: str | None = None) -> RunResult:
+    from ..report.trackers import tensorboard_into_run_dir
+    from .banner import install_progress, print_banner, quiet_progress_bars
     from .callbacks import InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
 
+    quiet_progress_bars()
     run_dir = prepare_run_dir(config, resume=resume, overwrite=overwrite)
     checkpoint = find_resume_checkpoint(run_dir, resume)
     if is_main():
@@ -134,6 +140,11 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     trainer = build_trainer(plan, [log, ResourceMonitor(run_dir / "resources.jsonl"), interrupt, guard])
     for objective in plan.objectives:
         guard.watch(objective.name, objective.loss)
+    install_progress(trainer)
+    tensorboard_into_run_dir(trainer, run_dir)
+    print_banner(plan, trainer)
+    log.write({"event": "run_start", "config_path": config_path, "model": plan.resolution.describe(),
+               "time": round(time.time(), 3)})
 
     result = RunResult(run_dir=run_dir, model_dir=run_dir / "final")
     if config.evaluation.before and plan.evaluator is not None and checkpoint is None:
@@ -150,6 +161,7 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
         interrupt.uninstall()
     if guard.fault is not None:
         log.write({"event": "non_finite", "step": guard.fault.step, "objective": guard.fault.objective})
+        _write_report(run_dir, config_path)
         raise TrainingFault(f"{guard.fault}; training stopped. The last good checkpoint is kept in {run_dir}; "
                             "lower args.learning_rate or check the objective's data, then --resume")
     if interrupt.signum is not None:
@@ -158,6 +170,7 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
         stopped = Interrupted(interrupt.signum, trainer.state.global_step)
         hint = f"embedding train --config {config_path or '<config>'} --resume"
         log.write({"event": "interrupted", "step": stopped.step, "resume": hint})
+        _write_report(run_dir, config_path)
         print(f"{stopped}; checkpoint saved in {run_dir}. Resume with: {hint}", flush=True)
         raise stopped
     result.train_metrics = dict(output.metrics)
@@ -168,10 +181,28 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     report = {"before": result.before, "after": result.after, "main_metric": result.main_metric,
               "train_seconds": round(time.time() - started, 2), "train_metrics": result.train_metrics}
     if is_main():
+        from .card import dataset_entries, extend_model_card
+
         (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
+        extend_model_card(result.model_dir, config=redact(config.model_dump(mode="json")),
+                          datasets=dataset_entries(plan), before=result.before, after=result.after,
+                          main_metric=result.main_metric, seed=plan.seed)
     log.write({"event": "run_end", "model_dir": str(result.model_dir),
                **{f"after/{k}": v for k, v in result.after.items()}})
+    _write_report(run_dir, config_path)
     return result
+
+
+def _write_report(run_dir, config_path) -> None:
+    """report.md + plots; a plotting failure must not fail a finished (or interrupted) training."""
+    if not is_main():
+        return
+    from ..report import write_report
+
+    try:
+        write_report(run_dir, config_path=config_path)
+    except Exception as exc:
+        logger.warning("report.md not written: %s", exc)
 
 
 class TrainingFault(Exception):

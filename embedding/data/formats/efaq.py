@@ -15,8 +15,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
+
 from ...errors import DataError
-from .common import IRData, clean_list, clean_text, row_rng
+from .common import (IRData, clean_list, clean_text, mix64, random_picks, row_keys, row_rng, text_column,
+                     text_fingerprints, text_lists)
 
 COLUMNS = ("sentence", "similar", "almost_similar", "dissimilar")
 DEFAULT_LABELS = {"similar": 1.0, "almost_similar": 0.0, "dissimilar": -1.0}
@@ -39,14 +42,85 @@ class _Row:
         self.negatives = [t for t in dict.fromkeys(negatives) if t not in seen]
 
 
+def _first_of_group(keys: np.ndarray) -> np.ndarray:
+    """For each item, the smallest index holding the same key (itself when it is the first)."""
+    order = np.argsort(keys)  # an unstable sort is enough: the minimum of each run is taken explicitly
+    ranked = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], ranked[1:] != ranked[:-1]]))
+    lead = np.empty(len(keys), dtype=np.int64)
+    lead[order] = np.repeat(np.minimum.reduceat(order, starts), np.diff(np.append(starts, len(keys))))
+    return lead
+
+
+def dedup_batch(anchors, lists):
+    """Per row, keep the first occurrence of each text in priority order: anchor, then `lists` in order.
+
+    `lists` are (values, rows) pairs from `text_lists`. Returns (texts, [(rows, positions) kept per list],
+    (row, first equal position, list bounds) per item) where `texts` holds the anchors (positions 0..n-1) followed
+    by every list item, so outputs are `texts.take(...)`.
+    A text equal to the anchor or to an earlier item of its row is dropped. Matches are found on cheap
+    fingerprints, then confirmed by comparing the texts; a row with a fingerprint clash is redone exactly.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = pa.concat_arrays([anchors, *(values for values, _ in lists)])
+    n = len(anchors)
+    rows = np.concatenate([np.arange(n, dtype=np.int64), *(parents for _, parents in lists)])
+    keys = text_fingerprints(texts) ^ (rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    lead = _first_of_group(keys) if len(keys) else np.zeros(0, dtype=np.int64)
+    candidates = np.flatnonzero(lead != np.arange(len(rows)))
+    if len(candidates):
+        same = pc.equal(texts.take(candidates), texts.take(lead[candidates])).to_numpy(zero_copy_only=False)
+        same &= rows[candidates] == rows[lead[candidates]]
+        for row in np.unique(rows[candidates[~same]]):  # fingerprint clash: redo this row exactly
+            positions = np.flatnonzero(rows == row)
+            seen: dict[str, int] = {}
+            for position, text in zip(positions, texts.take(positions).to_pylist()):
+                lead[position] = seen.setdefault(text, position)
+    dup = lead != np.arange(len(rows))
+    kept, bounds = [], [n]
+    for values, parents in lists:
+        start, end = bounds[-1], bounds[-1] + len(values)
+        keep = ~dup[start:end]
+        kept.append((parents[keep], np.arange(start, end)[keep]))
+        bounds.append(end)
+    return texts, kept, (rows, lead, bounds)
+
+
+def _read(batch, indices, columns, where):
+    rows = np.asarray(indices, dtype=np.int64)
+    anchors = text_column(batch, "sentence", rows, where)
+    texts, kept, lead = dedup_batch(anchors, [text_lists(batch, c, rows, where) for c in columns])
+    return rows, (texts, np.arange(len(rows)), kept), lead
+
+
 def negative_pool(dataset) -> list[str]:
     """Every distinct negative text of the dataset, sorted (a set's order would depend on the hash seed)."""
-    pool: set[str] = set()
-    for column in ("almost_similar", "dissimilar"):
-        if column in dataset.column_names:
-            for items in dataset[column]:
-                pool.update(t.strip() for t in items or () if isinstance(t, str) and t.strip())
-    return sorted(pool)
+    import pyarrow.compute as pc
+
+    columns = [c for c in ("almost_similar", "dissimilar") if c in dataset.column_names]
+    if not columns:
+        return []
+    table = dataset.with_format("arrow", columns=columns)[:]
+    rows = np.arange(len(table))
+    values = [text_lists(table, c, rows, "dataset")[0] for c in columns]
+    import pyarrow as pa
+
+    unique = pc.unique(pa.concat_arrays(values))
+    return unique.take(pc.array_sort_indices(unique)).to_pylist()
+
+
+class LazyPool:
+    """The global negative pool, computed only if some row is short of negatives (it costs a full pass)."""
+
+    def __init__(self, dataset):
+        self.dataset, self._pool = dataset, None
+
+    def get(self) -> list[str]:
+        if self._pool is None:
+            self._pool = negative_pool(self.dataset)
+        return self._pool
 
 
 def _fill_from_pool(rng: random.Random, pool: list[str], exclude: set[str], need: int) -> list[str]:
@@ -62,52 +136,91 @@ def _fill_from_pool(rng: random.Random, pool: list[str], exclude: set[str], need
     return picked
 
 
-def ranking_batch(batch: dict[str, list], indices: list[int], *, k: int, seed: int, pool: list[str],
-                  where: str) -> dict[str, list]:
-    """Batched `datasets.map` function: one output row per (anchor, positive), with k sampled negatives."""
-    names = ["anchor", "positive", *(f"negative_{j + 1}" for j in range(k))]
-    out: dict[str, list] = {name: [] for name in names}
-    out["_dropped"] = []
-    keys = list(batch)
-    for offset, index in enumerate(indices):
-        row = _Row({key: batch[key][offset] for key in keys}, index, where)
-        if not row.positives:
-            continue
-        rng = row_rng(seed, index)
-        candidates = row.negatives
-        if len(candidates) < k:
-            exclude = {row.anchor, *row.positives, *candidates}
-            candidates = candidates + _fill_from_pool(rng, pool, exclude, k - len(candidates))
-        if len(candidates) < k:
-            # Cannot get k distinct negatives: emit a marker row the caller counts and removes.
-            for name in names:
-                out[name].append("")
-            out["_dropped"].append(1)
-            continue
-        for positive in row.positives:
-            texts = [row.anchor, positive, *(rng.sample(candidates, k) if k else ())]
-            for name, text in zip(names, texts):
-                out[name].append(text)
-            out["_dropped"].append(0)
-    return out
+def _rank(rows, n: int):
+    """Position of each item within its row (rows sorted), and the item count per row."""
+    counts = np.bincount(rows, minlength=n)
+    return np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows], counts
 
 
-def similarity_batch(batch: dict[str, list], indices: list[int], *, name_to_label: dict[str, float],
-                     where: str) -> dict[str, list]:
-    """Batched map: (anchor, candidate, label) for each candidate of each labelled column, in mapping order."""
-    out: dict[str, list] = {"anchor": [], "candidate": [], "label": []}
-    for offset, index in enumerate(indices):
-        anchor = clean_text(batch["sentence"][offset], index, "sentence", where)
-        seen = {anchor}
-        for column, label in name_to_label.items():
-            for text in dict.fromkeys(clean_list(batch[column][offset], index, column, where)):
-                if text in seen:
-                    continue  # the same text cannot carry two labels for one anchor; first mapping wins
-                seen.add(text)
-                out["anchor"].append(anchor)
-                out["candidate"].append(text)
-                out["label"].append(float(label))
-    return out
+def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPool, where: str):
+    """Batched, Arrow-level `datasets.map` function: one row per (anchor, positive) with k sampled negatives.
+
+    Also emits marker rows (`_drop` 1: short of negatives, 2: raw row without a positive) that the caller
+    counts and removes. Negatives come from the row's own almost_similar/dissimilar; rows with fewer than k
+    are completed from the global pool (per-row Python, rare), seeded by (seed, row).
+    """
+    import pyarrow as pa
+
+    rows, (vocab_, anchor_codes, (pos, alm, dis)), lead = _read(batch, indices, COLUMNS[1:], where)
+    n = len(rows)
+    pos_rows, pos_codes = pos
+    item_rows, lead, bounds = lead
+    # Negative-list items equal to the anchor or to one of its positives: the false negatives kept out.
+    refused = np.bincount(item_rows[bounds[1]:][lead[bounds[1]:] < bounds[1]], minlength=n)
+
+    (alm_rank, a), (dis_rank, d) = _rank(alm[0], n), _rank(dis[0], n)
+    p, m = np.bincount(pos_rows, minlength=n), a + d
+    neg_start, pos_start = np.cumsum(m) - m, np.cumsum(p) - p
+    neg_codes = np.empty(int(m.sum()), dtype=np.int64)  # per row: its almost_similar, then its dissimilar
+    neg_codes[neg_start[alm[0]] + alm_rank] = alm[1]
+    neg_codes[neg_start[dis[0]] + a[dis[0]] + dis_rank] = dis[1]
+    draw = np.arange(len(pos_rows)) - pos_start[pos_rows]  # which positive of its row
+    negs = np.zeros((len(pos_rows), k), dtype=np.int64)
+    drop = np.zeros(len(pos_rows), dtype=np.int8)
+    extra: list[str] = []
+    if k:
+        served = m[pos_rows] >= k
+        r = pos_rows[served]
+        picks = random_picks(row_keys(seed, rows[r]), draw[served], m[r], k)
+        negs[served] = neg_codes[neg_start[r][:, None] + picks]
+        for row in np.unique(pos_rows[~served]):
+            mine = np.flatnonzero(pos_rows == row)
+            texts = vocab_.take(np.concatenate([[anchor_codes[row]], pos_codes[mine],
+                                                    neg_codes[neg_start[row]:neg_start[row] + m[row]]])).to_pylist()
+            candidates = texts[1 + len(mine):]
+            rng = row_rng(seed, int(rows[row]))
+            if len(pool.get()) < k:
+                raise DataError(f"{where}.preprocess_args.negative_samples: {k} negatives per row requested but the "
+                                f"dataset has only {len(pool.get())} distinct negative texts; lower negative_samples")
+            candidates += _fill_from_pool(rng, pool.get(), set(texts), k - len(candidates))
+            if len(candidates) < k:
+                drop[mine] = 1
+                continue
+            for out in mine:
+                negs[out] = len(vocab_) + len(extra) + np.arange(k)
+                extra.extend(rng.sample(candidates, k))
+    lonely = np.flatnonzero(p == 0)  # raw rows without a positive: one marker row each
+    vocab = vocab_
+    if extra or len(lonely):  # copying every text is costly: only when there is something to add
+        vocab = pa.concat_arrays([vocab_, pa.array([*extra, ""], pa.string())])
+    blank = len(vocab) - 1
+    anchor = np.concatenate([anchor_codes[pos_rows], np.full(len(lonely), blank)])
+    columns = {"anchor": vocab.take(anchor),
+               "positive": vocab.take(np.concatenate([pos_codes, np.full(len(lonely), blank)]))}
+    for j in range(k):
+        columns[f"negative_{j + 1}"] = vocab.take(np.concatenate([negs[:, j], np.full(len(lonely), blank)]))
+    columns["_drop"] = pa.array(np.concatenate([drop, np.full(len(lonely), 2, dtype=np.int8)]))
+    first = np.zeros(len(pos_rows) + len(lonely), dtype=np.int32)  # each row's count, on its first output row
+    first[pos_start[p > 0]] = refused[p > 0]
+    columns["_false_negatives"] = pa.array(first)
+    return pa.table(columns)
+
+
+def similarity_batch(batch, indices: list[int], *, name_to_label: dict[str, float], where: str):
+    """Batched Arrow map: (anchor, candidate, label) for each candidate of each labelled column, in mapping order.
+
+    A text already seen for this anchor (the anchor itself or an earlier column's item) is skipped: the same
+    text cannot carry two labels for one anchor; the first mapping wins.
+    """
+    import pyarrow as pa
+
+    rows, (vocab_, anchor_codes, kept), _ = _read(batch, indices, list(name_to_label), where)
+    out_rows = np.concatenate([r for r, _ in kept])
+    order = np.argsort(out_rows, kind="stable")
+    codes = np.concatenate([c for _, c in kept])[order]
+    labels = np.concatenate([np.full(len(r), float(v)) for (r, _), v in zip(kept, name_to_label.values())])
+    return pa.table({"anchor": vocab_.take(anchor_codes[out_rows[order]]), "candidate": vocab_.take(codes),
+                     "label": pa.array(labels[order], pa.float64())})
 
 
 def retrieval(dataset, *, negative_samples: int = -1, seed: int = 42, where: str = "evaluator.dataset") -> IRData:

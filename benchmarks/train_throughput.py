@@ -1,0 +1,391 @@
+"""Training throughput: plain sentence-transformers vs `embedding`, same model, data, loss and batch size.
+
+The seed shape: (anchor, positive, 3 negatives) rows, symmetric MultipleNegativesRankingLoss inside MatryoshkaLoss
+(`embedding`: a contrastive objective, default `ranking` loss, the same `matryoshka:` dims). Each variant runs in
+its own process (clean peak memory, no warm caches) for 2 epochs; the SECOND epoch is timed (warm-up excluded, and
+a whole epoch, so length-grouped batches are compared on the same rows). Variants:
+
+- plain:        SentenceTransformerTrainer with its defaults (shuffled batches, 0 workers; bf16 on CUDA)
+- ours-same:    `embedding.train` with the same settings (length grouping off, same workers / precision)
+- ours-default: `embedding.train` with nothing set but the batch size (length grouping, auto workers, precision)
+- floor-st / floor-merged (CUDA, or --floor): a hand loop on batches tokenized once and already on the device;
+                ST's own loss (anchor forward + one forward of the 4 candidate columns) / ONE forward of all 5
+
+Samples/s and tokens/s (non-padding tokens, counted from the attention masks the model sees) are over the timed
+epoch; padding is the share of padding in the tokens the model computed; peak memory is the process' max RSS on
+CPU and torch.cuda.max_memory_allocated on CUDA.
+
+    python benchmarks/train_throughput.py --device cpu                    # MiniLM, 256 efaq rows, ~2-3 minutes
+    python benchmarks/train_throughput.py --device cpu --model tiny       # a random 2-layer BERT, seconds
+    python benchmarks/train_throughput.py --device cuda                   # MiniLM, batch 512, 40 batches/epoch
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+EFAQ = REPO.parent / "shared" / "datasets" / "aia-bde" / "efaq"
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+COLUMNS = 5  # anchor, positive, negative_1..3
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--model", default=None, help=f"`minilm` ({MINILM}, default), `tiny` (random BERT) or a path")
+    p.add_argument("--data", default=None, help="`efaq` (../shared aia-bde/efaq; cpu default) or `synthetic` (cuda)")
+    p.add_argument("--rows", type=int, default=None, help="training rows (cpu 256, cuda 40 x batch size)")
+    p.add_argument("--batch-size", type=int, default=None, help="cpu 32, cuda 512")
+    p.add_argument("--max-length", type=int, default=None, help="max tokens per text (cpu 128; cuda: the model's)")
+    p.add_argument("--variants", default=None, help="comma list; default plain,ours-same,ours-default (+ floors)")
+    p.add_argument("--floor", action="store_true", help="also run the pre-tokenized floors on CPU")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", default=None, help="also write the results as JSON here")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--data-dir", default=None, help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    cpu = a.device == "cpu"
+    a.model = a.model or "minilm"
+    a.data = a.data or ("efaq" if cpu and EFAQ.exists() else "synthetic")
+    a.batch_size = a.batch_size or (32 if cpu else 512)
+    a.rows = a.rows or (256 if cpu else 40 * a.batch_size)
+    a.max_length = a.max_length or (128 if cpu else None)
+    floors = ["floor-st", "floor-merged"] if (not cpu or a.floor) else []
+    a.variants = a.variants.split(",") if a.variants else ["plain", "ours-same", "ours-default", *floors]
+    return a
+
+
+# ------------------------------------------------------------------------------------------------ data + model
+def write_data(args, folder: Path) -> None:
+    """Raw e-faq rows (sentence, similar, almost_similar, dissimilar) giving about `rows` training rows."""
+    rng = random.Random(args.seed)
+    if args.data == "efaq":
+        raw = [json.loads(line) for line in (EFAQ / "train.jsonl").read_text().splitlines()]
+        rng.shuffle(raw)
+        picked, total = [], 0
+        for row in raw:
+            if total >= args.rows:
+                break
+            picked.append(row)
+            total += len(row.get("similar") or [])
+    else:  # unique random sentences with e-faq-like word counts: nothing repeats, lengths vary like real FAQs
+        source = [json.loads(line) for line in (EFAQ / "train.jsonl").read_text().splitlines()] if EFAQ.exists() \
+            else [{"sentence": "como pedir o cartao da empresa quando e emitido qual o prazo de entrega " * 3}]
+        texts = [t for r in source for t in [r["sentence"], *(r.get("similar") or [])]]
+        words = sorted({w for t in texts for w in t.split()})
+        counts = [len(t.split()) for t in texts]
+
+        def sentence():
+            return " ".join(rng.choice(words) for _ in range(rng.choice(counts)))
+
+        picked = [{"sentence": sentence(), "similar": [sentence()], "almost_similar": [],
+                   "dissimilar": [sentence() for _ in range(3)]} for _ in range(args.rows)]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "train.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in picked))
+
+
+def model_name(args, folder: Path) -> str:
+    if args.model == "minilm":
+        return MINILM
+    if args.model == "tiny":
+        from tests.conftest import write_tiny_bert
+
+        return str(write_tiny_bert(folder / "tiny-bert", hidden=64))
+    return args.model
+
+
+def training_rows(args):
+    from datasets import load_dataset
+
+    from embedding.data.preprocess import training_rows as rows
+
+    raw = load_dataset(args.data_dir, split="train")
+    return rows(raw, "contrastive", {"negative_samples": 3}, seed=args.seed, where="bench").dataset
+
+
+def dims(model) -> list[int]:
+    full = model.get_embedding_dimension()
+    return sorted({d for d in (full // 6, full // 3, full // 2, full) if d > 0})
+
+
+# ------------------------------------------------------------------------------------------------ measuring
+class Meter:
+    """Counts the sequences / real / padded tokens the encoder sees, and times the steps of the last epoch."""
+
+    def __init__(self, model, cuda: bool, start_step: int) -> None:
+        import torch
+
+        self.cuda, self.start_step, self.on = cuda, start_step, start_step == 0
+        self.seqs = 0
+        self.real = torch.zeros((), dtype=torch.long, device="cuda" if cuda else "cpu")
+        self.padded = 0
+        self.t0 = self.t1 = None
+        model[0].register_forward_pre_hook(self._hook)
+
+    def _hook(self, module, inputs):
+        mask = inputs[0].get("attention_mask") if inputs and isinstance(inputs[0], dict) else None
+        if self.on and mask is not None:
+            self.seqs += mask.shape[0]
+            self.real += mask.sum()  # stays on the device: no sync per step
+            self.padded += mask.numel()
+
+    def step_done(self, step: int) -> None:
+        if step == self.start_step:
+            self._sync()
+            self.t0, self.on = time.perf_counter(), True
+        self.t1 = time.perf_counter()
+
+    def _sync(self) -> None:
+        if self.cuda:
+            import torch
+
+            torch.cuda.synchronize()
+
+    def result(self) -> dict:
+        self._sync()
+        self.t1 = time.perf_counter()
+        seconds, real = self.t1 - self.t0, int(self.real)
+        import torch
+
+        if self.cuda:
+            peak = torch.cuda.max_memory_allocated() / 2**30
+        else:
+            import resource
+
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        return {"samples_per_s": self.seqs / COLUMNS / seconds, "tokens_per_s": real / seconds,
+                "padding": 1 - real / max(1, self.padded), "peak_gib": peak, "seconds": seconds,
+                "samples": self.seqs // COLUMNS}
+
+
+def callback(meter):
+    from transformers import TrainerCallback
+
+    class Timer(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            meter.step_done(state.global_step)
+
+    return Timer()
+
+
+# ------------------------------------------------------------------------------------------------ variants
+def run_plain(args, cuda: bool, steps_per_epoch: int) -> dict:
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
+
+    model = load(args)
+    data = training_rows(args)
+    loss = MatryoshkaLoss(model, MultipleNegativesRankingLoss(model, directions=("query_to_doc", "doc_to_query"),
+                                                              partition_mode="per_direction"), dims(model))
+    meter = Meter(model, cuda, steps_per_epoch)
+    targs = SentenceTransformerTrainingArguments(
+        output_dir=args.data_dir + "-runs/plain", per_device_train_batch_size=args.batch_size, num_train_epochs=2,
+        seed=args.seed, bf16=cuda, save_strategy="no", report_to="none", logging_steps=10_000,
+        use_cpu=not cuda, disable_tqdm=True)
+    SentenceTransformerTrainer(model=model, args=targs, train_dataset=data, loss=loss,
+                               callbacks=[callback(meter)]).train()
+    return meter.result()
+
+
+def load(args):
+    from embedding.config.schema import ModelSpec
+    from embedding.models import load_model
+
+    model, _ = load_model(ModelSpec(name=args.model_path))
+    if args.max_length:
+        model.max_seq_length = args.max_length
+    return model
+
+
+def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool) -> dict:
+    import embedding.training.run as run
+    from embedding import train
+    from embedding.config.schema import TrainConfig
+    from embedding.training import batching, dataloading
+    from embedding.training.trainer import EmbeddingTrainer
+
+    _emulate_wiring(run, batching, dataloading, EmbeddingTrainer)
+    meter: dict = {}
+    built = run.build_trainer
+
+    def build_trainer(plan, callbacks):
+        if args.max_length:
+            plan.model.max_seq_length = args.max_length
+        meter["m"] = Meter(plan.model, cuda, steps_per_epoch)
+        trainer = built(plan, callbacks + [callback(meter["m"])])
+        if not defaults:
+            trainer.group_by_length = False
+        print(batching.describe_padding(trainer), flush=True)
+        return trainer
+
+    run.build_trainer = build_trainer
+    train_args = {"per_device_train_batch_size": args.batch_size, "num_train_epochs": 2, "seed": args.seed,
+                  "save_strategy": "no", "report_to": "none", "logging_steps": 10_000, "disable_tqdm": True}
+    config = {"run_name": "ours-default" if defaults else "ours-same", "base_model": {"name": args.model_path},
+              "output_dir": args.data_dir + "-runs", "evaluation": {"before": False},
+              "objectives": [{"type": "contrastive", "matryoshka": {"matryoshka_dims": dims(load(args))},
+                              "datasets": {"train": {"name": args.data_dir, "args": {"split": "train"},
+                                                     "preprocess_args": {"negative_samples": 3}}}}],
+              "args": train_args}
+    if not defaults:  # what plain sentence-transformers does
+        train_args.update(dataloader_num_workers=0, batch_sampler="batch_sampler")
+        config["precision"] = "bf16" if cuda else "fp32"
+        if "group_by_length" in TrainConfig.model_fields:
+            config["group_by_length"] = False
+    train(config, overwrite=True)
+    return meter["m"].result()
+
+
+def _emulate_wiring(run, batching, dataloading, trainer_class) -> None:
+    """Until trainer.py / run.py wire batching.py and dataloading.py in, do here what that wiring does."""
+    if batching.LengthGroupingMixin not in trainer_class.__mro__:
+        from sentence_transformers import SentenceTransformerTrainer
+
+        trainer_class.__bases__ = (batching.LengthGroupingMixin, SentenceTransformerTrainer)
+    arguments = run.trainer_arguments
+
+    def trainer_arguments(plan):
+        import torch
+
+        targs = arguments(plan)
+        added, why = dataloading.auto_dataloader_args(
+            plan.config.args, cuda=torch.cuda.is_available(), cpu_count=dataloading.available_cpus(),
+            local_processes=dataloading.local_processes())
+        for key, value in added.items():
+            setattr(targs, key, value)
+        print(why, flush=True)
+        return targs
+
+    run.trainer_arguments = trainer_arguments
+
+
+def run_floor(args, cuda: bool, merged: bool) -> dict:
+    """Batches tokenized once and already on the device; a hand loop: forward, loss, backward, AdamW step."""
+    import torch
+    from sentence_transformers.base.losses.merged_forward import embed_columns
+    from sentence_transformers.sentence_transformer.data_collator import SentenceTransformerDataCollator
+    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
+
+    device = "cuda" if cuda else "cpu"
+    model = load(args).to(device)
+    model.train()
+    data = training_rows(args)
+    mnrl = MultipleNegativesRankingLoss(model, directions=("query_to_doc", "doc_to_query"),
+                                        partition_mode="per_direction")
+    sizes = dims(model)
+    loss = MatryoshkaLoss(model, mnrl, sizes)
+    collate = SentenceTransformerDataCollator(preprocess_fn=model.preprocess)
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed)).tolist()
+    batches = []
+    for start in range(0, len(order), args.batch_size):
+        part = data[order[start:start + args.batch_size]]
+        inputs = collate([dict(zip(part, values)) for values in zip(*part.values())])
+        batches.append([{k[len(c) + 1:]: v.to(device) for k, v in inputs.items()
+                         if k.startswith(c + "_") and hasattr(v, "to")} for c in data.column_names])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=cuda)  # the trainer's default on CUDA
+    meter = Meter(model, cuda, len(batches))
+    step = 0
+    for _ in range(2):
+        for features in batches:
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=cuda):
+                if merged:
+                    embeddings = embed_columns(model, features, separate_first=False)
+                    value = sum(mnrl.compute_loss_from_embeddings([e[:, :d] for e in embeddings], None)
+                                for d in sizes)
+                else:
+                    value = loss(features, None)
+            value.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            meter.step_done(step)
+    return meter.result()
+
+
+def child(args) -> None:
+    cuda = args.device == "cuda"
+    steps = -(-len(training_rows(args)) // args.batch_size)
+    if args.child == "plain":
+        result = run_plain(args, cuda, steps)
+    elif args.child in ("ours-same", "ours-default"):
+        result = run_ours(args, cuda, steps, defaults=args.child == "ours-default")
+    elif args.child in ("floor-st", "floor-merged"):
+        result = run_floor(args, cuda, merged=args.child == "floor-merged")
+    else:
+        raise SystemExit(f"unknown variant {args.child}")
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+# ------------------------------------------------------------------------------------------------ driver
+def main(argv=None) -> int:
+    args = parse(argv)
+    if args.child:
+        args.model_path = args.model
+        child(args)
+        return 0
+    started = time.time()
+    results, notes = {}, []
+    with tempfile.TemporaryDirectory(prefix="train-throughput-") as tmp:
+        data_dir = Path(tmp) / "data"
+        write_data(args, data_dir)
+        model = model_name(args, Path(tmp))
+        for variant in args.variants:
+            cmd = [sys.executable, __file__, "--child", variant, "--data-dir", str(data_dir), "--model", model,
+                   "--device", args.device, "--batch-size", str(args.batch_size), "--rows", str(args.rows),
+                   "--seed", str(args.seed), "--data", args.data]
+            if args.max_length:
+                cmd += ["--max-length", str(args.max_length)]
+            print(f"running {variant} ...", end=" ", file=sys.stderr, flush=True)
+            begun = time.time()
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+            print(f"{time.time() - begun:.0f} s", file=sys.stderr, flush=True)
+            lines = proc.stdout.splitlines()
+            found = [json.loads(line[7:]) for line in lines if line.startswith("RESULT ")]
+            if proc.returncode or not found:
+                print(proc.stdout[-3000:], proc.stderr[-6000:], sep="\n", file=sys.stderr)
+                raise SystemExit(f"{variant} failed (exit {proc.returncode})")
+            results[variant] = found[-1]
+            notes += [f"{variant}: {line}" for line in lines if line.startswith(("padding", "dataloader"))]
+    print(table(args, results, notes, time.time() - started))
+    if args.out:
+        Path(args.out).write_text(json.dumps({"args": {k: v for k, v in vars(args).items() if k != "child"},
+                                              "results": results, "notes": notes}, indent=2))
+    return 0
+
+
+def table(args, results: dict, notes: list[str], wall: float) -> str:
+    import platform
+
+    import torch
+
+    device = torch.cuda.get_device_name(0) if args.device == "cuda" else f"CPU ({os.cpu_count()} cores, " \
+        f"{platform.processor() or platform.machine()})"
+    base = results.get("plain", {}).get("samples_per_s")
+    floors = {k: v["samples_per_s"] for k, v in results.items() if k.startswith("floor")}
+    memory = "peak GPU memory (GiB)" if args.device == "cuda" else "peak RSS (GiB)"
+    out = [f"**{device}**, model `{args.model}`, {args.data} data, {results and next(iter(results.values()))['samples']}"
+           f" timed rows (epoch 2 of 2), batch {args.batch_size}, max length {args.max_length or 'model'}, "
+           f"torch {torch.__version__}; {wall:.0f} s in all", "",
+           f"| variant | samples/s | tokens/s (non-pad) | padding | {memory} | × plain |"
+           + "".join(f" × {k} |" for k in floors), "|---|---:|---:|---:|---:|---:|" + "---:|" * len(floors)]
+    for name, r in results.items():
+        ratio = f"{r['samples_per_s'] / base:.2f}" if base else "–"
+        extra = "".join(f" {r['samples_per_s'] / f:.2f} |" for f in floors.values())
+        out.append(f"| {name} | {r['samples_per_s']:,.1f} | {r['tokens_per_s']:,.0f} | {r['padding']:.0%} | "
+                   f"{r['peak_gib']:.2f} | {ratio} |{extra}")
+    return "\n".join(out + [""] + [f"- {n}" for n in dict.fromkeys(notes)])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

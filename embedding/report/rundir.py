@@ -1,0 +1,110 @@
+"""Read a run dir back: the resolved config, log events, resource samples and the evaluation summary."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import UserError
+
+REQUIRED = ("config.resolved.yaml", "logs.jsonl")
+# A Matryoshka size inside a metric key: dim_64_cosine_ndcg@10, cosine_ndcg@10_dim64, 64d/cosine_map@10 ...
+DIM = re.compile(r"(?:^|(?<=[_/@-]))(?:dim[_-]?(\d+)|(\d+)d)(?=$|[_/-])")
+
+
+@dataclass
+class RunData:
+    run_dir: Path
+    config: dict[str, Any]
+    logs: list[dict[str, Any]]
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    evaluation: dict[str, Any] | None = None
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [r for r in self.logs if r.get("event") == name]
+
+    @property
+    def train_events(self) -> list[dict[str, Any]]:
+        return [r for r in self.logs
+                if "event" not in r and ("loss" in r or any(k.startswith("loss/") for k in r))]
+
+    @property
+    def eval_events(self) -> list[dict[str, Any]]:
+        return [r for r in self.logs if "event" not in r and any(k.startswith("eval_") for k in r)]
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    """Records of a JSONL file; a half-written last line (killed run) is skipped, not fatal."""
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _not_a_run(run_dir: Path, missing: list[str]) -> UserError:
+    runs = sorted(p.parent.name for p in run_dir.glob("*/logs.jsonl"))[:5]
+    hint = f"; runs inside it: {', '.join(runs)}" if runs else "; pass the folder output_dir/run_name of a run"
+    return UserError(f"{run_dir}: not a run dir, {' and '.join(missing)} missing (written by `embedding train`)"
+                     + hint)
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Load a run dir.
+
+    Raises:
+        UserError: the folder does not exist or lacks config.resolved.yaml / logs.jsonl.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such folder; pass a run dir (output_dir/run_name)")
+    missing = [name for name in REQUIRED if not (run_dir / name).is_file()]
+    if missing:
+        raise _not_a_run(run_dir, missing)
+    try:
+        config = yaml.safe_load((run_dir / "config.resolved.yaml").read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{run_dir}/config.resolved.yaml: not valid YAML ({str(exc).splitlines()[0]})") from None
+    evaluation = None
+    if (run_dir / "evaluation.json").is_file():
+        try:
+            evaluation = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            evaluation = None  # the report says so instead of failing
+    return RunData(run_dir, config if isinstance(config, dict) else {}, _jsonl(run_dir / "logs.jsonl"),
+                   _jsonl(run_dir / "resources.jsonl"), evaluation)
+
+
+def flat_metrics(values: Any, prefix: str = "") -> dict[str, float]:
+    """Numbers of a metrics mapping, nested mappings flattened; a nested key that is a size becomes `dim_<n>_`."""
+    out: dict[str, float] = {}
+    if not isinstance(values, dict):
+        return out
+    for key, value in values.items():
+        key = str(key)
+        if isinstance(value, dict):
+            sub = f"dim_{key}_" if key.isdigit() else f"{key}_"
+            out.update(flat_metrics(value, prefix + sub))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[prefix + key] = float(value)
+    return out
+
+
+def split_dim(key: str) -> tuple[str, int | None]:
+    """('dim_64_cosine_ndcg@10') -> ('cosine_ndcg@10', 64); keys without a size -> (key, None)."""
+    match = DIM.search(key)
+    if not match:
+        return key, None
+    base = (key[:match.start()] + key[match.end():]).strip("_/-").replace("__", "_")
+    return base, int(match.group(1) or match.group(2))

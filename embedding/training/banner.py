@@ -1,0 +1,261 @@
+"""What a run shows while it starts and trains: the start banner and quiet, line-based progress for logs.
+
+On a terminal the banner is a rich table and the trainer's tqdm bars stay (with the loss in the bar). When
+stdout is not a terminal (CI, `nohup`, a log file) redrawn bars turn into thousands of carriage-return lines, so
+the banner goes to the logger as plain lines and `ProgressLines` prints one line per log event instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from typing import Any
+
+from transformers import TrainerCallback
+
+logger = logging.getLogger(__name__)
+
+
+def interactive() -> bool:
+    """Whether progress bars help: a terminal on stdout or a Jupyter kernel (which renders bars itself)."""
+    return bool(getattr(sys.stdout, "isatty", lambda: False)()) or "ipykernel" in sys.modules
+
+
+def _value(setting: Any) -> Any:
+    return getattr(setting, "value", setting)  # transformers enums (IntervalStrategy...) -> their string
+
+
+def _negatives(obj, batch: int, world: int) -> str:
+    """Candidates each anchor is ranked against, besides its own positive; '-' for scored pairs."""
+    if obj.spec.type != "contrastive":
+        return "-"
+    k = sum(1 for c in obj.train.dataset.column_names if c.startswith("negative"))
+    devices = world if obj.spec.gather_across_devices else 1
+    in_batch, hard = devices * batch - 1, devices * batch * k
+    text = f"{in_batch + hard} ({in_batch} in-batch + {hard} hard)" if k else f"{in_batch} (in-batch)"
+    return text + (f" across {devices} devices" if devices > 1 else "")
+
+
+def _loss_name(loss) -> str:
+    main = getattr(loss, "main", loss)  # ObjectiveLoss wraps the loss the user chose
+    text = type(main).__name__
+    if getattr(loss, "matryoshka_dims", None):
+        text += f" x Matryoshka{list(loss.matryoshka_dims)}"
+    if getattr(loss, "distillation", None) is not None:
+        text += f" + {getattr(loss, 'distillation_alpha', 1.0):g}·{type(loss.distillation).__name__}"
+    if getattr(loss, "penalty", None) is not None:
+        text += f" + {getattr(loss, 'penalty_alpha', 1.0):g}·{type(loss.penalty).__name__}"
+    return text
+
+
+def schedule(plan, args) -> tuple[list[float], int, bool]:
+    """(share of steps per objective, total optimizer steps, whether the total is exact).
+
+    The samplers are sentence-transformers': `proportional` draws every batch of every dataset (shares follow
+    the batch counts), `round_robin` alternates and stops when the smallest dataset runs out (equal shares).
+    """
+    batch, world = args.per_device_train_batch_size, max(1, args.world_size)
+    counts = [len(o.train.dataset) // batch if args.dataloader_drop_last else math.ceil(len(o.train.dataset) / batch)
+              for o in plan.objectives]
+    if len(counts) > 1 and _value(args.multi_dataset_batch_sampler) == "round_robin":
+        shares, per_epoch = [1 / len(counts)] * len(counts), min(counts) * len(counts)
+    else:
+        total = sum(counts) or 1
+        shares, per_epoch = [c / total for c in counts], sum(counts)
+    if args.max_steps and args.max_steps > 0:
+        return shares, int(args.max_steps), True
+    # Each process gets every world-th batch; an optimizer step consumes gradient_accumulation_steps of them.
+    steps = max(1, per_epoch // world // max(1, args.gradient_accumulation_steps))
+    return shares, math.ceil(args.num_train_epochs * steps), False
+
+
+def _eval_schedule(plan, args) -> str:
+    strategy = _value(args.eval_strategy)
+    if strategy == "steps":
+        text = f"every {args.eval_steps or args.logging_steps} steps"
+    elif strategy == "epoch":
+        text = "every epoch"
+    else:
+        text = "no evaluation during training"
+    if plan.evaluator is not None:
+        metric = args.metric_for_best_model or getattr(plan.evaluator, "primary_metric", None)
+        text += f"; IR evaluator ({plan.ir_summary or 'retrieval'})" + (f", main metric {metric}" if metric else "")
+        text += "; before/after table" if plan.config.evaluation.before else "; after-training table"
+    return text
+
+
+def _precision(args) -> str:
+    half = "bf16" if getattr(args, "bf16", False) else "fp16" if getattr(args, "fp16", False) else None
+    return f"{half} autocast (weights fp32)" if half else "fp32"
+
+
+def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+    """The banner's content as data: (key/value facts, one row per objective)."""
+    args = trainer.args
+    world = max(1, args.world_size)
+    shares, steps, exact = schedule(plan, args)
+    model = plan.resolution.describe() if plan.resolution is not None else plan.config.base_model.name
+    rows = []
+    for obj, share in zip(plan.objectives, shares):
+        dataset = obj.spec.datasets.train
+        split = dataset.args.get("split")
+        rows.append({
+            "objective": obj.name, "type": obj.spec.type, "format": obj.train.format,
+            "rows": f"{len(obj.train.dataset):,} (from {obj.train.raw_rows:,} raw)",
+            "data": dataset.name + (f" [{split}]" if split else ""),
+            "loss": _loss_name(obj.loss), "weight": f"{obj.spec.weight:g}",
+            "negatives/anchor": _negatives(obj, args.per_device_train_batch_size, world),
+            "steps share": f"{share:.0%}",
+        })
+    effective = args.per_device_train_batch_size * world * max(1, args.gradient_accumulation_steps)
+    facts = [
+        ("model", model),
+        ("device", f"{args.device}" + (f" x {world} processes" if world > 1 else "")),
+        ("precision", _precision(args)),
+        ("batch size", f"{args.per_device_train_batch_size} per device, {effective} per optimizer step"),
+        ("steps", f"{steps:,}" + ("" if exact else f" (≈ {args.num_train_epochs:g} epochs)")
+         + (f", mixing {plan.config.mixing}" if len(plan.objectives) > 1 else "")),
+        ("learning rate", f"{args.learning_rate:g}"),
+        ("evaluation", _eval_schedule(plan, args)),
+        ("seed", str(plan.seed)),
+        ("run dir", str(plan.run_dir)),
+    ]
+    return facts, rows
+
+
+def print_banner(plan, trainer, *, console=None) -> None:
+    """Show what is about to train (main process only): a rich panel on a terminal, log lines otherwise.
+
+    Args:
+        plan: the run's Plan (model, objectives with data and losses, evaluator).
+        trainer: the built trainer; its `args` give device, precision, batch size and schedule.
+        console: a rich Console to print to (tests); forces the rich form.
+    """
+    from .distributed import is_main
+
+    if not is_main():
+        return
+    facts, rows = banner_facts(plan, trainer)
+    if console is None and not interactive():
+        logger.info("training %s", plan.config.run_name)
+        for key, value in facts:
+            logger.info("  %s: %s", key, value)
+        for row in rows:
+            logger.info("  objective %s: %s", row["objective"],
+                        ", ".join(f"{k} {v}" for k, v in row.items() if k != "objective"))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = console or Console()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for key, value in facts:
+        grid.add_row(key, escape(value))  # "[train]" and paths are text, not rich markup
+    table = Table(title="objectives", title_justify="left")
+    for column in rows[0] if rows else ():
+        table.add_column(column, justify="right" if column in ("rows", "weight", "steps share") else "left")
+    for row in rows:
+        table.add_row(*(escape(v) for v in row.values()))
+    console.rule(f"[bold]embedding[/bold] · {escape(plan.config.run_name)}")
+    console.print(grid)
+    console.print(table)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class ProgressLines(TrainerCallback):
+    """One line per log event (step/total, loss, lr, eval metric, ETA) — or, given a tqdm bar owner, the
+    latest loss in that bar's postfix instead.
+
+    Args:
+        metric: the evaluator metric to show (without `eval_`), e.g. `cosine_ndcg@10`.
+        bar: the trainer's ProgressCallback on a terminal; None prints lines.
+    """
+
+    def __init__(self, metric: str | None = None, bar=None):
+        self.metric = metric.removeprefix("eval_") if metric else None
+        self.bar = bar
+        self.started = time.time()
+        self.first_step = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started, self.first_step = time.time(), state.global_step  # a resumed run starts mid-way
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs:
+            return
+        if self.bar is not None:
+            training_bar = getattr(self.bar, "training_bar", None)
+            if training_bar is not None and "loss" in logs:
+                training_bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
+            return
+        print(self.line(state, logs), file=sys.stdout, flush=True)
+
+    def line(self, state, logs: dict[str, Any]) -> str:
+        step, total = state.global_step, state.max_steps
+        if "train_runtime" in logs:
+            return (f"done: {step}/{total} steps in {_duration(logs['train_runtime'])}"
+                    + (f", mean loss {logs['train_loss']:.4f}" if "train_loss" in logs else ""))
+        parts = [f"step {step}/{total}" + (f" ({step / total:.0%})" if total else "")]
+        evaluation = any(k.startswith("eval_") for k in logs)
+        if evaluation:
+            parts[0] = "eval " + parts[0]
+            if self.metric and f"eval_{self.metric}" in logs:
+                parts.append(f"{self.metric} {logs[f'eval_{self.metric}']:.4f}")
+            parts += [f"{k[5:]} {v:.4f}" for k, v in logs.items()
+                      if k.startswith("eval_") and k.endswith("loss") and isinstance(v, (int, float))]
+        if "loss" in logs:
+            parts.append(f"loss {logs['loss']:.4f}")
+        if "learning_rate" in logs:
+            parts.append(f"lr {logs['learning_rate']:.2e}")
+        done = step - self.first_step
+        if total and 0 < done and step < total:
+            parts.append(f"ETA {_duration((time.time() - self.started) / done * (total - step))}")
+        return " | ".join(parts)
+
+
+def install_progress(trainer) -> ProgressLines:
+    """Line progress when stdout is not a terminal (or `disable_tqdm` is set); loss in the bar otherwise."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    metric = trainer.args.metric_for_best_model or getattr(getattr(trainer, "evaluator", None),
+                                                            "primary_metric", None)
+    bar = next((cb for cb in trainer.callback_handler.callbacks if isinstance(cb, ProgressCallback)), None)
+    if not interactive() or trainer.args.disable_tqdm or bar is None:
+        # PrinterCallback (what disable_tqdm installs) prints raw dicts; these lines replace it.
+        trainer.remove_callback(ProgressCallback)
+        trainer.remove_callback(PrinterCallback)
+        bar = None
+    callback = ProgressLines(metric, bar=bar)
+    trainer.add_callback(callback)
+    return callback
+
+
+def quiet_progress_bars() -> bool:
+    """Turn off the libraries' own bars (model loading, `datasets.map`, downloads) when not on a terminal.
+
+    Returns:
+        Whether the bars were turned off.
+    """
+    if interactive():
+        return False
+    import datasets
+    from huggingface_hub.utils import disable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    datasets.disable_progress_bars()
+    hf_logging.disable_progress_bar()
+    disable_progress_bars()
+    # The evaluators log a block of every metric at each evaluation; ProgressLines prints the main one and
+    # logs.jsonl keeps them all.
+    logging.getLogger("sentence_transformers.sentence_transformer.evaluation").setLevel(logging.WARNING)
+    return True

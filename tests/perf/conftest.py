@@ -1,0 +1,29 @@
+"""Fixtures of the performance tests: the trainer with length grouping wired in, whether or not run.py does it."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def grouping_trainer(monkeypatch):
+    """EmbeddingTrainer with LengthGroupingMixin right before SentenceTransformerTrainer in its bases (the wiring
+    the trainer is meant to have); records the batch samplers it builds for training."""
+    from sentence_transformers import SentenceTransformerTrainer
+
+    from embedding.training.batching import LengthGroupingMixin
+    from embedding.training.trainer import EmbeddingTrainer
+
+    if LengthGroupingMixin not in EmbeddingTrainer.__mro__:
+        monkeypatch.setattr(EmbeddingTrainer, "__bases__", (LengthGroupingMixin, SentenceTransformerTrainer))
+    built: list = []
+    original = LengthGroupingMixin.length_grouped_sampler
+
+    def recording(self, *args, **kwargs):
+        sampler = original(self, *args, **kwargs)
+        if sampler is not None:
+            built.append(sampler)
+        return sampler
+
+    monkeypatch.setattr(LengthGroupingMixin, "length_grouped_sampler", recording)
+    return built
