@@ -172,8 +172,6 @@ def test_training_twice_into_the_same_run_dir_is_refused(tmp_path, tiny_bert, sh
     assert sorted(p.name for p in (tmp_path / "out" / "test-run" / "final").iterdir()) == final  # untouched
 
 
-@pytest.mark.xfail(strict=True, reason="a run that stops on bad input before training leaves config.resolved.yaml "
-                   "in the run dir, so the corrected re-run is refused with 'already holds a run'")
 def test_a_run_that_failed_on_bad_input_does_not_block_the_fixed_rerun(tmp_path, tiny_bert, shared_efaq, capfd):
     config = small_train_config(tiny_bert, shared_efaq, tmp_path / "out")
     path = tmp_path / "config.yaml"

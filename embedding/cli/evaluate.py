@@ -16,9 +16,9 @@ EXAMPLES = """examples:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="evaluate models (and BM25) on retrieval / similarity tasks", epilog=EXAMPLES,
-        description="Evaluate one or more models on IR (e-faq, labeled, BEIR) and STS (scored pairs) tasks at "
-        "one or more Matryoshka sizes. Prints a comparison table; merges results.json and results.csv into the "
-        "output folder (a re-run replaces its own rows, never duplicates them).",
+        description="Evaluate models on IR (e-faq, labeled, BEIR) and STS (scored pairs) tasks at one or more\n"
+        "Matryoshka sizes. Prints a comparison table and merges results.json + results.csv into the output\n"
+        "folder: a re-run replaces its own rows (same model, task, data, split, size, metric), never duplicates.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-c", "--config", metavar="FILE", help="evaluation config (YAML/JSON): models, tasks, "
                         "dimensions, output_dir")
@@ -31,7 +31,7 @@ def register(subparsers) -> None:
     quick.add_argument("--dataset", metavar="NAME_OR_PATH", help="BEIR folder, dataset folder/file or Hub id")
     quick.add_argument("--split", default="test", help="split to evaluate (default: test)")
     quick.add_argument("--dimensions", metavar="D1,D2", help="comma-separated Matryoshka sizes, e.g. 64,384 "
-                       "(default: the model's full size)")
+                       "(default: the dims the model was trained with, plus its full size)")
     quick.add_argument("--output-dir", default="eval-results", help="results folder (default: eval-results)")
     quick.add_argument("--batch-size", type=int, default=32, help="encoding batch size (default: 32)")
     parser.add_argument("--all-metrics", action="store_true", help="show every metric in the table, not only "

@@ -1,36 +1,65 @@
-"""Regenerate `trainer_args.json`: the keys (and coarse types) of SentenceTransformerTrainingArguments.
+"""Regenerate the torch-free snapshots `embedding validate` checks against.
 
-`embedding validate` checks `args:` against this snapshot so it never imports torch. A test compares the
-snapshot with the installed library, so an upgrade that adds or removes a key fails loudly.
+- `trainer_args.json`: keys of SentenceTransformerTrainingArguments with a coarse type and, for enum-valued keys,
+  the accepted values;
+- `ir_evaluator_args.json`: keyword arguments of InformationRetrievalEvaluator (for `evaluator.args`).
+
+A test compares both with the installed libraries, so an upgrade that adds or removes a key fails loudly.
 Run: python -m embedding.config._snapshot_trainer_args
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+import inspect
 import json
 import typing
 from pathlib import Path
 
+HERE = Path(__file__).parent
+
 
 def coarse_type(tp: object) -> str:
     text = str(tp)
-    for name, probe in (("bool", "bool"), ("int", "int"), ("float", "float")):
-        if text in (name, f"<class '{name}'>") or text == f"{probe} | None" or text == f"typing.Optional[{probe}]":
+    for name in ("bool", "int", "float", "str"):
+        if text in (name, f"<class '{name}'>", f"{name} | None", f"typing.Optional[{name}]"):
             return name
-    if text in ("str", "<class 'str'>", "str | None", "typing.Optional[str]"):
-        return "str"
     return "any"
 
 
-def live_fields() -> dict[str, str]:
+def enum_choices(tp: object) -> list[str] | None:
+    for arg in (tp, *typing.get_args(tp)):
+        if isinstance(arg, type) and issubclass(arg, enum.Enum):
+            return sorted(str(member.value) for member in arg)
+    return None
+
+
+def live_trainer_fields() -> dict[str, dict]:
     from sentence_transformers import SentenceTransformerTrainingArguments as Args
 
     hints = typing.get_type_hints(Args)
-    return {f.name: coarse_type(hints.get(f.name, f.type)) for f in dataclasses.fields(Args) if f.init}
+    out = {}
+    for f in dataclasses.fields(Args):
+        if not f.init:
+            continue
+        tp = hints.get(f.name, f.type)
+        entry: dict = {"type": coarse_type(tp)}
+        choices = enum_choices(tp)
+        if choices:
+            entry["choices"] = choices
+        out[f.name] = entry
+    return out
+
+
+def live_ir_evaluator_args() -> list[str]:
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    params = inspect.signature(InformationRetrievalEvaluator.__init__).parameters
+    return sorted(set(params) - {"self", "queries", "corpus", "relevant_docs"})
 
 
 if __name__ == "__main__":
-    out = Path(__file__).with_name("trainer_args.json")
-    out.write_text(json.dumps(live_fields(), indent=1, sort_keys=True) + "\n")
-    print(f"wrote {out}")
+    (HERE / "trainer_args.json").write_text(json.dumps(live_trainer_fields(), indent=1, sort_keys=True) + "\n")
+    (HERE / "ir_evaluator_args.json").write_text(json.dumps(live_ir_evaluator_args(), indent=1) + "\n")
+    print("wrote trainer_args.json and ir_evaluator_args.json")

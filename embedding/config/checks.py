@@ -30,8 +30,13 @@ IR_DEFAULTS = {
 
 
 @cache
-def trainer_arg_types() -> dict[str, str]:
+def trainer_arg_specs() -> dict[str, dict[str, Any]]:
     return json.loads(Path(__file__).with_name("trainer_args.json").read_text())
+
+
+@cache
+def ir_evaluator_args() -> list[str]:
+    return json.loads(Path(__file__).with_name("ir_evaluator_args.json").read_text())
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -39,7 +44,8 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 def check_args_keys(args: dict[str, Any]) -> list[Problem]:
-    known = trainer_arg_types()
+    specs = trainer_arg_specs()
+    known = {name: spec["type"] for name, spec in specs.items()}
     problems = []
     for key, value in args.items():
         where = f"args.{key}"
@@ -56,8 +62,39 @@ def check_args_keys(args: dict[str, Any]) -> list[Problem]:
                 "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
                 "str": lambda v: isinstance(v, str),
             }.get(expected, lambda v: True)(value)
+            choices = specs[key].get("choices")
             if value is not None and not ok:
                 problems.append(Problem(where, f"expected {expected}, got {value!r}"))
+            elif choices and isinstance(value, str) and value not in choices:
+                problems.append(Problem(where, f"{value!r} is not a valid choice{did_you_mean(value, choices)}; "
+                                        f"valid: {', '.join(f'`{c}`' for c in choices)}"))
+    return problems
+
+
+def check_evaluator_args(config: dict[str, Any]) -> list[Problem]:
+    evaluator = config.get("evaluator")
+    if not isinstance(evaluator, dict) or not isinstance(evaluator.get("args"), dict):
+        return []
+    valid = ir_evaluator_args()
+    problems = []
+    for key, value in evaluator["args"].items():
+        if key not in valid:
+            problems.append(Problem(f"evaluator.args.{key}", f"unknown InformationRetrievalEvaluator argument"
+                                    f"{did_you_mean(key, valid)}; valid: {', '.join(valid)}"))
+        elif key.endswith("_at_k") and not (isinstance(value, list) and value and all(
+                isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in value)):
+            problems.append(Problem(f"evaluator.args.{key}", f"expected a list of positive integers, got {value!r}"))
+    return problems
+
+
+def check_objective_names_unique(config: dict[str, Any]) -> list[Problem]:
+    objectives = config.get("objectives") if isinstance(config.get("objectives"), list) else []
+    names = [objective_default_name(objectives, i) for i in range(len(objectives))]
+    problems = []
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            problems.append(Problem(f"objectives[{i}].name", f"`{name}` is already the name of objectives"
+                                    f"[{names.index(name)}]; objective names must be unique"))
     return problems
 
 
@@ -174,6 +211,8 @@ def cross_field_problems(data: dict[str, Any], config: Any) -> list[Problem]:
     problems += check_early_stopping(data, args)
     problems += check_metric_for_best_model(data, args)
     problems += check_save_matches_eval(args)
+    problems += check_evaluator_args(data)
+    problems += check_objective_names_unique(data)
     problems += component_problems(data)
     return problems
 

@@ -15,6 +15,33 @@ from .problems import problems_from_validation_error
 from .schema import TrainConfig
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses duplicate keys: YAML keeps the last one silently, losing the first block."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key `{key}` (first at line {seen[key] + 1}); merge the two blocks",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _reject_duplicate_json_keys(pairs):
+    keys = [k for k, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ValueError(f"duplicate key `{key}`")
+    return dict(pairs)
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """Parse a config file into a mapping. YAML (safe_load only) or JSON, chosen by content for unknown suffixes."""
     path = Path(path)
@@ -35,16 +62,21 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise UserError(f"{where}: the file is empty; start from `embedding init`", source=str(path))
     try:
         if path.suffix.lower() == ".json":
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_reject_duplicate_json_keys)
         else:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
     except json.JSONDecodeError as exc:
         raise UserError(f"{where}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:  # duplicate JSON key
+        raise UserError(f"{where}: {exc}; merge the two blocks") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise UserError(f"{where}: invalid YAML{at}: {reason}") from None
+    if data is None:
+        raise UserError(f"{where}: the file has no keys (only comments?); start from `embedding init`",
+                        source=str(path))
     if not isinstance(data, dict):
         raise UserError(f"{where}: the top level must be a mapping of keys (run_name, base_model, ...), "
                         f"got {type(data).__name__}")

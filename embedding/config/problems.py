@@ -65,6 +65,14 @@ def problems_from_validation_error(root: type[BaseModel], error: ValidationError
             msg = f"{err['msg'].replace('Input should be', 'must be')}, got {_shown(err.get('input'))}"
         elif kind == "value_error":
             msg = err["msg"].removeprefix("Value error, ")
+        elif kind in ("dict_type", "model_type", "model_attributes_type"):
+            msg = f"expected a mapping (key: value pairs), got {_shown(err.get('input'))}"
+        elif kind == "too_short" and loc == ("objectives",):
+            msg = "at least one objective is needed; add an entry with `type: contrastive` or `type: similarity`"
+        elif kind in ("bool_type", "int_type", "float_type", "string_type", "list_type"):
+            expected = {"bool_type": "true or false", "int_type": "an integer", "float_type": "a number",
+                        "string_type": "a string", "list_type": "a list"}[kind]
+            msg = f"expected {expected}, got {_shown(err.get('input'))}"
         else:
             msg = f"{err['msg'].replace('Input should be', 'expected')}, got {_shown(err.get('input'))}"
         problems.append(Problem(key_path(loc), msg))

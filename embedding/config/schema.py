@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    # strict: YAML already gives typed values, so "yes" is not a bool and `true` is not a patience of 1.
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
 
 
 class ModelSpec(Strict):
@@ -61,6 +62,13 @@ class MatryoshkaSpec(Strict):
     matryoshka_dims: list[int] = Field(min_length=1, description="Embedding sizes trained at once, e.g. [64, 384].")
     matryoshka_weights: list[float] | None = Field(None, description="Weight per dim (default 1 each).")
     n_dims_per_step: int = Field(-1, description="Dims sampled per step; -1 = all.")
+
+    @field_validator("n_dims_per_step")
+    @classmethod
+    def check_dims_per_step(cls, value: int) -> int:
+        if value == 0 or value < -1:
+            raise ValueError(f"must be -1 (all dims every step) or a positive count, got {value}")
+        return value
     apply_to: Literal["main", "all"] = Field(
         "main", description="`main` wraps the main loss only; `all` also the distillation and penalty terms."
     )
@@ -163,7 +171,7 @@ class EvaluationSpec(Strict):
 class TrainConfig(Strict):
     """A training run: one YAML/JSON file."""
 
-    run_name: str = Field(min_length=1, pattern=r"^[^/\\]+$", description="Run folder name under output_dir.")
+    run_name: str = Field(min_length=1, description="Run folder name under output_dir.")
     base_model: ModelSpec
     output_dir: str = Field(min_length=1, description="Parent folder; the run lives in output_dir/run_name.")
     objectives: list[ObjectiveSpec] = Field(min_length=1)
@@ -183,3 +191,11 @@ class TrainConfig(Strict):
     allow_custom_code: bool = Field(
         False, description="Allow `module:Class` losses. Off by default: a config should not be able to run code."
     )
+
+    @field_validator("run_name")
+    @classmethod
+    def check_run_name_is_a_folder_name(cls, value: str) -> str:
+        if "/" in value or "\\" in value or value in (".", ".."):
+            raise ValueError(f"{value!r} is used as a folder name under output_dir and cannot contain / or \\; "
+                             "put the parent folders in output_dir")
+        return value

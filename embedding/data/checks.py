@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import Problem, did_you_mean, one_of
 
 FORMATS = ("efaq", "labeled", "pairs", "scored-pairs", "beir")
-COMMON_KEYS = {"format", "columns", "limit"}
+COMMON_KEYS = {"format", "columns", "limit", "num_proc"}
 KEYS = {
     "contrastive": COMMON_KEYS | {"negative_samples", "mine_hard_negatives", "positives_per_anchor", "group_column"},
     "similarity": COMMON_KEYS | {"name_to_label", "samples_per_anchor", "group_column", "score_range"},
@@ -55,6 +55,7 @@ def preprocess_problems(kind: Any, args: dict[str, Any], where: str) -> list[Pro
     problems += _int_at_least(args, "negative_samples", -1 if kind == "retrieval" else 0, at,
                               " (-1 = all)" if kind == "retrieval" else "")
     problems += _int_at_least(args, "limit", 1, at)
+    problems += _int_at_least(args, "num_proc", 1, at)
     problems += _int_at_least(args, "positives_per_anchor", 1, at)
     problems += _int_at_least(args, "queries_per_label", 1, at)
     if args.get("max_texts_per_label") not in (None, -1):

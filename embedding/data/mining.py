@@ -1,7 +1,7 @@
 """Hard-negative mining for contrastive rows (`preprocess_args.mine_hard_negatives`).
 
 Mining runs sentence-transformers' `util.mine_hard_negatives` over the (anchor, positive) pairs with every
-text of the rows as the corpus, then filters false negatives: a candidate is refused when it is the anchor
+text of the rows (and, for e-faq data, every almost_similar/dissimilar text) as the corpus, then filters false negatives: a candidate is refused when it is the anchor
 itself, any positive of the anchor anywhere in the data (other rows, reverse pairs) or, for labeled data, any
 text of the anchor's label. Mining asks for enough extra candidates to survive that filter. The result is a
 `datasets.map` over the whole table keyed by (rows' fingerprint, mining options), so a second run reuses the
@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..errors import DataError, UserError
-from .checks import MINING_PASSTHROUGH
+from .checks import MINING_PASSTHROUGH, mining_problems
 
 
 @contextlib.contextmanager
@@ -54,7 +54,7 @@ def forbidden_texts(anchors: list[str], positives: list[str], related: dict[str,
     return out
 
 
-def _mine_table(table, indices, *, options: dict[str, Any], related, seed: int, where: str):
+def _mine_table(table, indices, *, options: dict[str, Any], related, extra_corpus, seed: int, where: str):
     """Map function over the whole table: mined negative_1..n, `_drop` 5 for rows left short."""
     import datasets
     import pyarrow as pa
@@ -62,8 +62,8 @@ def _mine_table(table, indices, *, options: dict[str, Any], related, seed: int, 
 
     n = int(options.get("num_negatives", 3))
     anchors, positives = table.column("anchor").to_pylist(), table.column("positive").to_pylist()
-    corpus = list(dict.fromkeys(t for c in table.column_names if not c.startswith("_")
-                                for t in table.column(c).to_pylist()))
+    corpus = list(dict.fromkeys([*(t for c in table.column_names if not c.startswith("_")
+                                   for t in table.column(c).to_pylist()), *(extra_corpus() if extra_corpus else ())]))
     forbidden = forbidden_texts(anchors, positives, related() if related else None)
     known: dict[str, set] = defaultdict(set)  # ST itself masks the positives paired with the anchor
     for anchor, positive in zip(anchors, positives):
@@ -105,14 +105,16 @@ def mine(data, options: dict[str, Any], *, seed: int, where: str, key: str) -> N
     """Replace `data.dataset`'s negatives with mined ones (cached); record false negatives and dropped rows."""
     from .preprocess import FALSE_NEGATIVES, cache_exists, drop_markers
 
+    problems = mining_problems(options, where)  # the checks of `embedding validate`, for API callers
+    if problems:
+        raise DataError("; ".join(str(p) for p in problems))
     rows = data.dataset
-    if "model" not in options:
-        raise DataError(f"{where}.model: required: the model that ranks the candidate negatives")
     hit = cache_exists(rows, key)
     mined = rows.with_format("arrow").map(
         _mine_table, batched=True, batch_size=None, with_indices=True, remove_columns=rows.column_names,
         new_fingerprint=key, desc="mine hard negatives",
-        fn_kwargs={"options": options, "related": getattr(data, "related", None), "seed": seed, "where": where})
+        fn_kwargs={"options": options, "related": data.related, "extra_corpus": data.corpus, "seed": seed,
+                   "where": where})
     before = data.stats[FALSE_NEGATIVES]
     data.dataset = mined.with_format(None)
     data.cache_hit = data.cache_hit and hit

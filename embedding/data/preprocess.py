@@ -22,6 +22,8 @@ from .formats import efaq, labeled, pairs
 from .formats.common import IRData
 
 # Rows per map batch: large enough that the per-batch Arrow/numpy work dominates the Python overhead.
+# One process by default: on the 2-core reference machine `num_proc: 2` was no faster (the vectorised map is
+# bound by writing the output), so it stays an opt-in `preprocess_args.num_proc`; rows never depend on it.
 MAP_BATCH_SIZE = 10_000
 # Rows per Arrow record batch in the cache file: fewer, larger writes (the default 1,000 costs ~15 % here).
 WRITER_BATCH_SIZE = 10_000
@@ -54,6 +56,7 @@ class TrainingData:
     notes: list[str] = field(default_factory=list)
     stats: Counter = field(default_factory=Counter)
     related: Any = None  # () -> {text: texts that must never be its negative}, beyond the rows' own positives
+    corpus: Any = None  # () -> texts of the raw data that the rows may lack (mining candidates)
 
 
 def detect_format(columns: list[str]) -> str | None:
@@ -108,7 +111,8 @@ def fingerprint(*parts: Any) -> str:
 
 
 def _row_function(raw, fmt: str, kind: str, args: dict[str, Any], seed: int, where: str):
-    """The batched Arrow map function of (format, objective type), and the format's related-texts provider."""
+    """The batched Arrow map function of (format, objective type) and the format's extras for mining:
+    (function, related-texts provider, extra-corpus provider)."""
     if fmt not in TRAINING_FORMATS[kind]:
         hint = {"pairs": "pairs have no scores; use scored-pairs or labeled data for similarity",
                 "scored-pairs": "scored pairs have no positives/negatives; use pairs, labeled or e-faq data",
@@ -119,21 +123,24 @@ def _row_function(raw, fmt: str, kind: str, args: dict[str, Any], seed: int, whe
     if fmt == "efaq":
         efaq.check_columns(raw, where)
         if kind == "contrastive":
-            return partial(efaq.ranking_batch, k=k, seed=seed, pool=efaq.LazyPool(raw), where=where), None
+            pool = efaq.LazyPool(raw)
+            return partial(efaq.ranking_batch, k=k, seed=seed, pool=pool, where=where), None, pool.get
         mapping = {c: float(v) for c, v in (args.get("name_to_label") or efaq.DEFAULT_LABELS).items()}
-        return partial(efaq.similarity_batch, name_to_label=mapping, where=where), None
+        return partial(efaq.similarity_batch, name_to_label=mapping, where=where), None, None
     if fmt == "labeled":
         index = labeled.LazyIndex(raw, args.get("group_column", labeled.DEFAULT_GROUP), where)
         if kind == "contrastive":
             return partial(labeled.ranking_batch, index=index, k=k, seed=seed, where=where,
-                           positives=int(args.get("positives_per_anchor", 1))), lambda: index.get().label_sets()
+                           positives=int(args.get("positives_per_anchor", 1))), \
+                lambda: index.get().label_sets(), None
         return partial(labeled.similarity_batch, index=index, seed=seed, where=where,
-                       samples=labeled.samples_per_anchor(args, where), labels=labeled.labels(args)), None
+                       samples=labeled.samples_per_anchor(args, where), labels=labeled.labels(args)), None, None
     if fmt == "pairs":
-        return partial(pairs.tuples_batch, negatives=pairs.negative_columns(raw, args, where), where=where), None
+        return partial(pairs.tuples_batch, negatives=pairs.negative_columns(raw, args, where), where=where), None, \
+            None
     pairs.check_scored_columns(raw, where)
     return partial(pairs.scored_batch, score_range=args.get("score_range"), name_to_label=args.get("name_to_label"),
-                   where=where), None
+                   where=where), None, None
 
 
 def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str) -> TrainingData:
@@ -141,13 +148,14 @@ def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str
     raw, fmt = _prepare(raw, args, where, kind)
     key = fingerprint(raw._fingerprint, fmt, kind, {k: v for k, v in args.items() if k != "mine_hard_negatives"},
                       seed, VERSION)
-    fn, related = _row_function(raw, fmt, kind, args, seed, where)
+    fn, related, corpus = _row_function(raw, fmt, kind, args, seed, where)
     hit = cache_exists(raw, key)
     rows = raw.with_format("arrow").map(fn, batched=True, batch_size=MAP_BATCH_SIZE, with_indices=True,
                                         remove_columns=raw.column_names, new_fingerprint=key,
-                                        writer_batch_size=WRITER_BATCH_SIZE, desc=f"preprocess {where}")
+                                        writer_batch_size=WRITER_BATCH_SIZE, num_proc=args.get("num_proc"),
+                                        desc=f"preprocess {where}")
     rows = rows.with_format(None)
-    data = TrainingData(rows, fmt, len(raw), cache_hit=hit, related=related)
+    data = TrainingData(rows, fmt, len(raw), cache_hit=hit, related=related, corpus=corpus)
     drop_markers(data, key)
     if args.get("mine_hard_negatives") and kind == "contrastive":
         from .mining import mine

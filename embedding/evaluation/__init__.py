@@ -1,1 +1,12 @@
-"""Evaluation: IR and STS evaluators, the BM25 baseline, and the `evaluate` command's task runner."""
+"""Evaluation: IR and STS evaluators, the BM25 baseline, and the `evaluate` command's task runner.
+
+Modules (import them directly; this package imports nothing heavy):
+
+- `schema`: the evaluation config (`EvalConfig`, `TaskSpec`); pydantic only.
+- `tasks`: a task's data (BEIR folder, e-faq / labeled / pairs as IR data, scored pairs) + its fingerprint.
+- `encode`: token-length-sorted, de-duplicated encoding.
+- `sweep`: one full-size encoding reused for every Matryoshka size.
+- `retrieval`, `sts`, `bm25`: sentence-transformers evaluators with that encoding, and the BM25 baseline.
+- `labeled_ir`: labeled texts as retrieval data.
+- `run`: models x tasks x sizes -> result rows; `results`: results.json / results.csv; `table`: the terminal table.
+"""

@@ -50,8 +50,10 @@ def check_config(config: EvalConfig) -> None:
     )
 
     from . import retrieval, sts
+    from .tasks import check_preprocess_args
 
     for i, task in enumerate(config.tasks):
+        check_preprocess_args(task, f"tasks[{i}]")
         if task.type == "ir":
             retrieval.check_evaluator_args(task.args, InformationRetrievalEvaluator, reserved=retrieval.RESERVED,
                                            where=f"tasks[{i}].args")

@@ -12,16 +12,10 @@ from ..config.schema import DatasetSpec
 from ..data.formats import beir
 from ..data.formats.common import IRData
 from ..data.formats.scored_pairs import ScoredPairs
-from ..errors import DataError, UserError, did_you_mean
+from ..errors import ConfigError, DataError, Problem, did_you_mean, one_of
 from .schema import TaskSpec
 
-COMMON_ARGS = {"format", "columns", "limit"}
-FORMAT_ARGS = {  # preprocess_args each (task type, format) understands, besides COMMON_ARGS
-    ("ir", "efaq"): {"negative_samples"},
-    ("ir", "labeled"): {"queries_per_label"},
-    ("ir", "beir"): set(),
-    ("sts", "scored-pairs"): {"name_to_label"},
-}
+STS_ARGS = {"format", "columns", "limit", "name_to_label"}
 LOCAL_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet", ".tsv", ".arrow")
 
 
@@ -31,7 +25,6 @@ class TaskData:
 
     task: TaskSpec
     where: str
-    format: str
     ir: IRData | None = None
     pairs: ScoredPairs | None = None
     fingerprint: str = ""
@@ -55,17 +48,21 @@ def fingerprint(payload: Any) -> str:
     return hashlib.blake2b(blob, digest_size=8).hexdigest()
 
 
-def _check_args(args: dict[str, Any], kind: str, fmt: str, where: str) -> None:
-    if (kind, fmt) not in FORMAT_ARGS:
-        usable = sorted(f for k, f in FORMAT_ARGS if k == kind)
-        raise DataError(f"{where}.dataset: format `{fmt}` cannot be used for an `{kind}` task; use "
-                        f"{', '.join(usable)} data" + (" (a BEIR folder: corpus.jsonl, queries.jsonl, qrels/)"
-                                                        if kind == "ir" else ""))
-    valid = FORMAT_ARGS[(kind, fmt)] | (COMMON_ARGS if fmt != "beir" else {"format"})
-    for key in args:
-        if key not in valid:
-            raise UserError(f"{where}.dataset.preprocess_args.{key}: not used by `{kind}` tasks on {fmt} data"
-                            f"{did_you_mean(key, valid)}; valid here: {', '.join(sorted(valid))}")
+def check_preprocess_args(task: TaskSpec, where: str) -> None:
+    """Refuse preprocess_args the task's data path does not read, before anything is loaded."""
+    from ..data.checks import preprocess_problems
+
+    args = task.dataset.preprocess_args
+    at = f"{where}.dataset.preprocess_args"
+    if task.type == "ir":
+        problems = preprocess_problems("retrieval", args, f"{where}.dataset")
+        if "qrels_split" in args:
+            problems.append(Problem(f"{at}.qrels_split", f"set the split with `{where}.split`"))
+    else:
+        problems = [Problem(f"{at}.{key}", f"not used by sts tasks{did_you_mean(key, STS_ARGS)}; valid: "
+                            f"{one_of(STS_ARGS)}") for key in args if key not in STS_ARGS]
+    if problems:
+        raise ConfigError(problems)
 
 
 def _check_local_split(name: str, split: str, where: str) -> None:
@@ -95,8 +92,10 @@ def load_task(task: TaskSpec, index: int, *, seed: int) -> TaskData:
     where = f"tasks[{index}]"
     args = dict(task.dataset.preprocess_args)
     if beir.is_beir_folder(task.dataset.name) and args.get("format", "beir") == "beir":
-        _check_args(args, task.type, "beir", where)
-        data = TaskData(task, where, "beir", ir=beir.load_beir(task.dataset.name, task.split, where=f"{where}.split"))
+        if task.type != "ir":
+            raise DataError(f"{where}.dataset: `{task.dataset.name}` is a BEIR retrieval folder; use it with "
+                            "type: ir (sts needs scored pairs: sentence1, sentence2, score)")
+        data = TaskData(task, where, ir=beir.load_beir(task.dataset.name, task.split, where=f"{where}.split"))
     else:
         data = _load_split(task, args, where, seed)
     if data.ir is not None:
@@ -109,32 +108,39 @@ def load_task(task: TaskSpec, index: int, *, seed: int) -> TaskData:
 
 
 def _load_split(task: TaskSpec, args: dict[str, Any], where: str, seed: int) -> TaskData:
-    from ..data.preprocess import _prepare
+    from ..data.preprocess import retrieval_data
     from ..data.sources import load_split
 
     _check_local_split(task.dataset.name, task.split, where)
     spec = DatasetSpec(name=task.dataset.name, args={**task.dataset.args, "split": task.split})
     raw = load_split(spec, f"{where}.dataset")
-    raw, fmt = _prepare(raw, args, f"{where}.dataset")
-    _check_args(args, task.type, fmt, where)
-    data = TaskData(task, where, fmt)
-    if fmt == "efaq":
-        from ..data.formats import efaq
+    if task.type == "ir":
+        return TaskData(task, where, ir=retrieval_data(raw, args, seed=seed, where=f"{where}.dataset"))
+    return TaskData(task, where, pairs=_scored_pairs(raw, args, f"{where}.dataset"))
 
-        efaq.check_columns(raw, f"{where}.dataset")
-        data.ir = efaq.retrieval(raw, negative_samples=int(args.get("negative_samples", -1)), seed=seed,
-                                 where=f"{where}.dataset")
-    elif fmt == "labeled":
-        from .labeled_ir import labeled_retrieval
 
-        data.ir = labeled_retrieval(raw, queries_per_label=args.get("queries_per_label"), seed=seed,
-                                    where=f"{where}.dataset")
-    else:
-        from ..data.formats.scored_pairs import check_columns, scored_pairs
+def _scored_pairs(raw, args: dict[str, Any], where: str) -> ScoredPairs:
+    """`columns` renames and `limit`, then the scored-pairs rows (the only shape an sts task reads)."""
+    from ..data.formats.scored_pairs import check_columns, scored_pairs
+    from ..data.preprocess import detect_format
 
-        check_columns(raw, f"{where}.dataset")
-        data.pairs = scored_pairs(raw, where=f"{where}.dataset", name_to_label=args.get("name_to_label"))
-    return data
+    columns = args.get("columns") or {}
+    missing = [theirs for theirs in columns.values() if theirs not in raw.column_names]
+    if missing:
+        raise DataError(f"{where}.preprocess_args.columns: column(s) {', '.join(missing)} not in the dataset; "
+                        f"it has {', '.join(raw.column_names)}")
+    renames = {theirs: ours for ours, theirs in columns.items() if theirs != ours}
+    if renames:
+        clash = [ours for ours in renames.values() if ours in raw.column_names and ours not in renames]
+        raw = raw.remove_columns(clash).rename_columns(renames)
+    if args.get("limit"):
+        raw = raw.select(range(min(int(args["limit"]), len(raw))))
+    fmt = args.get("format") or detect_format(raw.column_names) or "scored-pairs"
+    if fmt != "scored-pairs":
+        raise DataError(f"{where}: format `{fmt}` cannot be used for an `sts` task; use scored-pairs data "
+                        "(sentence1, sentence2, score)")
+    check_columns(raw, where)
+    return scored_pairs(raw, where=where, name_to_label=args.get("name_to_label"))
 
 
 def _finish_ir(data: TaskData, task: TaskSpec, seed: int) -> None:

@@ -63,6 +63,16 @@ ST_WRAPPERS = {
 ST_SIMILARITY_FCTS = ("cos_sim", "dot_score", "euclidean_sim", "manhattan_sim", "pairwise_cos_sim",
                       "pairwise_dot_score", "pairwise_euclidean_sim", "pairwise_manhattan_sim", "pairwise_angle_sim")
 ST_OBJECT_ARGS = frozenset({"loss_fct", "cos_score_transformation"})
+NUMBER_ARGS = frozenset({"scale", "temperature", "min_score", "margin"})
+INT_ARGS = frozenset({"mini_batch_size", "n_layers_per_step"})
+# sentence-transformers losses that read a label column; the others treat every row as a positive pair.
+ST_LABEL_LOSSES = frozenset({
+    "CoSENTLoss", "AnglELoss", "CosineSimilarityLoss", "ContrastiveLoss", "OnlineContrastiveLoss", "SoftmaxLoss",
+    "MSELoss", "MarginMSELoss", "DistillKLDivLoss", "BatchAllTripletLoss", "BatchHardTripletLoss",
+    "BatchHardSoftMarginTripletLoss", "BatchSemiHardTripletLoss", "EmbedDistillLoss",
+})
+# Losses whose labels must be 0/1 (the e-faq similarity labels default to 1 / 0 / -1).
+BINARY_LABEL_LOSSES = frozenset({"ContrastiveLoss", "OnlineContrastiveLoss"})
 
 
 @functools.cache
@@ -102,11 +112,44 @@ def _choice(args: dict[str, Any], key: str, choices: tuple[str, ...], where: str
 
 def _own_loss_problems(kind: str, name: str, args: dict[str, Any], where: str) -> list[Problem]:
     problems = _unknown_args(args, LOSSES[kind][name]["args"], f"{where}.loss_args", f"loss `{name}`")
+    problems += _typed_arg_problems(args, f"{where}.loss_args")
     problems += _choice(args, "similarity", SIMILARITIES, f"{where}.loss_args")
     size = args.get("mini_batch_size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
         problems.append(Problem(f"{where}.loss_args.mini_batch_size", f"must be a positive integer, got {size!r}"))
     return problems
+
+
+def _typed_arg_problems(args: dict[str, Any], where: str) -> list[Problem]:
+    problems = []
+    for key, value in args.items():
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if key in NUMBER_ARGS and not is_number:
+            problems.append(Problem(f"{where}.{key}", f"expected a number, got {value!r}"))
+        elif key in INT_ARGS and not (isinstance(value, int) and not isinstance(value, bool)):
+            problems.append(Problem(f"{where}.{key}", f"expected an integer, got {value!r}"))
+    return problems
+
+
+def _label_problems(kind: str, name: str, objective: dict[str, Any], where: str) -> list[Problem]:
+    """A loss must fit the objective's data: labels or not, and the label values it can learn from."""
+    if kind == "contrastive" and name in ST_LABEL_LOSSES:
+        return [Problem(f"{where}.loss", f"`{name}` needs a label column, but contrastive data has none "
+                        "(anchor, positive, negatives); use it in a `similarity` objective")]
+    if kind == "similarity" and name not in ST_LABEL_LOSSES:
+        return [Problem(f"{where}.loss", f"`{name}` ignores the label column: every (anchor, candidate) row would "
+                        "count as a positive pair, dissimilar ones included; use it in a `contrastive` objective")]
+    if name in BINARY_LABEL_LOSSES:
+        train = _mapping(_mapping(objective.get("datasets")).get("train"))
+        mapping = _mapping(train.get("preprocess_args")).get("name_to_label") or {
+            "similar": 1, "almost_similar": 0, "dissimilar": -1}
+        bad = {k: v for k, v in _mapping(mapping).items() if v not in (0, 1)}
+        if bad:
+            shown = ", ".join(f"{k}: {v}" for k, v in bad.items())
+            return [Problem(f"{where}", f"`{name}` learns from labels 0/1 only, but the labels include {shown}; "
+                            "set datasets.train.preprocess_args.name_to_label, e.g. "
+                            "{similar: 1, almost_similar: 0, dissimilar: 0}")]
+    return []
 
 
 def _st_loss_problems(name: str, spec: dict[str, Any], args: dict[str, Any], where: str) -> list[Problem]:
@@ -174,6 +217,8 @@ def objective_loss_problems(objective: dict[str, Any], where: str, *, allow_cust
         return [Problem(f"{where}.loss", f"`{name}` cannot be used as a loss: {ST_WRAPPERS[name]}")]
     elif (spec := st_spec(name)) is not None:
         problems += _st_loss_problems(name, spec, args, where)
+        problems += _typed_arg_problems({k: v for k, v in args.items() if k in spec["args"]}, f"{where}.loss_args")
+        problems += _label_problems(kind, ST_ALIASES.get(name, (name,))[0], objective, where)
         can_margin, can_gather = False, "gather_across_devices" in spec["args"]
         from_embeddings = spec["from_embeddings"]
     else:

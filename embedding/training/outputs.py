@@ -11,7 +11,7 @@ from typing import Any
 from ..config.schema import TrainConfig
 from ..errors import UserError
 
-RUN_MARKERS = ("config.resolved.yaml", "final", "logs.jsonl", "evaluation.json")
+RUN_MARKERS = ("final", "evaluation.json", "evaluation.before.json")
 SECRET_KEYS = re.compile(r"token|secret|password|api_key", re.IGNORECASE)
 
 
@@ -26,8 +26,17 @@ def redact(value: Any) -> Any:
 
 
 def holds_run(run_dir: Path) -> bool:
-    return run_dir.is_dir() and (any((run_dir / m).exists() for m in RUN_MARKERS)
-                                 or any(run_dir.glob("checkpoint-*")))
+    """Whether the folder holds something a new run would lose: a model, checkpoints, results or training logs.
+
+    A run that stopped on bad input before training wrote only its resolved config; re-running after the fix
+    must not be refused for that.
+    """
+    if not run_dir.is_dir():
+        return False
+    if any((run_dir / m).exists() for m in RUN_MARKERS) or any(run_dir.glob("checkpoint-*")):
+        return True
+    logs = run_dir / "logs.jsonl"
+    return logs.exists() and '"step"' in logs.read_text(encoding="utf-8", errors="replace")
 
 
 def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool = False) -> Path:

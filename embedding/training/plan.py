@@ -42,6 +42,7 @@ class Plan:
     evaluator: Any = None
     ir_summary: str = ""
     sources: SourceCache = field(default_factory=SourceCache)
+    source: str | None = None  # the config file, for messages
 
 
 def objective_names(config: TrainConfig) -> list[str]:
@@ -106,15 +107,21 @@ def check_model_fits(plan: Plan) -> None:
 
 
 def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
+    from ..errors import ConfigError, Problem
     from ..losses.build import build_objective_loss
 
-    for obj in plan.objectives:
+    for i, obj in enumerate(plan.objectives):
         teacher = None
         if obj.spec.distillation is not None:
             teacher = teachers[teacher_key(obj.spec.distillation.teacher)]
-        obj.loss = build_objective_loss(plan.model, obj.spec, teacher=teacher,
-                                        num_train_rows=len(obj.train.dataset),
-                                        allow_custom_code=plan.config.allow_custom_code)
+        try:
+            obj.loss = build_objective_loss(plan.model, obj.spec, teacher=teacher,
+                                            num_train_rows=len(obj.train.dataset),
+                                            allow_custom_code=plan.config.allow_custom_code)
+        except ConfigError as exc:  # the loss builder knows the objective, not its index or the file
+            problems = [Problem(p.where.replace("objective", f"objectives[{i}]", 1) if p.where.startswith(
+                "objective") else f"objectives[{i}].{p.where}", p.message) for p in exc.problems]
+            raise ConfigError(problems, source=plan.source) from None
         if hasattr(obj.loss, "component_prefix"):
             obj.loss.component_prefix = f"loss/{obj.name}/"  # logs.jsonl: loss/<objective>/main, .../penalty
 
@@ -147,10 +154,10 @@ def load_teachers(plan: Plan) -> dict[str, Any]:
     return teachers
 
 
-def build_plan(config: TrainConfig, run_dir: Path) -> Plan:
+def build_plan(config: TrainConfig, run_dir: Path, source: str | None = None) -> Plan:
     from transformers import set_seed
 
-    plan = Plan(config=config, run_dir=run_dir, seed=seed_of(config))
+    plan = Plan(config=config, run_dir=run_dir, seed=seed_of(config), source=source)
     set_seed(plan.seed)  # before anything random: data, evaluator corpus, model init (seed-spec §8.1)
     objective_names(config)
     plan.model, plan.resolution = load_model(config.base_model)

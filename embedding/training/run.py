@@ -135,7 +135,7 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     if is_main():
         (run_dir / "config.resolved.yaml").write_text(
             yaml.safe_dump(redact(config.model_dump(mode="json")), sort_keys=False, allow_unicode=True))
-    plan = build_plan(config, run_dir)
+    plan = build_plan(config, run_dir, source=config_path)
     log, interrupt, guard = JSONLLogger(run_dir / "logs.jsonl"), InterruptHandler(), NaNGuard()
     trainer = build_trainer(plan, [log, ResourceMonitor(run_dir / "resources.jsonl"), interrupt, guard])
     for objective in plan.objectives:

@@ -57,8 +57,31 @@ def test_type_errors_name_path_and_expected_type(cfg):
     cfg["objectives"][0]["margin"] = "big"
     cfg["early_stopping"]["patience"] = "x"
     problems = problems_of(cfg)
-    assert "objectives[0].margin: expected a valid number, unable to parse string as a number, got 'big'" in problems
-    assert any(p.startswith("early_stopping.patience: expected a valid integer") for p in problems)
+    assert "objectives[0].margin: expected a number, got 'big'" in problems
+    assert "early_stopping.patience: expected an integer, got 'x'" in problems
+
+
+def test_strict_types_no_silent_coercion(cfg):
+    cfg["allow_custom_code"] = "yes"
+    cfg["early_stopping"]["patience"] = True
+    problems = problems_of(cfg)
+    assert "allow_custom_code: expected true or false, got 'yes'" in problems
+    assert "early_stopping.patience: expected an integer, got True" in problems
+
+
+def test_trainer_argument_choices_and_evaluator_args(cfg):
+    cfg["args"]["eval_strategy"] = "step"
+    cfg["evaluator"]["args"]["ndcg_at"] = [10]
+    problems = problems_of(cfg)
+    assert any(p.startswith("args.eval_strategy: 'step' is not a valid choice (did you mean `steps`?)") for p in problems)
+    assert any(p.startswith("evaluator.args.ndcg_at: unknown InformationRetrievalEvaluator argument (did you mean "
+                            "`ndcg_at_k`?)") for p in problems)
+
+
+def test_duplicate_objective_names(cfg):
+    cfg["objectives"][0]["name"] = cfg["objectives"][1]["name"] = "faq"
+    assert problems_of(cfg) == ["objectives[1].name: `faq` is already the name of objectives[0]; objective names "
+                                "must be unique"]
 
 
 def test_all_problems_reported_together(cfg):

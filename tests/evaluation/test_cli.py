@@ -132,3 +132,37 @@ def test_config_and_quick_flags_together_are_refused(tmp_path, capsys):
     (tmp_path / "eval.yaml").write_text("models: [bm25]\n")
     assert main(["evaluate", "--config", str(tmp_path / "eval.yaml"), "--model", "bm25"]) == 2
     assert "--model: give either --config or the quick form" in capsys.readouterr().err
+
+
+def test_default_sizes_are_the_trained_matryoshka_dims_plus_full_size(tiny_model, data_dir, tmp_path):
+    # Given a model folder inside a run dir whose resolved config trained dims 8 and 16
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_model, run_dir / "final")
+    (run_dir / "config.resolved.yaml").write_text(yaml.safe_dump(
+        {"objectives": [{"type": "contrastive", "matryoshka": {"matryoshka_dims": [16, 8]}}]}))
+
+    # When no --dimensions are given
+    assert main(["evaluate", "--model", str(run_dir / "final"), "--task", "sts", "--dataset",
+                 str(data_dir / "pairs"), "--output-dir", str(tmp_path / "out")]) == 0
+
+    # Then
+    assert sorted({r["dim"] for r in rows_of(tmp_path / "out")}) == [8, 16, 32]
+
+
+@pytest.mark.parametrize(("task", "message"), [
+    ({"type": "sts", "dataset": {"name": "{pairs}", "preprocess_args": {"negative_samples": 1}}},
+     "tasks[0].dataset.preprocess_args.negative_samples: not used by sts tasks"),
+    ({"type": "ir", "dataset": {"name": "{efaq}", "preprocess_args": {"negatives": 1}}},
+     "tasks[0].dataset.preprocess_args.negatives: unknown preprocess argument for retrieval data"),
+    ({"type": "sts", "dataset": {"name": "{beir}"}}, "tasks[0].dataset: `{beir}` is a BEIR retrieval folder"),
+    ({"type": "ir", "split": "test", "dataset": {"name": "{efaq}", "args": {"split": "validation"}}},
+     "tasks[0]: dataset.args.split `validation` and split `test` disagree; set only `split`"),
+])
+def test_task_data_problems_exit_2_naming_the_key(task, message, data_dir, tmp_path, capsys):
+    paths = {k: str(data_dir / k) for k in ("pairs", "efaq", "beir")}
+    task["dataset"]["name"] = task["dataset"]["name"].format(**paths)
+    (tmp_path / "eval.yaml").write_text(yaml.safe_dump({"models": ["bm25"], "tasks": [task]}))
+    assert main(["evaluate", "--config", str(tmp_path / "eval.yaml")]) == 2
+    assert message.format(**paths) in capsys.readouterr().err

@@ -89,41 +89,8 @@ def row_keys(seed: int, rows) -> np.ndarray:
     return mix64(base ^ np.asarray(rows, dtype=np.uint64))
 
 
-def _hashes(keys, draw, width: int) -> np.ndarray:
-    """A (rows, width) matrix of hashes of (row key, draw number, slot)."""
-    draw = np.asarray(draw, dtype=np.uint64)
-    values, inverse = np.unique(draw, return_inverse=True)  # few distinct draws: hash their salts once
-    slots = np.arange(width, dtype=np.uint64)
-    salt = mix64((values << np.uint64(32))[:, None] | slots[None, :])
-    return mix64(np.asarray(keys, dtype=np.uint64)[:, None] ^ salt[inverse.ravel()])
-
-
-def _sorted_picks(keys, draw, sizes, k: int) -> np.ndarray:
-    """Exact uniform draw without replacement: the k slots with the smallest hashes, smallest first."""
-    width = max(int(sizes.max()), k)
-    order = _hashes(keys, draw, width)
-    order[np.arange(width)[None, :] >= sizes[:, None]] = np.uint64(0xFFFFFFFFFFFFFFFF)
-    return np.argsort(order, axis=1, kind="stable")[:, :k]
-
-
-def _rejection_picks(keys, draw, sizes, k: int) -> np.ndarray:
-    """Large pools: hashed positions modulo the size, first k distinct ones (more draws until there are k)."""
-    width = 2 * k + 8
-    while True:
-        values = (_hashes(keys, draw, width) % sizes[:, None].astype(np.uint64)).astype(np.int64)
-        order = np.argsort(values, axis=1, kind="stable")
-        ranked = np.take_along_axis(values, order, axis=1)
-        repeat = np.zeros_like(values, dtype=bool)
-        np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], axis=1)
-        fresh = np.cumsum(~repeat, axis=1)
-        if (fresh[:, -1] >= k).all():
-            take = np.argsort(np.where(~repeat & (fresh <= k), 0, 1), axis=1, kind="stable")[:, :k]
-            return np.take_along_axis(values, take, axis=1)
-        width *= 2
-
-
 def _sequential_picks(keys, draw, sizes, k: int) -> np.ndarray:
-    """Small k: draw j is uniform over the size - j slots not chosen yet (k vector passes, any pool size)."""
+    """Draw j is uniform over the size - j slots not chosen yet, mapped past the chosen ones (any pool size)."""
     out = np.full((len(sizes), k), -1, dtype=np.int64)
     chosen: list[np.ndarray] = []  # ascending columns, so a draw can skip over the taken slots
     stream = mix64(np.asarray(keys, dtype=np.uint64) ^ mix64(np.asarray(draw, dtype=np.uint64) << np.uint64(32)))
@@ -143,23 +110,14 @@ def _sequential_picks(keys, draw, sizes, k: int) -> np.ndarray:
 def random_picks(keys, draw, sizes, k: int) -> np.ndarray:
     """Per output row i, min(k, sizes[i]) distinct positions in [0, sizes[i]) in random order; -1 pads the rest.
 
-    Positions come from hashes of (row key, draw number, slot), so the result depends only on the row's own key
-    and data, never on batch boundaries or worker count. Up to 16 picks: sequential draws over the remaining
-    slots; more: the k smallest slot hashes (small pools) or hashed positions without repeats (large pools).
+    Positions come from hashes of (row key, draw number, pick number), so the result depends only on the row's
+    own key and data, never on batch boundaries or worker count. Exactly uniform up to the modulo bias of a
+    64-bit hash; k(k+1)/2 vector passes, cheap for the k of negatives and positives per row.
     """
     keys, draw, sizes = np.asarray(keys), np.asarray(draw), np.asarray(sizes, dtype=np.int64)
-    out = np.full((len(sizes), k), -1, dtype=np.int64)
     if not len(sizes) or k <= 0:
-        return out
-    if k <= 16:
-        return _sequential_picks(keys, draw, sizes, k)
-    small = sizes <= 4 * k
-    if small.any():
-        out[small] = _sorted_picks(keys[small], draw[small], sizes[small], k)
-    if (~small).any():
-        out[~small] = _rejection_picks(keys[~small], draw[~small], sizes[~small], k)
-    out[out >= sizes[:, None]] = -1
-    return out
+        return np.full((len(sizes), max(k, 0)), -1, dtype=np.int64)
+    return _sequential_picks(keys, draw, sizes, k)
 
 
 def _column(table, column: str):

@@ -5,21 +5,22 @@ Three views of it:
 - similarity rows for `similarity` objectives: (anchor, candidate, label);
 - retrieval data for the IR evaluator: (queries, corpus, relevant_docs).
 
-Randomness is drawn per raw row from a generator seeded by (seed, row index), so results do not depend on
-batch boundaries, process count or PYTHONHASHSEED. A negative is never the anchor itself or one of its
-positives, and no loop can run forever (seed-spec §8.12).
+Training rows are built per Arrow batch with numpy (flattening, per-row dedup, sampling): no Python loop per
+row except for the rare rows that need the global pool. Randomness is keyed by (seed, raw row index), so
+results do not depend on batch boundaries, process count or PYTHONHASHSEED. A negative is never the anchor
+itself or one of its positives, and no loop can run forever (seed-spec §8.12).
 """
 
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ...errors import DataError
-from .common import (IRData, clean_list, clean_text, mix64, random_picks, row_keys, row_rng, text_column,
-                     text_fingerprints, text_lists)
+from .common import (IRData, clean_list, clean_text, random_picks, row_keys, row_rng, text_column, text_fingerprints,
+                     text_lists)
 
 COLUMNS = ("sentence", "similar", "almost_similar", "dissimilar")
 DEFAULT_LABELS = {"similar": 1.0, "almost_similar": 0.0, "dissimilar": -1.0}
@@ -88,25 +89,35 @@ def dedup_batch(anchors, lists):
     return texts, kept, (rows, lead, bounds)
 
 
-def _read(batch, indices, columns, where):
+class _Batch(NamedTuple):
+    """A deduplicated batch: texts[0:n] are the anchors, then every list item; see `dedup_batch`."""
+
+    rows: np.ndarray  # raw row index of each anchor
+    texts: Any
+    kept: list  # per list: (batch-local row, position in texts) of the kept items
+    item_rows: np.ndarray
+    lead: np.ndarray
+    bounds: list[int]
+
+
+def _read(batch, indices, columns, where) -> _Batch:
     rows = np.asarray(indices, dtype=np.int64)
     anchors = text_column(batch, "sentence", rows, where)
-    texts, kept, lead = dedup_batch(anchors, [text_lists(batch, c, rows, where) for c in columns])
-    return rows, (texts, np.arange(len(rows)), kept), lead
+    texts, kept, (item_rows, lead, bounds) = dedup_batch(anchors, [text_lists(batch, c, rows, where)
+                                                                   for c in columns])
+    return _Batch(rows, texts, kept, item_rows, lead, bounds)
 
 
 def negative_pool(dataset) -> list[str]:
     """Every distinct negative text of the dataset, sorted (a set's order would depend on the hash seed)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     columns = [c for c in ("almost_similar", "dissimilar") if c in dataset.column_names]
     if not columns:
         return []
     table = dataset.with_format("arrow", columns=columns)[:]
-    rows = np.arange(len(table))
-    values = [text_lists(table, c, rows, "dataset")[0] for c in columns]
-    import pyarrow as pa
-
+    values = [text_lists(table, c, np.arange(len(table)), "dataset")[0] for c in columns]
     unique = pc.unique(pa.concat_arrays(values))
     return unique.take(pc.array_sort_indices(unique)).to_pylist()
 
@@ -146,59 +157,53 @@ def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPoo
     """Batched, Arrow-level `datasets.map` function: one row per (anchor, positive) with k sampled negatives.
 
     Also emits marker rows (`_drop` 1: short of negatives, 2: raw row without a positive) that the caller
-    counts and removes. Negatives come from the row's own almost_similar/dissimilar; rows with fewer than k
-    are completed from the global pool (per-row Python, rare), seeded by (seed, row).
+    counts and removes, and `_false_negatives` (negative-list items equal to the anchor or a positive).
+    Negatives come from the row's own almost_similar then dissimilar; rows with fewer than k are completed
+    from the global pool (per-row Python, rare), seeded by (seed, row).
     """
     import pyarrow as pa
 
-    rows, (vocab_, anchor_codes, (pos, alm, dis)), lead = _read(batch, indices, COLUMNS[1:], where)
-    n = len(rows)
-    pos_rows, pos_codes = pos
-    item_rows, lead, bounds = lead
-    # Negative-list items equal to the anchor or to one of its positives: the false negatives kept out.
-    refused = np.bincount(item_rows[bounds[1]:][lead[bounds[1]:] < bounds[1]], minlength=n)
-
-    (alm_rank, a), (dis_rank, d) = _rank(alm[0], n), _rank(dis[0], n)
+    b = _read(batch, indices, COLUMNS[1:], where)
+    n, (pos_rows, pos_at), (alm_rows, alm_at), (dis_rows, dis_at) = len(b.rows), *b.kept
+    after = b.bounds[1]  # items from here on come from the negative lists
+    refused = np.bincount(b.item_rows[after:][b.lead[after:] < after], minlength=n)
+    (alm_rank, a), (dis_rank, d) = _rank(alm_rows, n), _rank(dis_rows, n)
     p, m = np.bincount(pos_rows, minlength=n), a + d
     neg_start, pos_start = np.cumsum(m) - m, np.cumsum(p) - p
-    neg_codes = np.empty(int(m.sum()), dtype=np.int64)  # per row: its almost_similar, then its dissimilar
-    neg_codes[neg_start[alm[0]] + alm_rank] = alm[1]
-    neg_codes[neg_start[dis[0]] + a[dis[0]] + dis_rank] = dis[1]
+    neg_at = np.empty(int(m.sum()), dtype=np.int64)  # per row: its almost_similar, then its dissimilar
+    neg_at[neg_start[alm_rows] + alm_rank] = alm_at
+    neg_at[neg_start[dis_rows] + a[dis_rows] + dis_rank] = dis_at
     draw = np.arange(len(pos_rows)) - pos_start[pos_rows]  # which positive of its row
     negs = np.zeros((len(pos_rows), k), dtype=np.int64)
     drop = np.zeros(len(pos_rows), dtype=np.int8)
     extra: list[str] = []
-    if k:
-        served = m[pos_rows] >= k
-        r = pos_rows[served]
-        picks = random_picks(row_keys(seed, rows[r]), draw[served], m[r], k)
-        negs[served] = neg_codes[neg_start[r][:, None] + picks]
-        for row in np.unique(pos_rows[~served]):
-            mine = np.flatnonzero(pos_rows == row)
-            texts = vocab_.take(np.concatenate([[anchor_codes[row]], pos_codes[mine],
-                                                    neg_codes[neg_start[row]:neg_start[row] + m[row]]])).to_pylist()
-            candidates = texts[1 + len(mine):]
-            rng = row_rng(seed, int(rows[row]))
-            if len(pool.get()) < k:
-                raise DataError(f"{where}.preprocess_args.negative_samples: {k} negatives per row requested but the "
-                                f"dataset has only {len(pool.get())} distinct negative texts; lower negative_samples")
-            candidates += _fill_from_pool(rng, pool.get(), set(texts), k - len(candidates))
-            if len(candidates) < k:
-                drop[mine] = 1
-                continue
-            for out in mine:
-                negs[out] = len(vocab_) + len(extra) + np.arange(k)
-                extra.extend(rng.sample(candidates, k))
+    served = m[pos_rows] >= k
+    r = pos_rows[served]
+    negs[served] = neg_at[neg_start[r][:, None] + random_picks(row_keys(seed, b.rows[r]), draw[served], m[r], k)]
+    if not served.all() and len(pool.get()) < k:
+        raise DataError(f"{where}.preprocess_args.negative_samples: {k} negatives per row requested but the "
+                        f"dataset has only {len(pool.get())} distinct negative texts; lower negative_samples")
+    for row in np.unique(pos_rows[~served]):
+        mine = np.flatnonzero(pos_rows == row)
+        own = b.texts.take(np.concatenate([[row], pos_at[mine], neg_at[neg_start[row]:neg_start[row] + m[row]]]))
+        own = own.to_pylist()
+        rng = row_rng(seed, int(b.rows[row]))
+        candidates = own[1 + len(mine):] + _fill_from_pool(rng, pool.get(), set(own), k - m[row])
+        if len(candidates) < k:
+            drop[mine] = 1
+            continue
+        for out in mine:
+            negs[out] = len(b.texts) + len(extra) + np.arange(k)
+            extra.extend(rng.sample(candidates, k))
     lonely = np.flatnonzero(p == 0)  # raw rows without a positive: one marker row each
-    vocab = vocab_
+    vocab = b.texts
     if extra or len(lonely):  # copying every text is costly: only when there is something to add
-        vocab = pa.concat_arrays([vocab_, pa.array([*extra, ""], pa.string())])
-    blank = len(vocab) - 1
-    anchor = np.concatenate([anchor_codes[pos_rows], np.full(len(lonely), blank)])
-    columns = {"anchor": vocab.take(anchor),
-               "positive": vocab.take(np.concatenate([pos_codes, np.full(len(lonely), blank)]))}
+        vocab = pa.concat_arrays([b.texts, pa.array([*extra, ""], pa.string())])
+    blank = np.full(len(lonely), len(vocab) - 1)
+    columns = {"anchor": vocab.take(np.concatenate([pos_rows, blank])),
+               "positive": vocab.take(np.concatenate([pos_at, blank]))}
     for j in range(k):
-        columns[f"negative_{j + 1}"] = vocab.take(np.concatenate([negs[:, j], np.full(len(lonely), blank)]))
+        columns[f"negative_{j + 1}"] = vocab.take(np.concatenate([negs[:, j], blank]))
     columns["_drop"] = pa.array(np.concatenate([drop, np.full(len(lonely), 2, dtype=np.int8)]))
     first = np.zeros(len(pos_rows) + len(lonely), dtype=np.int32)  # each row's count, on its first output row
     first[pos_start[p > 0]] = refused[p > 0]
@@ -214,12 +219,12 @@ def similarity_batch(batch, indices: list[int], *, name_to_label: dict[str, floa
     """
     import pyarrow as pa
 
-    rows, (vocab_, anchor_codes, kept), _ = _read(batch, indices, list(name_to_label), where)
-    out_rows = np.concatenate([r for r, _ in kept])
-    order = np.argsort(out_rows, kind="stable")
-    codes = np.concatenate([c for _, c in kept])[order]
-    labels = np.concatenate([np.full(len(r), float(v)) for (r, _), v in zip(kept, name_to_label.values())])
-    return pa.table({"anchor": vocab_.take(anchor_codes[out_rows[order]]), "candidate": vocab_.take(codes),
+    b = _read(batch, indices, list(name_to_label), where)
+    out_rows = np.concatenate([r for r, _ in b.kept])
+    order = np.argsort(out_rows, kind="stable")  # row-major: per anchor, columns in mapping order
+    at = np.concatenate([c for _, c in b.kept])[order]
+    labels = np.concatenate([np.full(len(r), float(v)) for (r, _), v in zip(b.kept, name_to_label.values())])
+    return pa.table({"anchor": b.texts.take(out_rows[order]), "candidate": b.texts.take(at),
                      "label": pa.array(labels[order], pa.float64())})
 
 

@@ -76,7 +76,7 @@ def _scores(batch, rows, name_to_label: dict[str, float] | None, where: str) -> 
     scores = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
     bad = first_true(~np.isfinite(scores))
     if bad is not None:
-        raise DataError(f"{where}: row {rows[bad]}, column `score`: expected a finite number, got {scores[bad]!r}")
+        raise DataError(f"{where}: row {rows[bad]}, column `score`: expected a finite number, got {float(scores[bad])!r}")
     return scores
 
 
@@ -92,7 +92,7 @@ def scored_batch(batch, indices, *, score_range: list[float] | None, name_to_lab
         low, high = (float(v) for v in score_range)
         bad = first_true((scores < low) | (scores > high))
         if bad is not None:
-            raise DataError(f"{where}: row {rows[bad]}, column `score`: {scores[bad]} is outside "
+            raise DataError(f"{where}: row {rows[bad]}, column `score`: {float(scores[bad])} is outside "
                             f"preprocess_args.score_range [{low}, {high}]; fix the row or the range")
         scores = (scores - low) / (high - low)
     return pa.table({"anchor": anchor, "candidate": candidate, "label": pa.array(scores, pa.float64())})
