@@ -129,8 +129,8 @@ def run(rows: int, k: int, seed: int, baseline: bool) -> dict[str, float]:
             plain_s, plain_cpu, count = timed(lambda: sum(1 for _ in SeedRanking(py_rows, k, seed)()))
             report("seed generator only (no Arrow)", rows, plain_s, plain_cpu, count)
             result.update(seed=rows / seed_s, plain=rows / plain_s)
-            print(f"  speed-up (wall): {seed_s / ours_s:.1f}x vs seed end-to-end, {plain_s / ours_s:.1f}x vs generator "
-                  f"only; (CPU): {seed_cpu / ours_cpu:.1f}x, {plain_cpu / ours_cpu:.1f}x")
+            print(f"  speed-up (wall): {seed_s / ours_s:.1f}x vs seed end-to-end, {plain_s / ours_s:.1f}x vs "
+                  f"generator only; (CPU): {seed_cpu / ours_cpu:.1f}x, {plain_cpu / ours_cpu:.1f}x")
     return result
 
 

@@ -43,24 +43,29 @@ COLUMNS = 5  # anchor, positive, negative_1..3
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--model", default=None, help=f"`minilm` ({MINILM}, default), `tiny` (random BERT) or a path")
+    p.add_argument("--model", default="minilm", help=f"`minilm` ({MINILM}), `tiny` (random BERT) or a path")
     p.add_argument("--data", default=None, help="`efaq` (../shared aia-bde/efaq; cpu default) or `synthetic` (cuda)")
-    p.add_argument("--rows", type=int, default=None, help="training rows (cpu 256, cuda 40 x batch size)")
-    p.add_argument("--batch-size", type=int, default=None, help="cpu 32, cuda 512")
+    p.add_argument("--rows", type=int, default=None, help="training rows (cpu 128, cuda 40 x batch size)")
+    p.add_argument("--batch-size", type=int, default=None, help="cpu 16, cuda 512")
     p.add_argument("--max-length", type=int, default=None, help="max tokens per text (cpu 128; cuda: the model's)")
+    p.add_argument("--epochs", type=int, default=1, help="timed epochs")
+    p.add_argument("--warmup-epochs", type=int, default=None, help="untimed epochs before (cpu 0, cuda 1)")
+    p.add_argument("--repeats", type=int, default=1, help="rounds over the variants; the best of each is kept")
     p.add_argument("--variants", default=None, help="comma list; default plain,ours-same,ours-default (+ floors)")
     p.add_argument("--floor", action="store_true", help="also run the pre-tokenized floors on CPU")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default); 1 gives "
+                   "steadier numbers on a machine shared with other jobs")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", default=None, help="also write the results as JSON here")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--data-dir", default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     cpu = a.device == "cpu"
-    a.model = a.model or "minilm"
     a.data = a.data or ("efaq" if cpu and EFAQ.exists() else "synthetic")
-    a.batch_size = a.batch_size or (32 if cpu else 512)
-    a.rows = a.rows or (256 if cpu else 40 * a.batch_size)
+    a.batch_size = a.batch_size or (16 if cpu else 512)
+    a.rows = a.rows or (128 if cpu else 40 * a.batch_size)
     a.max_length = a.max_length or (128 if cpu else None)
+    a.warmup_epochs = (0 if cpu else 1) if a.warmup_epochs is None else a.warmup_epochs
     floors = ["floor-st", "floor-merged"] if (not cpu or a.floor) else []
     a.variants = a.variants.split(",") if a.variants else ["plain", "ours-same", "ours-default", *floors]
     return a
@@ -121,16 +126,13 @@ def dims(model) -> list[int]:
 
 # ------------------------------------------------------------------------------------------------ measuring
 class Meter:
-    """Counts the sequences / real / padded tokens the encoder sees, and times the steps of the last epoch."""
+    """Counts the sequences / real / padded tokens the encoder sees during the timed steps, and times them."""
 
     def __init__(self, model, cuda: bool, start_step: int) -> None:
         import torch
 
-        self.cuda, self.start_step, self.on = cuda, start_step, start_step == 0
-        self.seqs = 0
+        self.cuda, self.start_step, self.on, self.seqs, self.padded = cuda, start_step, False, 0, 0
         self.real = torch.zeros((), dtype=torch.long, device="cuda" if cuda else "cpu")
-        self.padded = 0
-        self.t0 = self.t1 = None
         model[0].register_forward_pre_hook(self._hook)
 
     def _hook(self, module, inputs):
@@ -140,11 +142,15 @@ class Meter:
             self.real += mask.sum()  # stays on the device: no sync per step
             self.padded += mask.numel()
 
-    def step_done(self, step: int) -> None:
+    def step_begins(self, step: int) -> None:
+        """`step` = steps done so far; timing starts before the first step after the warm-up epochs."""
         if step == self.start_step:
             self._sync()
-            self.t0, self.on = time.perf_counter(), True
-        self.t1 = time.perf_counter()
+            self.t0, self.cpu0, self.on = time.perf_counter(), time.process_time(), True
+            if self.cuda:
+                import torch
+
+                torch.cuda.reset_peak_memory_stats()
 
     def _sync(self) -> None:
         if self.cuda:
@@ -154,17 +160,17 @@ class Meter:
 
     def result(self) -> dict:
         self._sync()
-        self.t1 = time.perf_counter()
-        seconds, real = self.t1 - self.t0, int(self.real)
-        import torch
-
+        seconds, cpu, real = time.perf_counter() - self.t0, time.process_time() - self.cpu0, int(self.real)
         if self.cuda:
+            import torch
+
             peak = torch.cuda.max_memory_allocated() / 2**30
         else:
             import resource
 
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
         return {"samples_per_s": self.seqs / COLUMNS / seconds, "tokens_per_s": real / seconds,
+                "samples_per_cpu_s": self.seqs / COLUMNS / cpu,
                 "padding": 1 - real / max(1, self.padded), "peak_gib": peak, "seconds": seconds,
                 "samples": self.seqs // COLUMNS}
 
@@ -173,8 +179,8 @@ def callback(meter):
     from transformers import TrainerCallback
 
     class Timer(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            meter.step_done(state.global_step)
+        def on_step_begin(self, args, state, control, **kwargs):
+            meter.step_begins(state.global_step)
 
     return Timer()
 
@@ -190,7 +196,7 @@ def run_plain(args, cuda: bool, steps_per_epoch: int) -> dict:
                                                               partition_mode="per_direction"), dims(model))
     meter = Meter(model, cuda, steps_per_epoch)
     targs = SentenceTransformerTrainingArguments(
-        output_dir=args.data_dir + "-runs/plain", per_device_train_batch_size=args.batch_size, num_train_epochs=2,
+        output_dir=args.data_dir + "-runs/plain", per_device_train_batch_size=args.batch_size, num_train_epochs=args.warmup_epochs + args.epochs,
         seed=args.seed, bf16=cuda, save_strategy="no", report_to="none", logging_steps=10_000,
         use_cpu=not cuda, disable_tqdm=True)
     SentenceTransformerTrainer(model=model, args=targs, train_dataset=data, loss=loss,
@@ -208,7 +214,7 @@ def load(args):
     return model
 
 
-def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool) -> dict:
+def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bool = False) -> dict:
     import embedding.training.run as run
     from embedding import train
     from embedding.config.schema import TrainConfig
@@ -230,7 +236,7 @@ def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool) -> dict:
         return trainer
 
     run.build_trainer = build_trainer
-    train_args = {"per_device_train_batch_size": args.batch_size, "num_train_epochs": 2, "seed": args.seed,
+    train_args = {"per_device_train_batch_size": args.batch_size, "num_train_epochs": args.warmup_epochs + args.epochs, "seed": args.seed,
                   "save_strategy": "no", "report_to": "none", "logging_steps": 10_000, "disable_tqdm": True}
     config = {"run_name": "ours-default" if defaults else "ours-same", "base_model": {"name": args.model_path},
               "output_dir": args.data_dir + "-runs", "evaluation": {"before": False},
@@ -238,6 +244,8 @@ def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool) -> dict:
                               "datasets": {"train": {"name": args.data_dir, "args": {"split": "train"},
                                                      "preprocess_args": {"negative_samples": 3}}}}],
               "args": train_args}
+    if workers:
+        train_args.update(dataloader_num_workers=2)
     if not defaults:  # what plain sentence-transformers does
         train_args.update(dataloader_num_workers=0, batch_sampler="batch_sampler")
         config["precision"] = "bf16" if cuda else "fp32"
@@ -294,10 +302,11 @@ def run_floor(args, cuda: bool, merged: bool) -> dict:
         batches.append([{k[len(c) + 1:]: v.to(device) for k, v in inputs.items()
                          if k.startswith(c + "_") and hasattr(v, "to")} for c in data.column_names])
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=cuda)  # the trainer's default on CUDA
-    meter = Meter(model, cuda, len(batches))
+    meter = Meter(model, cuda, args.warmup_epochs * len(batches))
     step = 0
-    for _ in range(2):
+    for _ in range(args.warmup_epochs + args.epochs):
         for features in batches:
+            meter.step_begins(step)
             with torch.autocast(device, dtype=torch.bfloat16, enabled=cuda):
                 if merged:
                     embeddings = embed_columns(model, features, separate_first=False)
@@ -309,17 +318,20 @@ def run_floor(args, cuda: bool, merged: bool) -> dict:
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
-            meter.step_done(step)
     return meter.result()
 
 
 def child(args) -> None:
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     cuda = args.device == "cuda"
-    steps = -(-len(training_rows(args)) // args.batch_size)
+    steps = args.warmup_epochs * -(-len(training_rows(args)) // args.batch_size)
     if args.child == "plain":
         result = run_plain(args, cuda, steps)
-    elif args.child in ("ours-same", "ours-default"):
-        result = run_ours(args, cuda, steps, defaults=args.child == "ours-default")
+    elif args.child in ("ours-same", "ours-default", "ours-workers"):  # ours-workers: defaults + 2 workers
+        result = run_ours(args, cuda, steps, defaults=args.child != "ours-same", workers=args.child == "ours-workers")
     elif args.child in ("floor-st", "floor-merged"):
         result = run_floor(args, cuda, merged=args.child == "floor-merged")
     else:
@@ -335,28 +347,31 @@ def main(argv=None) -> int:
         child(args)
         return 0
     started = time.time()
-    results, notes = {}, []
+    results: dict[str, list[dict]] = {}
+    notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="train-throughput-") as tmp:
         data_dir = Path(tmp) / "data"
         write_data(args, data_dir)
         model = model_name(args, Path(tmp))
-        for variant in args.variants:
-            cmd = [sys.executable, __file__, "--child", variant, "--data-dir", str(data_dir), "--model", model,
-                   "--device", args.device, "--batch-size", str(args.batch_size), "--rows", str(args.rows),
-                   "--seed", str(args.seed), "--data", args.data]
-            if args.max_length:
-                cmd += ["--max-length", str(args.max_length)]
-            print(f"running {variant} ...", end=" ", file=sys.stderr, flush=True)
-            begun = time.time()
-            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
-            print(f"{time.time() - begun:.0f} s", file=sys.stderr, flush=True)
-            lines = proc.stdout.splitlines()
-            found = [json.loads(line[7:]) for line in lines if line.startswith("RESULT ")]
-            if proc.returncode or not found:
-                print(proc.stdout[-3000:], proc.stderr[-6000:], sep="\n", file=sys.stderr)
-                raise SystemExit(f"{variant} failed (exit {proc.returncode})")
-            results[variant] = found[-1]
-            notes += [f"{variant}: {line}" for line in lines if line.startswith(("padding", "dataloader"))]
+        passed = ["--data-dir", str(data_dir), "--model", model, "--device", args.device, "--data", args.data,
+                  "--batch-size", str(args.batch_size), "--rows", str(args.rows), "--seed", str(args.seed),
+                  "--epochs", str(args.epochs), "--warmup-epochs", str(args.warmup_epochs),
+                  "--threads", str(args.threads)]
+        passed += ["--max-length", str(args.max_length)] if args.max_length else []
+        for _ in range(args.repeats):  # alternate the variants: background load hits all of them alike
+            for variant in args.variants:
+                print(f"running {variant} ...", end=" ", file=sys.stderr, flush=True)
+                begun = time.time()
+                proc = subprocess.run([sys.executable, __file__, "--child", variant, *passed], capture_output=True,
+                                      text=True, cwd=REPO)
+                print(f"{time.time() - begun:.0f} s", file=sys.stderr, flush=True)
+                lines = proc.stdout.splitlines()
+                found = [json.loads(line[7:]) for line in lines if line.startswith("RESULT ")]
+                if proc.returncode or not found:
+                    print(proc.stdout[-3000:], proc.stderr[-6000:], sep="\n", file=sys.stderr)
+                    raise SystemExit(f"{variant} failed (exit {proc.returncode})")
+                results.setdefault(variant, []).append(found[-1])
+                notes += [f"{variant}: {line}" for line in lines if line.startswith(("padding", "dataloader"))]
     print(table(args, results, notes, time.time() - started))
     if args.out:
         Path(args.out).write_text(json.dumps({"args": {k: v for k, v in vars(args).items() if k != "child"},
@@ -364,26 +379,35 @@ def main(argv=None) -> int:
     return 0
 
 
-def table(args, results: dict, notes: list[str], wall: float) -> str:
+def table(args, runs: dict[str, list[dict]], notes: list[str], wall: float) -> str:
+    """Markdown: each variant's best run (of --repeats) per column, ratios to plain and to the floors."""
     import platform
 
     import torch
 
-    device = torch.cuda.get_device_name(0) if args.device == "cuda" else f"CPU ({os.cpu_count()} cores, " \
-        f"{platform.processor() or platform.machine()})"
-    base = results.get("plain", {}).get("samples_per_s")
+    results = {name: {key: max(r[key] for r in rs) for key in rs[0]} for name, rs in runs.items()}
+    cpu = args.device == "cpu"
+    device = f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()}, load average " \
+        f"{os.getloadavg()[0]:.1f})" if cpu else torch.cuda.get_device_name(0)
+    base = results.get("plain", {})
     floors = {k: v["samples_per_s"] for k, v in results.items() if k.startswith("floor")}
-    memory = "peak GPU memory (GiB)" if args.device == "cuda" else "peak RSS (GiB)"
-    out = [f"**{device}**, model `{args.model}`, {args.data} data, {results and next(iter(results.values()))['samples']}"
-           f" timed rows (epoch 2 of 2), batch {args.batch_size}, max length {args.max_length or 'model'}, "
-           f"torch {torch.__version__}; {wall:.0f} s in all", "",
-           f"| variant | samples/s | tokens/s (non-pad) | padding | {memory} | × plain |"
-           + "".join(f" × {k} |" for k in floors), "|---|---:|---:|---:|---:|---:|" + "---:|" * len(floors)]
+    memory = "peak RSS (GiB)" if cpu else "peak GPU memory (GiB)"
+    head = ["samples/s", "tokens/s (non-pad)", "padding", memory, "× plain"]
+    head += ["samples/CPU-s", "× plain (CPU time)"] if cpu else []
+    head += [f"× {k}" for k in floors]
+    rows = next(iter(results.values()))["samples"] if results else 0
+    out = [f"**{device}**, torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads; model "
+           f"`{args.model}`, {args.data} data, batch {args.batch_size}, max length {args.max_length or 'model'}; "
+           f"timed: {rows} rows ({args.epochs} epoch after {args.warmup_epochs} warm-up), best of {args.repeats}; "
+           f"{wall:.0f} s in all", "", "| variant | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
     for name, r in results.items():
-        ratio = f"{r['samples_per_s'] / base:.2f}" if base else "–"
-        extra = "".join(f" {r['samples_per_s'] / f:.2f} |" for f in floors.values())
-        out.append(f"| {name} | {r['samples_per_s']:,.1f} | {r['tokens_per_s']:,.0f} | {r['padding']:.0%} | "
-                   f"{r['peak_gib']:.2f} | {ratio} |{extra}")
+        cells = [f"{r['samples_per_s']:,.1f}", f"{r['tokens_per_s']:,.0f}", f"{r['padding']:.0%}",
+                 f"{r['peak_gib']:.2f}", f"{r['samples_per_s'] / base['samples_per_s']:.2f}" if base else "–"]
+        if cpu:
+            cells += [f"{r['samples_per_cpu_s']:,.2f}",
+                      f"{r['samples_per_cpu_s'] / base['samples_per_cpu_s']:.2f}" if base else "–"]
+        cells += [f"{r['samples_per_s'] / f:.2f}" for f in floors.values()]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(out + [""] + [f"- {n}" for n in dict.fromkeys(notes)])
 
 

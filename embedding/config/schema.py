@@ -48,8 +48,9 @@ class DatasetSpec(Strict):
     )
     preprocess_args: dict[str, Any] = Field(
         default_factory=dict,
-        description="Arguments of the preprocessor: format, columns, negative_samples, name_to_label, "
-        "mine_hard_negatives, limit.",
+        description="Arguments of the preprocessor (see README, Data): format (efaq, labeled, pairs, scored-pairs, "
+        "beir), columns, limit, num_proc, negative_samples, positives_per_anchor, group_column, samples_per_anchor, "
+        "name_to_label, score_range, mine_hard_negatives, queries_per_label, max_texts_per_label, qrels_split.",
     )
 
 

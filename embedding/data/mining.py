@@ -1,8 +1,8 @@
 """Hard-negative mining for contrastive rows (`preprocess_args.mine_hard_negatives`).
 
 Mining runs sentence-transformers' `util.mine_hard_negatives` over the (anchor, positive) pairs with every
-text of the rows (and, for e-faq data, every almost_similar/dissimilar text) as the corpus, then filters false negatives: a candidate is refused when it is the anchor
-itself, any positive of the anchor anywhere in the data (other rows, reverse pairs) or, for labeled data, any
+text of the rows (and, for e-faq data, every almost_similar/dissimilar text) as the corpus, then filters
+false negatives: a candidate is refused when it is the anchor itself, any positive of the anchor anywhere in the data (other rows, reverse pairs) or, for labeled data, any
 text of the anchor's label. Mining asks for enough extra candidates to survive that filter. The result is a
 `datasets.map` over the whole table keyed by (rows' fingerprint, mining options), so a second run reuses the
 Arrow cache and never loads the mining model.
@@ -17,6 +17,11 @@ from typing import Any
 
 from ..errors import DataError, UserError
 from .checks import MINING_PASSTHROUGH, mining_problems
+
+
+# Candidates asked for beyond num_negatives to replace filtered false negatives. A row whose filtered list is
+# still short is dropped and counted (`embedding preprocess` shows it).
+MAX_EXTRA_CANDIDATES = 512
 
 
 @contextlib.contextmanager
@@ -68,7 +73,8 @@ def _mine_table(table, indices, *, options: dict[str, Any], related, extra_corpu
     known: dict[str, set] = defaultdict(set)  # ST itself masks the positives paired with the anchor
     for anchor, positive in zip(anchors, positives):
         known[anchor].add(positive)
-    extra = max(len(forbidden[a] - known[a]) for a in known)
+    # Ask for enough candidates that n survive the filter; bounded, as one huge label would widen every query.
+    extra = min(max(len(forbidden[a] - known[a]) for a in known), MAX_EXTRA_CANDIDATES)
     want = n + extra
     if options.get("range_max") is not None:
         want = min(want, int(options["range_max"]) - int(options.get("range_min", 0)))

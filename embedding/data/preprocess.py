@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import DataError
 from .formats import efaq, labeled, pairs
@@ -110,9 +110,15 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.blake2b(blob, digest_size=16).hexdigest()
 
 
-def _row_function(raw, fmt: str, kind: str, args: dict[str, Any], seed: int, where: str):
-    """The batched Arrow map function of (format, objective type) and the format's extras for mining:
-    (function, related-texts provider, extra-corpus provider)."""
+class Recipe(NamedTuple):
+    """How one (format, objective type) makes rows, and what mining needs to know about the raw data."""
+
+    fn: Any  # batched Arrow map function (batch, indices) -> pa.Table
+    related: Any = None  # () -> {text: texts that must never be its negative}, beyond the rows' own positives
+    corpus: Any = None  # () -> texts of the raw data that the rows may lack (mining candidates)
+
+
+def _recipe(raw, fmt: str, kind: str, args: dict[str, Any], seed: int, where: str) -> Recipe:
     if fmt not in TRAINING_FORMATS[kind]:
         hint = {"pairs": "pairs have no scores; use scored-pairs or labeled data for similarity",
                 "scored-pairs": "scored pairs have no positives/negatives; use pairs, labeled or e-faq data",
@@ -124,23 +130,22 @@ def _row_function(raw, fmt: str, kind: str, args: dict[str, Any], seed: int, whe
         efaq.check_columns(raw, where)
         if kind == "contrastive":
             pool = efaq.LazyPool(raw)
-            return partial(efaq.ranking_batch, k=k, seed=seed, pool=pool, where=where), None, pool.get
+            return Recipe(partial(efaq.ranking_batch, k=k, seed=seed, pool=pool, where=where), corpus=pool.get)
         mapping = {c: float(v) for c, v in (args.get("name_to_label") or efaq.DEFAULT_LABELS).items()}
-        return partial(efaq.similarity_batch, name_to_label=mapping, where=where), None, None
+        return Recipe(partial(efaq.similarity_batch, name_to_label=mapping, where=where))
     if fmt == "labeled":
-        index = labeled.LazyIndex(raw, args.get("group_column", labeled.DEFAULT_GROUP), where)
+        index = labeled.LazyIndex(raw, args.get("group_column", labeled.AUTO_GROUP), where)
         if kind == "contrastive":
-            return partial(labeled.ranking_batch, index=index, k=k, seed=seed, where=where,
-                           positives=int(args.get("positives_per_anchor", 1))), \
-                lambda: index.get().label_sets(), None
-        return partial(labeled.similarity_batch, index=index, seed=seed, where=where,
-                       samples=labeled.samples_per_anchor(args, where), labels=labeled.labels(args)), None, None
+            return Recipe(partial(labeled.ranking_batch, index=index, k=k, seed=seed, where=where,
+                                  positives=int(args.get("positives_per_anchor", 1))),
+                          related=lambda: index.get().label_sets())
+        return Recipe(partial(labeled.similarity_batch, index=index, seed=seed, where=where,
+                              samples=labeled.samples_per_anchor(args), labels=labeled.labels(args)))
     if fmt == "pairs":
-        return partial(pairs.tuples_batch, negatives=pairs.negative_columns(raw, args, where), where=where), None, \
-            None
+        return Recipe(partial(pairs.tuples_batch, negatives=pairs.negative_columns(raw, args, where), where=where))
     pairs.check_scored_columns(raw, where)
-    return partial(pairs.scored_batch, score_range=args.get("score_range"), name_to_label=args.get("name_to_label"),
-                   where=where), None, None
+    return Recipe(partial(pairs.scored_batch, score_range=args.get("score_range"),
+                          name_to_label=args.get("name_to_label"), where=where))
 
 
 def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str) -> TrainingData:
@@ -148,14 +153,14 @@ def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str
     raw, fmt = _prepare(raw, args, where, kind)
     key = fingerprint(raw._fingerprint, fmt, kind, {k: v for k, v in args.items() if k != "mine_hard_negatives"},
                       seed, VERSION)
-    fn, related, corpus = _row_function(raw, fmt, kind, args, seed, where)
+    recipe = _recipe(raw, fmt, kind, args, seed, where)
     hit = cache_exists(raw, key)
-    rows = raw.with_format("arrow").map(fn, batched=True, batch_size=MAP_BATCH_SIZE, with_indices=True,
+    rows = raw.with_format("arrow").map(recipe.fn, batched=True, batch_size=MAP_BATCH_SIZE, with_indices=True,
                                         remove_columns=raw.column_names, new_fingerprint=key,
                                         writer_batch_size=WRITER_BATCH_SIZE, num_proc=args.get("num_proc"),
                                         desc=f"preprocess {where}")
     rows = rows.with_format(None)
-    data = TrainingData(rows, fmt, len(raw), cache_hit=hit, related=related, corpus=corpus)
+    data = TrainingData(rows, fmt, len(raw), cache_hit=hit, related=recipe.related, corpus=recipe.corpus)
     drop_markers(data, key)
     if args.get("mine_hard_negatives") and kind == "contrastive":
         from .mining import mine

@@ -22,6 +22,7 @@ class EmbeddingReuse:
     _cache: dict[Hashable, Any] | None = None
 
     def reuse(self, key: Hashable, compute):
+        """`compute()`, or its value from earlier in this sweep under the same key."""
         if self._cache is None:
             return compute()
         try:

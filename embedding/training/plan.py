@@ -79,8 +79,14 @@ def ir_data(plan: Plan):
     ev = plan.config.evaluator
     if ev is None:
         return None
-    raw = plan.sources.get(ev.dataset, "evaluator.dataset")
-    data = retrieval_data(raw, ev.dataset.preprocess_args, seed=plan.seed, where="evaluator.dataset")
+    from ..data.formats.beir import is_beir_folder
+
+    args = ev.dataset.preprocess_args
+    if is_beir_folder(ev.dataset.name):  # corpus.jsonl, queries.jsonl, qrels/<split>.tsv: read directly
+        raw, args = ev.dataset.name, {"qrels_split": ev.dataset.args.get("split", "test"), **args}
+    else:
+        raw = plan.sources.get(ev.dataset, "evaluator.dataset")
+    data = retrieval_data(raw, args, seed=plan.seed, where="evaluator.dataset")
     if not data.queries:
         raise UserError("evaluator.dataset: no query has a relevant document; check the data or its columns")
     return data

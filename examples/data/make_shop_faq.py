@@ -147,10 +147,10 @@ SUPPORT_CHANNEL = {
 }
 
 MARKETING = {
-    "email": dict(msg="e-mails", via="e-mail"),
-    "sms": dict(msg="SMS", via="SMS"),
-    "whatsapp": dict(msg="mensagens no WhatsApp", via="WhatsApp"),
-    "push": dict(msg="notificações do aplicativo", via="notificação no celular"),
+    "email": dict(por="por e-mail", via="e-mail"),
+    "sms": dict(por="por SMS", via="SMS"),
+    "whatsapp": dict(por="pelo WhatsApp", via="WhatsApp"),
+    "push": dict(por="nas notificações do aplicativo", via="notificação no celular"),
 }
 
 SALES_CHANNEL = {
@@ -283,7 +283,7 @@ faq("entrega", "Qual é o prazo da {m}?",
     "Quanto tempo demora {a}?",
     "{m} leva quantos dias úteis?",
     "Qual a previsão pra receber usando {a}?",
-    "se eu optar por {m2}, em qto tempo fica pronto?",
+    "se eu optar por {m2}, quantos dias leva?",
     slot="mod", use=("expressa", "agendada", "economica", "loja", "locker", "mesmo_dia"))
 faq("entrega", "Quanto custa a {m}?",
     "Qual o valor do frete {na}?",
@@ -733,7 +733,7 @@ faq("conta", "Posso entrar com minha conta do Google?",
     "Dá pra acessar usando Facebook ou Google?",
     "Consigo me cadastrar com login social?",
     "Existe opção de entrar sem senha, pelo Google?")
-faq("conta", "Como paro de receber {msg} de promoção?",
+faq("conta", "Como paro de receber promoções {por}?",
     "Não quero mais ofertas por {via}, como desativo?",
     "Como cancelo o envio de propaganda por {via}?",
     "Vocês mandam muita promoção por {via}, como tiro isso?",
@@ -1076,8 +1076,9 @@ faq("trocas e devoluções", "Posso trocar {o} por outra cor?",
 
 # ------------------------------------------------------------------------------------------------- building
 def _sentence(template: str, filler: dict[str, str]) -> str:
+    """Fill a template; capitalise it when it starts with a slot (lower-case templates are informal on purpose)."""
     text = " ".join(template.format(**filler).split())
-    return text[0].upper() + text[1:]
+    return text[0].upper() + text[1:] if template.startswith("{") else text
 
 
 def expand() -> list[dict]:

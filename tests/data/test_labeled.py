@@ -123,3 +123,11 @@ def test_a_list_where_a_text_is_expected_names_row_and_column(tmp_path):
     data = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "c"))
     with pytest.raises(DataError, match=r"row 4, column `text`: expected a non-empty string, got a list"):
         training_rows(data, "similarity", {}, seed=1, where="t")
+
+
+def test_an_explicit_group_column_must_exist_and_num_proc_gives_the_same_rows():
+    with pytest.raises(DataError, match="column\\(s\\) intent_group missing for the labeled format"):
+        training_rows(raw(), "contrastive", {"group_column": "intent_group"}, seed=1, where="t")
+    one = training_rows(raw(), "contrastive", {"negative_samples": 2}, seed=1, where="t")
+    two = training_rows(raw(), "contrastive", {"negative_samples": 2, "num_proc": 2}, seed=1, where="t")
+    assert arrow_table(one.dataset).equals(arrow_table(two.dataset))

@@ -14,8 +14,9 @@ def grouping_trainer(monkeypatch):
     from embedding.training.batching import LengthGroupingMixin
     from embedding.training.trainer import EmbeddingTrainer
 
-    if LengthGroupingMixin not in EmbeddingTrainer.__mro__:
-        monkeypatch.setattr(EmbeddingTrainer, "__bases__", (LengthGroupingMixin, SentenceTransformerTrainer))
+    bases = EmbeddingTrainer.__bases__
+    if LengthGroupingMixin not in EmbeddingTrainer.__mro__:  # __bases__ is no plain attribute: restored by hand
+        EmbeddingTrainer.__bases__ = (LengthGroupingMixin, SentenceTransformerTrainer)
     built: list = []
     original = LengthGroupingMixin.length_grouped_sampler
 
@@ -26,4 +27,7 @@ def grouping_trainer(monkeypatch):
         return sampler
 
     monkeypatch.setattr(LengthGroupingMixin, "length_grouped_sampler", recording)
-    return built
+    try:
+        yield built
+    finally:
+        EmbeddingTrainer.__bases__ = bases

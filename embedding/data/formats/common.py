@@ -120,6 +120,22 @@ def random_picks(keys, draw, sizes, k: int) -> np.ndarray:
     return _sequential_picks(keys, draw, sizes, k)
 
 
+def first_of_group(keys: np.ndarray) -> np.ndarray:
+    """For each item, the smallest index holding the same key (itself when it is the first)."""
+    order = np.argsort(keys)  # an unstable sort is enough: the minimum of each run is taken explicitly
+    ranked = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], ranked[1:] != ranked[:-1]]))
+    lead = np.empty(len(keys), dtype=np.int64)
+    lead[order] = np.repeat(np.minimum.reduceat(order, starts), np.diff(np.append(starts, len(keys))))
+    return lead
+
+
+def row_rank(rows, n: int):
+    """Position of each item within its row (rows sorted), and the item count per row."""
+    counts = np.bincount(rows, minlength=n)
+    return np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows], counts
+
+
 def _column(table, column: str):
     import pyarrow as pa
 

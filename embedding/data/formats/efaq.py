@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...errors import DataError
-from .common import (IRData, clean_list, clean_text, random_picks, row_keys, row_rng, text_column, text_fingerprints,
-                     text_lists)
+from .common import (IRData, clean_list, clean_text, first_of_group, random_picks, row_keys, row_rank, row_rng,
+                     text_column, text_fingerprints, text_lists)
 
 COLUMNS = ("sentence", "similar", "almost_similar", "dissimilar")
 DEFAULT_LABELS = {"similar": 1.0, "almost_similar": 0.0, "dissimilar": -1.0}
@@ -43,16 +43,6 @@ class _Row:
         self.negatives = [t for t in dict.fromkeys(negatives) if t not in seen]
 
 
-def _first_of_group(keys: np.ndarray) -> np.ndarray:
-    """For each item, the smallest index holding the same key (itself when it is the first)."""
-    order = np.argsort(keys)  # an unstable sort is enough: the minimum of each run is taken explicitly
-    ranked = keys[order]
-    starts = np.flatnonzero(np.concatenate([[True], ranked[1:] != ranked[:-1]]))
-    lead = np.empty(len(keys), dtype=np.int64)
-    lead[order] = np.repeat(np.minimum.reduceat(order, starts), np.diff(np.append(starts, len(keys))))
-    return lead
-
-
 def dedup_batch(anchors, lists):
     """Per row, keep the first occurrence of each text in priority order: anchor, then `lists` in order.
 
@@ -69,7 +59,7 @@ def dedup_batch(anchors, lists):
     n = len(anchors)
     rows = np.concatenate([np.arange(n, dtype=np.int64), *(parents for _, parents in lists)])
     keys = text_fingerprints(texts) ^ (rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    lead = _first_of_group(keys) if len(keys) else np.zeros(0, dtype=np.int64)
+    lead = first_of_group(keys) if len(keys) else np.zeros(0, dtype=np.int64)
     candidates = np.flatnonzero(lead != np.arange(len(rows)))
     if len(candidates):
         same = pc.equal(texts.take(candidates), texts.take(lead[candidates])).to_numpy(zero_copy_only=False)
@@ -147,12 +137,6 @@ def _fill_from_pool(rng: random.Random, pool: list[str], exclude: set[str], need
     return picked
 
 
-def _rank(rows, n: int):
-    """Position of each item within its row (rows sorted), and the item count per row."""
-    counts = np.bincount(rows, minlength=n)
-    return np.arange(len(rows)) - (np.cumsum(counts) - counts)[rows], counts
-
-
 def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPool, where: str):
     """Batched, Arrow-level `datasets.map` function: one row per (anchor, positive) with k sampled negatives.
 
@@ -167,7 +151,7 @@ def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPoo
     n, (pos_rows, pos_at), (alm_rows, alm_at), (dis_rows, dis_at) = len(b.rows), *b.kept
     after = b.bounds[1]  # items from here on come from the negative lists
     refused = np.bincount(b.item_rows[after:][b.lead[after:] < after], minlength=n)
-    (alm_rank, a), (dis_rank, d) = _rank(alm_rows, n), _rank(dis_rows, n)
+    (alm_rank, a), (dis_rank, d) = row_rank(alm_rows, n), row_rank(dis_rows, n)
     p, m = np.bincount(pos_rows, minlength=n), a + d
     neg_start, pos_start = np.cumsum(m) - m, np.cumsum(p) - p
     neg_at = np.empty(int(m.sum()), dtype=np.int64)  # per row: its almost_similar, then its dissimilar

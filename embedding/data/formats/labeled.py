@@ -21,7 +21,8 @@ import numpy as np
 from ...errors import DataError
 from .common import IRData, python_cells, random_picks, row_keys, text_column
 
-DEFAULT_GROUP = "domain"
+DEFAULT_GROUP = "domain"  # used when present and preprocess_args.group_column is not set
+AUTO_GROUP = object()
 DEFAULT_SAMPLES = {"same_label": 1, "same_group": 1, "other_group": 1}
 DEFAULT_LABELS = {"same_label": 1.0, "same_group": 0.0, "other_group": -1.0}
 OK, SINGLE, REPEAT, AMBIGUOUS = 0, 3, 4, 6
@@ -51,8 +52,6 @@ class Index:
     def __init__(self, dataset, group_column: str | None, where: str):
         import pandas as pd
 
-        if group_column == DEFAULT_GROUP and DEFAULT_GROUP not in dataset.column_names:
-            group_column = None  # the default group column is optional
         check_columns(dataset, where, group_column)
         columns = ["text", "label"] + ([group_column] if group_column else [])
         table = dataset.with_format("arrow", columns=columns)[:]
@@ -66,7 +65,7 @@ class Index:
         self.status = np.where(ambiguous, AMBIGUOUS, np.where(repeat, REPEAT, OK)).astype(np.int8)
         used = frame[self.status == OK].sort_values(["group", "label"], kind="stable")
         self.texts = used["text"].tolist()
-        self.total = len(self.texts)
+        self.total, self._array = len(self.texts), None
         label_size = used.groupby("label", sort=False)["text"].transform("size").to_numpy()
         group_size = used.groupby("group", sort=False)["text"].transform("size").to_numpy()
         slot = np.arange(self.total)
@@ -105,14 +104,21 @@ class Index:
             out.update(dict.fromkeys(self.texts[start:start + size], block))
         return out
 
-    def take(self, positions) -> list[str]:
-        return [self.texts[p] for p in positions]
+    def take(self, positions):
+        """Texts at the given slots, as an Arrow string array."""
+        import pyarrow as pa
+
+        if self._array is None:
+            self._array = pa.array(self.texts, pa.string())
+        return self._array.take(np.asarray(positions, dtype=np.int64))
 
 
 class LazyIndex:
     """Builds the Index on first use only, so a cache hit never pays for it."""
 
-    def __init__(self, dataset, group_column: str | None, where: str):
+    def __init__(self, dataset, group_column: Any, where: str):
+        if group_column is AUTO_GROUP:  # resolved here: the sentinel would not survive pickling (num_proc)
+            group_column = DEFAULT_GROUP if DEFAULT_GROUP in dataset.column_names else None
         self.args, self._index = (dataset, group_column, where), None
 
     def get(self) -> Index:
@@ -121,9 +127,15 @@ class LazyIndex:
         return self._index
 
 
-def _markers(pa, columns: list[str], codes) -> Any:
-    return pa.table({**{c: pa.array([""] * len(codes), pa.string()) for c in columns},
-                     "_drop": pa.array(np.asarray(codes, dtype=np.int8))})
+def _with_markers(out, codes):
+    """Append one marker row (`_drop` = its status) per raw row that yields nothing, in `out`'s schema."""
+    import pyarrow as pa
+
+    n = len(codes)
+    blank = {f.name: pa.array([""] * n, f.type) if pa.types.is_string(f.type) else pa.array(np.zeros(n), f.type)
+             for f in out.schema}
+    blank["_drop"] = pa.array(np.asarray(codes, dtype=np.int8))
+    return pa.concat_tables([out, pa.table(blank, schema=out.schema)])
 
 
 def ranking_batch(batch, indices, *, index: LazyIndex, k: int, seed: int, positives: int, where: str):
@@ -131,7 +143,6 @@ def ranking_batch(batch, indices, *, index: LazyIndex, k: int, seed: int, positi
     import pyarrow as pa
 
     ix, rows = index.get(), np.asarray(indices, dtype=np.int64)
-    names = ["anchor", "positive", *(f"negative_{j + 1}" for j in range(k))]
     status = ix.status[rows]
     good = rows[status == OK]
     keys = row_keys(seed, good)
@@ -139,19 +150,17 @@ def ranking_batch(batch, indices, *, index: LazyIndex, k: int, seed: int, positi
     out_row, draw = np.nonzero(pos >= 0)  # one output row per valid positive pick
     r, rk = good[out_row], keys[out_row]
     hard_size = ix.group_size[r] - ix.label_size[r]
-    n_hard = np.minimum(k, hard_size)
+    n_hard = np.minimum(k, hard_size)  # hard negatives first; plain ones complete the k
     short = (k - n_hard) > (ix.total - ix.group_size[r])
     hard = ix.same_group(r, random_picks(rk, 2 + 2 * draw, hard_size, k))
     plain = ix.other_group(r, random_picks(rk, 3 + 2 * draw, ix.total - ix.group_size[r], k))
     column = np.arange(k)[None, :]
     from_plain = np.take_along_axis(plain, np.clip(column - n_hard[:, None], 0, max(k - 1, 0)), axis=1)
-    negatives = np.where(column < n_hard[:, None], hard, from_plain)
-    table = {"anchor": ix.take(ix.slot[r]), "positive": ix.take(pos[out_row, draw])}
-    for j in range(k):
-        table[f"negative_{j + 1}"] = ["" if s else t for s, t in zip(short, ix.take(np.maximum(negatives[:, j], 0)))]
-    out = pa.table({**{n: pa.array(v, pa.string()) for n, v in table.items()},
-                    "_drop": pa.array(short.astype(np.int8))})
-    return pa.concat_tables([out, _markers(pa, names, status[status != OK])])
+    negatives = np.maximum(np.where(column < n_hard[:, None], hard, from_plain), 0)  # short rows are dropped
+    out = {"anchor": ix.take(ix.slot[r]), "positive": ix.take(pos[out_row, draw]),
+           **{f"negative_{j + 1}": ix.take(negatives[:, j]) for j in range(k)},
+           "_drop": pa.array(short.astype(np.int8))}
+    return _with_markers(pa.table(out), status[status != OK])
 
 
 def similarity_batch(batch, indices, *, index: LazyIndex, seed: int, samples: dict[str, int],
@@ -161,28 +170,27 @@ def similarity_batch(batch, indices, *, index: LazyIndex, seed: int, samples: di
 
     ix, rows = index.get(), np.asarray(indices, dtype=np.int64)
     status = ix.status[rows]
-    good = rows[(status == OK) | (status == SINGLE)]
+    usable = (status == OK) | (status == SINGLE)  # a lone text still has other-label candidates
+    good = rows[usable]
     keys = row_keys(seed, good)
     sizes = {"same_label": ix.label_size[good] - 1, "same_group": ix.group_size[good] - ix.label_size[good],
              "other_group": ix.total - ix.group_size[good]}
-    parts = []
+    which, texts, values = [], [], []
     for draw, (kind, mapper) in enumerate((("same_label", ix.same_label), ("same_group", ix.same_group),
                                            ("other_group", ix.other_group))):
         picked = mapper(good, random_picks(keys, np.full(len(good), draw), sizes[kind], samples.get(kind, 0)))
-        which, _ = np.nonzero(picked >= 0)
-        parts.append((which, picked[picked >= 0], np.full(len(which), labels[kind])))
-    which = np.concatenate([p[0] for p in parts])
-    order = np.argsort(which, kind="stable")  # per anchor: same label, same group, other group
-    out = pa.table({"anchor": pa.array(ix.take(ix.slot[good][which[order]]), pa.string()),
-                    "candidate": pa.array(ix.take(np.concatenate([p[1] for p in parts])[order]), pa.string()),
-                    "label": pa.array(np.concatenate([p[2] for p in parts])[order], pa.float64()),
-                    "_drop": pa.array(np.zeros(len(which), np.int8))})
-    dropped = status[(status != OK) & (status != SINGLE)]
-    return pa.concat_tables([out, _markers(pa, ["anchor", "candidate"], dropped).append_column(
-        "label", pa.array(np.zeros(len(dropped)), pa.float64())).select(["anchor", "candidate", "label", "_drop"])])
+        which.append(np.nonzero(picked >= 0)[0])
+        texts.append(picked[picked >= 0])
+        values.append(np.full(len(which[-1]), labels[kind]))
+    order = np.argsort(np.concatenate(which), kind="stable")  # per anchor: same label, same group, other group
+    out = pa.table({"anchor": ix.take(ix.slot[good][np.concatenate(which)[order]]),
+                    "candidate": ix.take(np.concatenate(texts)[order]),
+                    "label": pa.array(np.concatenate(values)[order], pa.float64()),
+                    "_drop": pa.array(np.zeros(len(order), np.int8))})
+    return _with_markers(out, status[~usable])
 
 
-def samples_per_anchor(args: dict[str, Any], where: str) -> dict[str, int]:
+def samples_per_anchor(args: dict[str, Any]) -> dict[str, int]:
     return {**DEFAULT_SAMPLES, **(args.get("samples_per_anchor") or {})}
 
 

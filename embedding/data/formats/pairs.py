@@ -43,7 +43,7 @@ def tuples_batch(batch, indices, *, negatives: list[str], where: str):
     import pyarrow.compute as pc
 
     rows = np.asarray(indices, dtype=np.int64)
-    out = {"anchor": text_column(batch, "anchor", rows, where), "positive": text_column(batch, "positive", rows, where)}
+    out = {name: text_column(batch, name, rows, where) for name in ("anchor", "positive")}
     clash = pc.equal(out["anchor"], out["positive"])
     for j, column in enumerate(negatives):
         text = out[f"negative_{j + 1}"] = text_column(batch, column, rows, where)
@@ -71,12 +71,15 @@ def _scores(batch, rows, name_to_label: dict[str, float] | None, where: str) -> 
     if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)) or col.null_count:
         values = python_cells(col)
         bad = next((i for i, v in enumerate(values) if isinstance(v, bool) or not isinstance(v, (int, float))), 0)
-        hint = "; map text labels to numbers with preprocess_args.name_to_label" if isinstance(values[bad], str) else ""
-        raise DataError(f"{where}: row {rows[bad]}, column `score`: expected a finite number, got {values[bad]!r}{hint}")
+        hint = "; map text labels to numbers with preprocess_args.name_to_label" if isinstance(values[bad], str) \
+            else ""
+        raise DataError(f"{where}: row {rows[bad]}, column `score`: expected a finite number, got "
+                        f"{values[bad]!r}{hint}")
     scores = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
     bad = first_true(~np.isfinite(scores))
     if bad is not None:
-        raise DataError(f"{where}: row {rows[bad]}, column `score`: expected a finite number, got {float(scores[bad])!r}")
+        raise DataError(f"{where}: row {rows[bad]}, column `score`: expected a finite number, got "
+                        f"{float(scores[bad])!r}")
     return scores
 
 
