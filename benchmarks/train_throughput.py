@@ -51,7 +51,9 @@ def parse(argv=None):
     p.add_argument("--epochs", type=int, default=1, help="timed epochs")
     p.add_argument("--warmup-epochs", type=int, default=None, help="untimed epochs before (cpu 0, cuda 1)")
     p.add_argument("--repeats", type=int, default=1, help="rounds over the variants; the best of each is kept")
-    p.add_argument("--variants", default=None, help="comma list; default plain,ours-same,ours-default (+ floors)")
+    p.add_argument("--variants", default=None, help="comma list of plain, plain-workers, ours-same, ours-default, "
+                   "ours-workers, floor-st, floor-merged (default: plain, ours-same, ours-default; cuda: all but "
+                   "ours-workers)")
     p.add_argument("--floor", action="store_true", help="also run the pre-tokenized floors on CPU")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default); 1 gives "
                    "steadier numbers on a machine shared with other jobs")
@@ -67,7 +69,9 @@ def parse(argv=None):
     a.max_length = a.max_length or (128 if cpu else None)
     a.warmup_epochs = (0 if cpu else 1) if a.warmup_epochs is None else a.warmup_epochs
     floors = ["floor-st", "floor-merged"] if (not cpu or a.floor) else []
-    a.variants = a.variants.split(",") if a.variants else ["plain", "ours-same", "ours-default", *floors]
+    default = ["plain", "ours-same", "ours-default", *floors] if cpu else \
+        ["plain", "plain-workers", "ours-same", "ours-default", *floors]
+    a.variants = a.variants.split(",") if a.variants else default
     return a
 
 
@@ -119,8 +123,11 @@ def training_rows(args):
     return rows(raw, "contrastive", {"negative_samples": 3}, seed=args.seed, where="bench").dataset
 
 
-def dims(model) -> list[int]:
-    full = model.get_embedding_dimension()
+def dims(args) -> list[int]:
+    """Matryoshka dims from the checkpoint's hidden size (mean pooling, no Dense layer), without loading it."""
+    from embedding.models import resolve
+
+    full = json.loads((Path(resolve(args.model_path).location) / "config.json").read_text())["hidden_size"]
     return sorted({d for d in (full // 6, full // 3, full // 2, full) if d > 0})
 
 
@@ -152,6 +159,11 @@ class Meter:
 
                 torch.cuda.reset_peak_memory_stats()
 
+    def stop(self) -> None:
+        """After the last step (not after saving the model, writing reports...): the end of the timed window."""
+        self._sync()
+        self.t1, self.cpu1, self.on = time.perf_counter(), time.process_time(), False
+
     def _sync(self) -> None:
         if self.cuda:
             import torch
@@ -159,8 +171,7 @@ class Meter:
             torch.cuda.synchronize()
 
     def result(self) -> dict:
-        self._sync()
-        seconds, cpu, real = time.perf_counter() - self.t0, time.process_time() - self.cpu0, int(self.real)
+        seconds, cpu, real = self.t1 - self.t0, self.cpu1 - self.cpu0, int(self.real)
         if self.cuda:
             import torch
 
@@ -182,23 +193,28 @@ def callback(meter):
         def on_step_begin(self, args, state, control, **kwargs):
             meter.step_begins(state.global_step)
 
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == state.max_steps:
+                meter.stop()
+
     return Timer()
 
 
 # ------------------------------------------------------------------------------------------------ variants
-def run_plain(args, cuda: bool, steps_per_epoch: int) -> dict:
+def run_plain(args, cuda: bool, steps_per_epoch: int, workers: int = 0) -> dict:
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
 
     model = load(args)
     data = training_rows(args)
     loss = MatryoshkaLoss(model, MultipleNegativesRankingLoss(model, directions=("query_to_doc", "doc_to_query"),
-                                                              partition_mode="per_direction"), dims(model))
+                                                              partition_mode="per_direction"), dims(args))
     meter = Meter(model, cuda, steps_per_epoch)
     targs = SentenceTransformerTrainingArguments(
-        output_dir=args.data_dir + "-runs/plain", per_device_train_batch_size=args.batch_size, num_train_epochs=args.warmup_epochs + args.epochs,
-        seed=args.seed, bf16=cuda, save_strategy="no", report_to="none", logging_steps=10_000,
-        use_cpu=not cuda, disable_tqdm=True)
+        output_dir=args.data_dir + "-runs/plain", per_device_train_batch_size=args.batch_size,
+        num_train_epochs=args.warmup_epochs + args.epochs, seed=args.seed, bf16=cuda, save_strategy="no",
+        report_to="none", logging_steps=10_000, use_cpu=not cuda, disable_tqdm=True,
+        dataloader_num_workers=workers, dataloader_persistent_workers=workers > 0)
     SentenceTransformerTrainer(model=model, args=targs, train_dataset=data, loss=loss,
                                callbacks=[callback(meter)]).train()
     return meter.result()
@@ -218,10 +234,10 @@ def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bo
     import embedding.training.run as run
     from embedding import train
     from embedding.config.schema import TrainConfig
-    from embedding.training import batching, dataloading
+    from embedding.training import dataloading
     from embedding.training.trainer import EmbeddingTrainer
 
-    _emulate_wiring(run, batching, dataloading, EmbeddingTrainer)
+    _emulate_wiring(run, dataloading, EmbeddingTrainer)
     meter: dict = {}
     built = run.build_trainer
 
@@ -232,15 +248,16 @@ def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bo
         trainer = built(plan, callbacks + [callback(meter["m"])])
         if not defaults:
             trainer.group_by_length = False
-        print(batching.describe_padding(trainer), flush=True)
+        print(dataloading.describe_padding(trainer), flush=True)
         return trainer
 
     run.build_trainer = build_trainer
-    train_args = {"per_device_train_batch_size": args.batch_size, "num_train_epochs": args.warmup_epochs + args.epochs, "seed": args.seed,
-                  "save_strategy": "no", "report_to": "none", "logging_steps": 10_000, "disable_tqdm": True}
+    train_args = {"per_device_train_batch_size": args.batch_size, "seed": args.seed,
+                  "num_train_epochs": args.warmup_epochs + args.epochs, "save_strategy": "no", "report_to": "none",
+                  "logging_steps": 10_000, "disable_tqdm": True}
     config = {"run_name": "ours-default" if defaults else "ours-same", "base_model": {"name": args.model_path},
               "output_dir": args.data_dir + "-runs", "evaluation": {"before": False},
-              "objectives": [{"type": "contrastive", "matryoshka": {"matryoshka_dims": dims(load(args))},
+              "objectives": [{"type": "contrastive", "matryoshka": {"matryoshka_dims": dims(args)},
                               "datasets": {"train": {"name": args.data_dir, "args": {"split": "train"},
                                                      "preprocess_args": {"negative_samples": 3}}}}],
               "args": train_args}
@@ -255,12 +272,12 @@ def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bo
     return meter["m"].result()
 
 
-def _emulate_wiring(run, batching, dataloading, trainer_class) -> None:
-    """Until trainer.py / run.py wire batching.py and dataloading.py in, do here what that wiring does."""
-    if batching.LengthGroupingMixin not in trainer_class.__mro__:
+def _emulate_wiring(run, dataloading, trainer_class) -> None:
+    """Until trainer.py / run.py wire dataloading.py in, do here what that wiring does (idempotent after it)."""
+    if dataloading.LengthGroupingMixin not in trainer_class.__mro__:
         from sentence_transformers import SentenceTransformerTrainer
 
-        trainer_class.__bases__ = (batching.LengthGroupingMixin, SentenceTransformerTrainer)
+        trainer_class.__bases__ = (dataloading.LengthGroupingMixin, SentenceTransformerTrainer)
     arguments = run.trainer_arguments
 
     def trainer_arguments(plan):
@@ -291,14 +308,14 @@ def run_floor(args, cuda: bool, merged: bool) -> dict:
     data = training_rows(args)
     mnrl = MultipleNegativesRankingLoss(model, directions=("query_to_doc", "doc_to_query"),
                                         partition_mode="per_direction")
-    sizes = dims(model)
+    sizes = dims(args)
     loss = MatryoshkaLoss(model, mnrl, sizes)
     collate = SentenceTransformerDataCollator(preprocess_fn=model.preprocess)
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed)).tolist()
     batches = []
     for start in range(0, len(order), args.batch_size):
         part = data[order[start:start + args.batch_size]]
-        inputs = collate([dict(zip(part, values)) for values in zip(*part.values())])
+        inputs = collate([dict(zip(part, values, strict=True)) for values in zip(*part.values(), strict=True)])
         batches.append([{k[len(c) + 1:]: v.to(device) for k, v in inputs.items()
                          if k.startswith(c + "_") and hasattr(v, "to")} for c in data.column_names])
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=cuda)  # the trainer's default on CUDA
@@ -318,6 +335,7 @@ def run_floor(args, cuda: bool, merged: bool) -> dict:
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
+    meter.stop()
     return meter.result()
 
 
@@ -330,6 +348,11 @@ def child(args) -> None:
     steps = args.warmup_epochs * -(-len(training_rows(args)) // args.batch_size)
     if args.child == "plain":
         result = run_plain(args, cuda, steps)
+    elif args.child == "plain-workers":  # plain + as many workers as `embedding` picks here
+        from embedding.training.dataloading import auto_dataloader_args, available_cpus
+
+        workers = auto_dataloader_args({}, cuda=cuda, cpu_count=available_cpus())[0]["dataloader_num_workers"]
+        result = run_plain(args, cuda, steps, workers=workers or 2)
     elif args.child in ("ours-same", "ours-default", "ours-workers"):  # ours-workers: defaults + 2 workers
         result = run_ours(args, cuda, steps, defaults=args.child != "ours-same", workers=args.child == "ours-workers")
     elif args.child in ("floor-st", "floor-merged"):

@@ -10,9 +10,9 @@ import argparse
 import sys
 import traceback
 
-from . import init, preprocess, report, schema, train, validate
+from . import evaluate, init, preprocess, report, schema, train, validate
 
-COMMANDS = (train, validate, preprocess, report, schema, init)
+COMMANDS = (train, validate, preprocess, evaluate, report, schema, init)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,19 +1,18 @@
-"""Length-grouped training batches: less padding, in-batch negatives still random.
+"""Length-grouped training batches: less padding, in-batch negatives still drawn at random.
 
-Each epoch: a seeded shuffle of the rows (seed, epoch), cut into mega-batches of `mega_batch` x batch_size rows;
-each mega-batch is sorted by row length and cut into batches; the order of all batches is shuffled. A batch
-thus holds random rows of one length band of a random 1/`n_mega` of the data, and the long batches are spread
-over the epoch. Same seed + epoch -> same batches, so the trainer's skip-on-resume lands on the same rows.
+Each epoch: a shuffle seeded by (seed, epoch), cut into mega-batches of `mega_batch` x batch_size rows; each
+mega-batch is sorted by row length and cut into batches; the order of all batches is shuffled. A batch holds random
+rows of one length band of a random slice of the data. Same seed + epoch -> same batches, so the trainer's
+skip-on-resume replays the same rows; every epoch has exactly `len(sampler)` batches.
 
-Row length = the MAX over the text columns of the token count: the one-forward loss (`embed_columns(...,
-separate_first=False)`) pads every column of a batch to the longest text of the batch. On aia-bde/efaq
-(MiniLM tokenizer, 5 columns, batch 32, mega-batch 32) the padded share of the tokens falls from 83 % to 46 %
-with the max key and only to 63 % with the sum key. Token counts are exact (each distinct text is tokenized
-once, ~10k texts/s on one core); a character-count proxy groups worse (49 % at the same sizes).
+Row length = the MAX token count over the text columns: the one-forward loss pads every column of a batch to the
+batch's longest text. aia-bde/efaq (MiniLM tokenizer, 5 columns, batch 32): padding 82 % with shuffled batches,
+46 % grouped by the max, 63 % by the sum; a character-count key groups worse (49 %). Token counts are exact: each
+distinct text is tokenized once (~10k texts/s on one core) and cached for the process.
 
-`no_duplicates` keeps its guarantee: the batches are filled greedily along the sorted stream and a row whose text
-is already in the batch is deferred to the next batch (it stays in its length band), like sentence-transformers'
-NoDuplicatesBatchSampler; every epoch yields exactly `len(sampler)` batches, so step counts and resume agree.
+Rows that share their longest text share a length band, so on data where one anchor has several positives they
+meet in a batch more often than in a shuffle (efaq, batch 32: 5.0 rows per batch share an anchor with another
+row, 0.8 when shuffled): with in-batch negatives use `no_duplicates`, which length grouping keeps exactly.
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ from sentence_transformers.base.sampler import DefaultBatchSampler
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MEGA_BATCH = 32  # efaq, batch 32: padding 58 % (8), 50 % (16), 46 % (32), 44 % (64), 44 % (full sort)
-# args.batch_sampler values the grouped sampler replaces -> whether it must keep the no-duplicates guarantee.
+DEFAULT_MEGA_BATCH = 32  # efaq, batch 32, padding: 58 % (8), 50 % (16), 46 % (32), 44 % (64 and a full sort)
+# args.batch_sampler values the grouped sampler replaces -> whether it keeps the no-duplicates guarantee.
 GROUPABLE = {"batch_sampler": False, "no_duplicates": True, "no_duplicates_hashed": True}
 _CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # (fingerprint, tokenizer, ...) -> (lengths, value ids)
 
@@ -51,27 +50,28 @@ def text_columns(dataset, valid_label_columns: Sequence[str] | None = None) -> l
 
 def column_stats(dataset, columns: Sequence[str], tokenizer=None, max_length: int | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """(lengths, value ids), both (rows, columns): token counts (characters without a tokenizer) and exact ids of
-    each cell's value, equal across columns for equal values (for the no-duplicates check). Cached per process."""
+    """(lengths, value ids), both (rows, columns): token counts (characters without a tokenizer; 0 for non-text
+    columns) and ids of each cell's value, equal across columns for equal values (for no-duplicates checks)."""
     import pyarrow as pa
 
     key = (getattr(dataset, "_fingerprint", None) or id(dataset), len(dataset), tuple(columns),
            getattr(tokenizer, "name_or_path", None), len(tokenizer) if tokenizer is not None else 0, max_length)
-    if key in _CACHE:
-        return _CACHE[key]
-    table = dataset.with_format("arrow")[:]  # honours select/shuffle index mappings
-    cells = []
-    for column in columns:
-        array = table.column(column).combine_chunks()
-        if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
-            array = pa.array([str(v) for v in array.to_pylist()])  # lists, numbers: compared by their str()
-        cells.append(array.cast(pa.large_string()))
-    encoded = pa.chunked_array(cells).combine_chunks().dictionary_encode()
-    ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64).reshape(len(columns), -1).T
-    uniques = encoded.dictionary.to_pylist()
-    lengths = _token_counts(uniques, tokenizer, max_length)[ids]
-    _CACHE[key] = (lengths, ids)
-    return lengths, ids
+    if key not in _CACHE:
+        table = dataset.with_format("arrow")[:]  # honours select/shuffle index mappings
+        cells, is_text = [], []
+        for column in columns:
+            array = table.column(column).combine_chunks()
+            is_text.append(pa.types.is_string(array.type) or pa.types.is_large_string(array.type))
+            if not is_text[-1]:
+                array = pa.array([str(v) for v in array.to_pylist()])  # compared by str(), like sentence-transformers
+            cells.append(array.cast(pa.large_string()))
+        encoded = pa.chunked_array(cells).combine_chunks().dictionary_encode()
+        ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64).reshape(len(columns), -1).T
+        lengths = _token_counts(encoded.dictionary.to_pylist(), tokenizer, max_length)[ids] * np.array(is_text)
+        while len(_CACHE) >= 8:  # a few datasets per process (objectives, eval); not every dataset ever seen
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = (lengths.astype(np.int32), ids)
+    return _CACHE[key]
 
 
 def _token_counts(texts: list[str], tokenizer, max_length: int | None) -> np.ndarray:
@@ -92,11 +92,11 @@ def _token_counts(texts: list[str], tokenizer, max_length: int | None) -> np.nda
 
 
 class LengthGroupedBatchSampler(DefaultBatchSampler):
-    """A sentence-transformers batch sampler (same constructor + `set_epoch`) that groups rows by length.
+    """A sentence-transformers batch sampler (same constructor, `set_epoch`) that groups rows by length.
 
-    Args beyond sentence-transformers' own: `lengths` ((rows,) or (rows, columns) token counts; computed from the
-    dataset with `tokenizer` when None), `max_length` (the model's truncation), `mega_batch` (batches per sorted
-    group: larger = less padding, less random company), `no_duplicates` (keep the NoDuplicates guarantee).
+    Beyond sentence-transformers' arguments: `lengths` ((rows,) or (rows, columns) token counts; None: counted
+    with `tokenizer`, truncated at `max_length`), `mega_batch` (batches per sorted group: larger = less padding,
+    less random company) and `no_duplicates` (no text twice in a batch, as NoDuplicatesBatchSampler).
     """
 
     def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns: list[str] | None = None,
@@ -104,18 +104,16 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
                  mega_batch: int = DEFAULT_MEGA_BATCH, no_duplicates: bool = False) -> None:
         super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
                          valid_label_columns=valid_label_columns, generator=generator, seed=seed)
-        self.dataset = dataset
-        self.mega_batch = max(1, int(mega_batch))
-        self.no_duplicates = no_duplicates
-        self.ids = None
+        self.dataset, self.mega_batch, self.no_duplicates = dataset, max(1, int(mega_batch)), no_duplicates
+        self.ids, self._last = None, None
         if lengths is None or no_duplicates:
-            stats = column_stats(dataset, text_columns(dataset, valid_label_columns), tokenizer, max_length)
-            self.column_lengths, self.ids = stats
+            self.column_lengths, self.ids = column_stats(dataset, text_columns(dataset, valid_label_columns),
+                                                         tokenizer, max_length)
         if lengths is not None:
             self.column_lengths = np.asarray(lengths).reshape(len(dataset), -1)
-        self.lengths = self.column_lengths.max(axis=1) if len(dataset) else np.zeros(0, np.int64)
+        self.lengths = self.column_lengths.max(axis=1) if len(dataset) else np.zeros(0, np.int32)
 
-    def __len__(self) -> int:  # every epoch yields exactly this many batches (the trainer plans with it)
+    def __len__(self) -> int:
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
@@ -123,7 +121,12 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
         yield from self.batches(self.epoch)
 
     def batches(self, epoch: int) -> list[list[int]]:
-        """All batches of `epoch`, in training order (a pure function of seed, epoch and the data)."""
+        """All batches of `epoch`, in training order: a pure function of (seed, epoch, data, sizes)."""
+        if self._last is None or self._last[0] != epoch:  # the startup log and the trainer both ask for epoch 0
+            self._last = (epoch, self._compute(epoch))
+        return [list(b) for b in self._last[1]]
+
+    def _compute(self, epoch: int) -> list[list[int]]:
         n, size = len(self.dataset), self.batch_size
         # Own RNG, not the trainer's shared generator: the batches must not depend on who drew from it before.
         rng = np.random.default_rng([int(self.seed or 0), int(epoch), n])
@@ -136,27 +139,26 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
         if self.drop_last and batches and len(batches[-1]) < size:
             batches.pop()
         if self.no_duplicates:
-            batches, dropped = _without_duplicates(batches, self.lengths, self.ids)
-            if dropped:
-                logger.warning("no_duplicates + length grouping: %d rows of epoch %d fit in no batch without a "
-                               "duplicate text; they sit this epoch out", dropped, epoch)
+            batches, left_out = _without_duplicates(batches, self.lengths, self.ids)
+            if left_out:
+                logger.warning("no_duplicates: %d of %d rows fit in no batch of epoch %d without repeating a text; "
+                               "they sit this epoch out", left_out, n, epoch)
         return [batches[i] for i in rng.permutation(len(batches))]
 
 
 def _without_duplicates(batches: list[list[int]], lengths: np.ndarray, ids: np.ndarray
                         ) -> tuple[list[list[int]], int]:
-    """Move every row whose text is already in its batch to another batch with room and none of its texts,
-    preferring the narrowest batch at least as long as the row (it then adds no padding width).
+    """Move each row whose text is already in its batch to a batch with room and none of its texts: the narrowest
+    batch at least as long as the row (no wider padding), else the widest shorter one. Returns (batches, rows
+    left out). Batch count and sizes stay (the trainer planned the epoch, and the resume skip, with them).
 
-    Keeps the batch count and sizes (what the trainer planned the epoch and the resume skip with), and places
-    every row unless no batch can take it. Rows sharing their longest text share a length band, so on data that
-    repeats texts the moved rows are many (aia-bde/efaq, batch 32: 1 in 6); moving them into wide-enough batches
-    keeps most of the padding gain, where refilling along the sorted stream (NoDuplicatesBatchSampler's way)
-    mixes the bands and loses it."""
+    Why not NoDuplicatesBatchSampler's refill along the stream: rows that share a long text crowd one length band,
+    and refilling mixes the bands. efaq (3 negatives, batch 32, where 1 row in 6 clashes): padding 83 % plain, 79 %
+    here, ~77 % at best (a text in R rows needs R batches at least as long as it), 1 % of the rows left out."""
     kept, seen, moved = [], [], []
     for batch in batches:
         rows, values = [], set()
-        for row, row_values in zip(batch, ids[batch].tolist()):
+        for row, row_values in zip(batch, ids[batch].tolist(), strict=True):
             if values.isdisjoint(row_values):
                 rows.append(row)
                 values.update(row_values)
@@ -166,12 +168,12 @@ def _without_duplicates(batches: list[list[int]], lengths: np.ndarray, ids: np.n
         seen.append(values)
     if not moved:
         return kept, 0
-    room = [len(b) - len(k) for b, k in zip(batches, kept)]
+    room = [len(b) - len(k) for b, k in zip(batches, kept, strict=True)]
     width = np.array([lengths[b].max() for b in batches])
     by_width = np.argsort(width, kind="stable")
-    up, down = _Skip(len(by_width), +1), _Skip(len(by_width), -1)  # skip full batches in either direction
-    dropped = 0
-    for row in sorted(moved, key=lambda r: -lengths[r]):  # longest first: they need the scarce wide batches
+    up, down = _Skip(len(by_width), +1), _Skip(len(by_width), -1)  # jump over full batches either way
+    left_out = 0
+    for row in sorted(moved, key=lambda r: -lengths[r]):  # longest first: they need the few wide batches
         row_values = ids[row].tolist()
         start = int(np.searchsorted(width[by_width], lengths[row]))
         for i in chain(up.walk(start), down.walk(start - 1)):
@@ -185,108 +187,28 @@ def _without_duplicates(batches: list[list[int]], lengths: np.ndarray, ids: np.n
                     down.close(i)
                 break
         else:
-            dropped += 1
-    return kept, dropped
+            left_out += 1
+    return kept, left_out
 
 
 class _Skip:
-    """Positions 0..n-1, some closed; `walk(i)` yields the open ones from i on in one direction, skipping closed
-    runs in near-constant time (union-find with path halving)."""
+    """Positions 0..n-1, some closed; `walk(i)` yields the open ones from i on in one direction, jumping over closed
+    runs in near-constant time (union-find with path halving; slots 0 and n+1 are the open sentinels -1 and n)."""
 
     def __init__(self, n: int, step: int) -> None:
-        self.n, self.step = n, step
-        self.next = list(range(n + 2))  # shifted by one so that -1 and n are valid sentinels
-
-    def _find(self, i: int) -> int:
-        nxt = self.next
-        while nxt[i + 1] != i + 1:
-            nxt[i + 1] = nxt[nxt[i + 1]]
-            i = nxt[i + 1] - 1
-        return i
+        self.n, self.step, self.link = n, step, list(range(n + 2))
 
     def close(self, i: int) -> None:
-        self.next[i + 1] = i + 1 + self.step
+        self.link[i + 1] = i + 1 + self.step
 
-    def walk(self, i: int):
+    def walk(self, i: int) -> Iterator[int]:
+        link = self.link
         while 0 <= i < self.n:
-            i = self._find(i)
+            j = i + 1
+            while link[j] != j:
+                link[j] = link[link[j]]
+                j = link[j]
+            i = j - 1
             if 0 <= i < self.n:
                 yield i
                 i += self.step
-
-
-def _sampler_name(choice) -> str | None:
-    """args.batch_sampler as its string value; None for a user's sampler class or function."""
-    value = getattr(choice, "value", choice)
-    return value if isinstance(value, str) else None
-
-
-class LengthGroupingMixin:
-    """SentenceTransformerTrainer mixin: TRAINING batches come from LengthGroupedBatchSampler when the chosen
-    `batch_sampler` is `batch_sampler`, `no_duplicates` or `no_duplicates_hashed` (custom samplers, group_by_label
-    and eval batches are left alone, so eval losses stay comparable between runs). Put it right before
-    SentenceTransformerTrainer in the bases, so per-objective batch sizes/samplers are already applied."""
-
-    group_by_length: bool = True
-    length_mega_batch: int = DEFAULT_MEGA_BATCH
-    _building_train_batches: bool = False
-
-    def get_train_dataloader(self):
-        self._building_train_batches = True
-        try:
-            return super().get_train_dataloader()
-        finally:
-            self._building_train_batches = False
-
-    def get_batch_sampler(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
-        sampler = self.length_grouped_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
-        if sampler is not None:
-            return sampler
-        return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
-
-    def length_grouped_sampler(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None,
-                               seed=0, *, train: bool | None = None) -> LengthGroupedBatchSampler | None:
-        name = _sampler_name(self.args.batch_sampler)
-        train = self._building_train_batches if train is None else train
-        if not (train and self.group_by_length and name in GROUPABLE and hasattr(dataset, "with_format")
-                and hasattr(dataset, "__len__")):
-            return None  # IterableDataset (no lengths ahead), custom or label-grouped samplers, eval batches
-        model = self.model
-        return LengthGroupedBatchSampler(
-            dataset, batch_size, drop_last, valid_label_columns, generator, seed,
-            tokenizer=getattr(model, "tokenizer", None), max_length=getattr(model, "max_seq_length", None),
-            mega_batch=self.length_mega_batch, no_duplicates=GROUPABLE[name])
-
-
-def describe_padding(trainer) -> str:
-    """One line for the startup log: the padded share of the tokens in epoch 0 of each objective, with the
-    batches the trainer will use vs a plain shuffle (as padded by the one-forward loss: every text column of a
-    batch padded to its longest text). `trainer` is an EmbeddingTrainer (LengthGroupingMixin) before train()."""
-    data = trainer.train_dataset
-    datasets = dict(data) if hasattr(data, "keys") else {"train": data}
-    sizes = list(getattr(trainer, "objective_batch_sizes", None) or []) if len(datasets) > 1 else []
-    samplers = list(getattr(trainer, "objective_batch_samplers", None) or []) if len(datasets) > 1 else []
-    parts = []
-    for i, (name, dataset) in enumerate(datasets.items()):
-        size = (sizes[i] if i < len(sizes) else None) or trainer.args.per_device_train_batch_size
-        default = trainer.args.batch_sampler
-        try:
-            if i < len(samplers) and samplers[i]:
-                trainer.args.batch_sampler = samplers[i]
-            columns = getattr(trainer.data_collator, "valid_label_columns", None)
-            grouped = trainer.length_grouped_sampler(dataset, size, trainer.args.dataloader_drop_last, columns,
-                                                     None, trainer.args.seed, train=True)
-        finally:
-            trainer.args.batch_sampler = default
-        model = trainer.model
-        lengths = grouped.column_lengths if grouped is not None else column_stats(
-            dataset, text_columns(dataset, columns), getattr(model, "tokenizer", None),
-            getattr(model, "max_seq_length", None))[0]
-        order = np.random.default_rng(int(trainer.args.seed or 0)).permutation(len(dataset))
-        plain = padding_fraction(lengths[order[i:i + size]].ravel() for i in range(0, len(order), size))
-        label = f"{name}: {plain:.0%} of tokens are padding"
-        if grouped is not None:
-            ours = padding_fraction(lengths[b].ravel() for b in grouped.batches(0))
-            label += f" with shuffled batches, {ours:.0%} with length grouping (mega-batch {grouped.mega_batch})"
-        parts.append(label)
-    return "padding (batch of all text columns, epoch 0): " + "; ".join(parts)

@@ -11,7 +11,7 @@ def grouping_trainer(monkeypatch):
     the trainer is meant to have); records the batch samplers it builds for training."""
     from sentence_transformers import SentenceTransformerTrainer
 
-    from embedding.training.batching import LengthGroupingMixin
+    from embedding.training.dataloading import LengthGroupingMixin
     from embedding.training.trainer import EmbeddingTrainer
 
     bases = EmbeddingTrainer.__bases__
