@@ -87,6 +87,24 @@ def check_evaluator_args(config: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+def check_evaluation_tasks(config: dict[str, Any]) -> list[Problem]:
+    """`evaluation.tasks` use the `embedding evaluate` task schema (kept there, checked here)."""
+    from pydantic import ValidationError
+
+    from ..evaluation.schema import TaskSpec
+    from .problems import problems_from_validation_error
+
+    tasks = _mapping(config.get("evaluation")).get("tasks")
+    problems: list[Problem] = []
+    for i, task in enumerate(tasks if isinstance(tasks, list) else []):
+        try:
+            TaskSpec.model_validate(task)
+        except ValidationError as exc:
+            problems += [Problem(f"evaluation.tasks[{i}].{p.where}" if p.where else f"evaluation.tasks[{i}]",
+                                 p.message) for p in problems_from_validation_error(TaskSpec, exc)]
+    return problems
+
+
 def check_objective_names_unique(config: dict[str, Any]) -> list[Problem]:
     objectives = config.get("objectives") if isinstance(config.get("objectives"), list) else []
     names = [objective_default_name(objectives, i) for i in range(len(objectives))]
@@ -213,6 +231,7 @@ def cross_field_problems(data: dict[str, Any], config: Any) -> list[Problem]:
     problems += check_save_matches_eval(args)
     problems += check_evaluator_args(data)
     problems += check_objective_names_unique(data)
+    problems += check_evaluation_tasks(data)
     problems += component_problems(data)
     return problems
 

@@ -167,6 +167,12 @@ class EarlyStoppingSpec(Strict):
 class EvaluationSpec(Strict):
     before: bool = Field(True, description="Evaluate the base model before training (before/after table).")
     fail_if_worse: bool = Field(False, description="Exit non-zero (model still saved) if the main metric dropped.")
+    tasks: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Extra tasks run on the base and the trained model after training, in the `embedding evaluate` "
+        "task format ({type: ir|sts, dataset: {...}, split, args}); results in the run dir's evaluation/ folder.",
+    )
+    dimensions: list[int] | None = Field(None, description="Embedding sizes for `tasks` (default: trained dims).")
 
 
 class TrainConfig(Strict):

@@ -180,6 +180,8 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
         result.main_metric = getattr(plan.evaluator, "primary_metric", None)
     report = {"before": result.before, "after": result.after, "main_metric": result.main_metric,
               "train_seconds": round(time.time() - started, 2), "train_metrics": result.train_metrics}
+    if config.evaluation.tasks and is_main():
+        report["tasks"] = evaluate_tasks(config, result.model_dir, run_dir, plan.seed)
     if is_main():
         from .card import dataset_entries, extend_model_card
 
@@ -191,6 +193,26 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
                **{f"after/{k}": v for k, v in result.after.items()}})
     _write_report(run_dir, config_path)
     return result
+
+
+def evaluate_tasks(config: TrainConfig, model_dir, run_dir, seed: int) -> list[dict[str, Any]]:
+    """The extra `evaluation.tasks`, on the base model and the trained one; rows also in run_dir/evaluation/."""
+    from ..config.schema import ModelSpec
+    from ..evaluation.results import write_results
+    from ..evaluation.run import run_evaluation
+    from ..evaluation.schema import EvalConfig
+
+    eval_config = EvalConfig(models=[config.base_model, ModelSpec(name=str(model_dir))], tasks=config.evaluation.tasks,
+                             dimensions=config.evaluation.dimensions, output_dir=str(run_dir / "evaluation"),
+                             seed=seed)
+    report = run_evaluation(eval_config, log=logger.info)
+    write_results(run_dir / "evaluation", report.rows)
+    rows = []
+    for row in report.rows:
+        entry = dict(row.__dict__)
+        entry["model"] = "after" if row.model == str(model_dir) else "before"
+        rows.append(entry)
+    return rows
 
 
 def _write_report(run_dir, config_path) -> None:
