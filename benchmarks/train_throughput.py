@@ -1,23 +1,27 @@
 """Training throughput: plain sentence-transformers vs `embedding`, same model, data, loss and batch size.
 
 The seed shape: (anchor, positive, 3 negatives) rows, symmetric MultipleNegativesRankingLoss inside MatryoshkaLoss
-(`embedding`: a contrastive objective, default `ranking` loss, the same `matryoshka:` dims). Each variant runs in
-its own process (clean peak memory, no warm caches) for 2 epochs; the SECOND epoch is timed (warm-up excluded, and
-a whole epoch, so length-grouped batches are compared on the same rows). Variants:
+(`embedding`: a contrastive objective, default `ranking` loss, the same `matryoshka:` dims); the plain trainer gets
+the rows `embedding` preprocesses. Each variant runs in its own process (clean peak memory, no warm caches);
+whole epochs are timed after `--warmup-epochs` (CPU 0, CUDA 1), so length-grouped and shuffled batches cover the
+same rows. Variants:
 
-- plain:        SentenceTransformerTrainer with its defaults (shuffled batches, 0 workers; bf16 on CUDA)
-- ours-same:    `embedding.train` with the same settings (length grouping off, same workers / precision)
-- ours-default: `embedding.train` with nothing set but the batch size (length grouping, auto workers, precision)
+- plain:          SentenceTransformerTrainer with its defaults (shuffled batches, 0 workers; bf16 on CUDA)
+- plain-workers:  the same + the dataloader workers `embedding` would pick (default on CUDA)
+- ours-same:      `embedding.train` with plain's settings (length grouping off, 0 workers, same precision)
+- ours-default:   `embedding.train` with nothing set but the batch size (grouping, auto workers and precision)
+- ours-workers:   ours-default + 2 workers (to check the CPU choice of 0)
 - floor-st / floor-merged (CUDA, or --floor): a hand loop on batches tokenized once and already on the device;
-                ST's own loss (anchor forward + one forward of the 4 candidate columns) / ONE forward of all 5
+                  ST's own loss (anchor forward + one forward of the 4 other columns) / ONE forward of all 5
+- ours-...+per-column: an experiment, the loss embedding each column in its own forward
 
-Samples/s and tokens/s (non-padding tokens, counted from the attention masks the model sees) are over the timed
-epoch; padding is the share of padding in the tokens the model computed; peak memory is the process' max RSS on
-CPU and torch.cuda.max_memory_allocated on CUDA.
+Samples/s and tokens/s (non-padding tokens, counted from the attention masks the encoder sees) cover the timed
+steps; padding is the padded share of the tokens the encoder computed; peak memory is the max RSS on CPU,
+torch.cuda.max_memory_allocated on CUDA; on CPU samples per CPU-second too (steady on a shared machine).
 
-    python benchmarks/train_throughput.py --device cpu                    # MiniLM, 256 efaq rows, ~2-3 minutes
-    python benchmarks/train_throughput.py --device cpu --model tiny       # a random 2-layer BERT, seconds
-    python benchmarks/train_throughput.py --device cuda                   # MiniLM, batch 512, 40 batches/epoch
+    python benchmarks/train_throughput.py --device cpu --threads 1 --repeats 2   # MiniLM, 134 efaq rows, ~8 min
+    python benchmarks/train_throughput.py --device cpu --model tiny --floor      # a random 2-layer BERT, ~1 min
+    python benchmarks/train_throughput.py --device cuda                          # MiniLM, batch 512, bf16
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ def parse(argv=None):
     p.add_argument("--repeats", type=int, default=1, help="rounds over the variants; the best of each is kept")
     p.add_argument("--variants", default=None, help="comma list of plain, plain-workers, ours-same, ours-default, "
                    "ours-workers, floor-st, floor-merged (default: plain, ours-same, ours-default; cuda: all but "
-                   "ours-workers)")
+                   "ours-workers); `ours-...+per-column`: the loss embeds each column in its own forward")
     p.add_argument("--floor", action="store_true", help="also run the pre-tokenized floors on CPU")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default); 1 gives "
                    "steadier numbers on a machine shared with other jobs")
@@ -89,11 +93,14 @@ def write_data(args, folder: Path) -> None:
             picked.append(row)
             total += len(row.get("similar") or [])
     else:  # unique random sentences with e-faq-like word counts: nothing repeats, lengths vary like real FAQs
-        source = [json.loads(line) for line in (EFAQ / "train.jsonl").read_text().splitlines()] if EFAQ.exists() \
-            else [{"sentence": "como pedir o cartao da empresa quando e emitido qual o prazo de entrega " * 3}]
-        texts = [t for r in source for t in [r["sentence"], *(r.get("similar") or [])]]
-        words = sorted({w for t in texts for w in t.split()})
-        counts = [len(t.split()) for t in texts]
+        if EFAQ.exists():
+            source = [json.loads(line) for line in (EFAQ / "train.jsonl").read_text().splitlines()]
+            texts = [t for r in source for t in [r["sentence"], *(r.get("similar") or [])]]
+            words, counts = sorted({w for t in texts for w in t.split()}), [len(t.split()) for t in texts]
+        else:  # no ../shared here (a bare GPU machine): a fixed vocabulary and a long-tailed word count
+            from tests.conftest import WORDS
+
+            words, counts = list(WORDS), [3, 4, 5, 6, 6, 7, 8, 8, 9, 10, 12, 14, 16, 20, 25, 32, 45, 60]
 
         def sentence():
             return " ".join(rng.choice(words) for _ in range(rng.choice(counts)))
@@ -248,7 +255,7 @@ def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bo
         trainer = built(plan, callbacks + [callback(meter["m"])])
         if not defaults:
             trainer.group_by_length = False
-        print(dataloading.describe_padding(trainer), flush=True)
+        print("padding: " + dataloading.describe_padding(trainer, [o.name for o in plan.objectives]), flush=True)
         return trainer
 
     run.build_trainer = build_trainer
@@ -353,8 +360,14 @@ def child(args) -> None:
 
         workers = auto_dataloader_args({}, cuda=cuda, cpu_count=available_cpus())[0]["dataloader_num_workers"]
         result = run_plain(args, cuda, steps, workers=workers or 2)
-    elif args.child in ("ours-same", "ours-default", "ours-workers"):  # ours-workers: defaults + 2 workers
-        result = run_ours(args, cuda, steps, defaults=args.child != "ours-same", workers=args.child == "ours-workers")
+    elif args.child.split("+")[0] in ("ours-same", "ours-default", "ours-workers"):  # ours-workers: + 2 workers
+        if args.child.endswith("+per-column"):  # experiment: the loss embeds each column in its own forward
+            import embedding.losses.objective as objective
+
+            objective.embed_columns = lambda model, features, separate_first=True: [
+                model(f)["sentence_embedding"] for f in features]
+        name = args.child.split("+")[0]
+        result = run_ours(args, cuda, steps, defaults=name != "ours-same", workers=name == "ours-workers")
     elif args.child in ("floor-st", "floor-merged"):
         result = run_floor(args, cuda, merged=args.child == "floor-merged")
     else:
@@ -395,6 +408,10 @@ def main(argv=None) -> int:
                     raise SystemExit(f"{variant} failed (exit {proc.returncode})")
                 results.setdefault(variant, []).append(found[-1])
                 notes += [f"{variant}: {line}" for line in lines if line.startswith(("padding", "dataloader"))]
+                r = found[-1]  # as it comes, so a run cut short by a time limit still leaves its numbers
+                print(f"{variant}: {r['samples_per_s']:,.1f} samples/s, {r['padding']:.0%} padding", flush=True)
+                if args.out:
+                    Path(args.out).write_text(json.dumps({"results": results, "notes": notes}, indent=2))
     print(table(args, results, notes, time.time() - started))
     if args.out:
         Path(args.out).write_text(json.dumps({"args": {k: v for k, v in vars(args).items() if k != "child"},

@@ -195,6 +195,14 @@ class TrainConfig(Strict):
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto", description="auto = bf16 autocast where the GPU supports it, fp32 on CPU."
     )
+    group_by_length: bool = Field(
+        True,
+        description="Training batches of rows of similar token length: the shuffled rows are cut into groups of "
+        "32 batches, each sorted by length and cut into batches, and the batch order is shuffled (seeded per "
+        "epoch, so resuming replays them). Less padding (aia-bde/efaq, batch 32: 82 % -> 46 % of the tokens), "
+        "the same rows per epoch; `no_duplicates` keeps its guarantee. Applies with batch_sampler `batch_sampler`, "
+        "`no_duplicates` or `no_duplicates_hashed`; false: sentence-transformers' samplers as they are.",
+    )
     allow_custom_code: bool = Field(
         False, description="Allow `module:Class` losses. Off by default: a config should not be able to run code."
     )

@@ -6,9 +6,9 @@ rows of one length band of a random slice of the data. Same seed + epoch -> same
 skip-on-resume replays the same rows; every epoch has exactly `len(sampler)` batches.
 
 Row length = the MAX token count over the text columns: the one-forward loss pads every column of a batch to the
-batch's longest text. aia-bde/efaq (MiniLM tokenizer, 5 columns, batch 32): padding 82 % with shuffled batches,
-46 % grouped by the max, 63 % by the sum; a character-count key groups worse (49 %). Token counts are exact: each
-distinct text is tokenized once (~10k texts/s on one core) and cached for the process.
+batch's longest text. aia-bde/efaq (MiniLM tokenizer, 5 columns, batch 32): padding 81-83 % with shuffled
+batches, 46 % grouped by the max, 63 % by the sum; a character-count key groups worse (49 %). Token counts are
+exact: each distinct text is tokenized once (~10k texts/s on one core) and cached for the process.
 
 Rows that share their longest text share a length band, so on data where one anchor has several positives they
 meet in a batch more often than in a shuffle (efaq, batch 32: 5.0 rows per batch share an anchor with another
@@ -96,16 +96,20 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
 
     Beyond sentence-transformers' arguments: `lengths` ((rows,) or (rows, columns) token counts; None: counted
     with `tokenizer`, truncated at `max_length`), `mega_batch` (batches per sorted group: larger = less padding,
-    less random company) and `no_duplicates` (no text twice in a batch, as NoDuplicatesBatchSampler).
+    less random company), `no_duplicates` (no text twice in a batch, as NoDuplicatesBatchSampler) and `world_size`
+    (training processes). With W processes the rows of one optimizer step (W x batch_size) are grouped and cut into
+    W consecutive batches, which accelerate deals out one per process: W processes x batch B train on the same
+    rows, step by step, as one process x batch W*B. The one short batch (drop_last off) comes last, as in
+    sentence-transformers, where accelerate expects it.
     """
 
     def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns: list[str] | None = None,
                  generator=None, seed: int = 0, *, lengths=None, tokenizer=None, max_length: int | None = None,
-                 mega_batch: int = DEFAULT_MEGA_BATCH, no_duplicates: bool = False) -> None:
+                 mega_batch: int = DEFAULT_MEGA_BATCH, no_duplicates: bool = False, world_size: int = 1) -> None:
         super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
                          valid_label_columns=valid_label_columns, generator=generator, seed=seed)
         self.dataset, self.mega_batch, self.no_duplicates = dataset, max(1, int(mega_batch)), no_duplicates
-        self.ids, self._last = None, None
+        self.world_size, self.ids, self._last = max(1, int(world_size)), None, None
         if lengths is None or no_duplicates:
             self.column_lengths, self.ids = column_stats(dataset, text_columns(dataset, valid_label_columns),
                                                          tokenizer, max_length)
@@ -114,8 +118,8 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
         self.lengths = self.column_lengths.max(axis=1) if len(dataset) else np.zeros(0, np.int32)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        n, step = len(self.dataset), self.batch_size * self.world_size
+        return n // step * self.world_size + (0 if self.drop_last else -(-(n % step) // self.batch_size))
 
     def __iter__(self) -> Iterator[list[int]]:
         yield from self.batches(self.epoch)
@@ -128,33 +132,41 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
 
     def _compute(self, epoch: int) -> list[list[int]]:
         n, size = len(self.dataset), self.batch_size
+        step = size * self.world_size  # the rows of one optimizer step, over all processes
         # Own RNG, not the trainer's shared generator: the batches must not depend on who drew from it before.
         rng = np.random.default_rng([int(self.seed or 0), int(epoch), n])
         order = rng.permutation(n)
-        span = self.mega_batch * size
+        span = self.mega_batch * step
         # Stable sort after the shuffle: rows of equal length stay in random order.
         stream = np.concatenate([m[np.argsort(self.lengths[m], kind="stable")]
                                  for m in np.array_split(order, range(span, n, span))] or [order])
-        batches = [stream[i:i + size].tolist() for i in range(0, n, size)]
-        if self.drop_last and batches and len(batches[-1]) < size:
-            batches.pop()
+        groups = [stream[i:i + step].tolist() for i in range(0, n, step)]
+        short = groups.pop() if groups and len(groups[-1]) < step else None
         if self.no_duplicates:
-            batches, left_out = _without_duplicates(batches, self.lengths, self.ids)
+            groups, left_out = _without_duplicates(groups + [short] * (short is not None and not self.drop_last),
+                                                   self.lengths, self.ids, rng)
             if left_out:
                 logger.warning("no_duplicates: %d of %d rows fit in no batch of epoch %d without repeating a text; "
-                               "they sit this epoch out", left_out, n, epoch)
-        return [batches[i] for i in rng.permutation(len(batches))]
+                               "they sit this epoch out (batches are topped up with rows of other batches)",
+                               left_out, n, epoch)
+            short = groups.pop() if short is not None and not self.drop_last else None
+        ordered = [groups[i] for i in rng.permutation(len(groups))]
+        if short is not None and not self.drop_last:
+            ordered.append(short)
+        return [group[i:i + size] for group in ordered for i in range(0, len(group), size)]
 
 
-def _without_duplicates(batches: list[list[int]], lengths: np.ndarray, ids: np.ndarray
+def _without_duplicates(batches: list[list[int]], lengths: np.ndarray, ids: np.ndarray, rng: np.random.Generator
                         ) -> tuple[list[list[int]], int]:
     """Move each row whose text is already in its batch to a batch with room and none of its texts: the narrowest
     batch at least as long as the row (no wider padding), else the widest shorter one. Returns (batches, rows
-    left out). Batch count and sizes stay (the trainer planned the epoch, and the resume skip, with them).
+    left out). Batch count and sizes stay (the trainer planned the epoch, and the resume skip, with them): the holes
+    of rows left out are topped up with rows of other batches, repeated in the epoch, as sentence-transformers does.
 
     Why not NoDuplicatesBatchSampler's refill along the stream: rows that share a long text crowd one length band,
-    and refilling mixes the bands. efaq (3 negatives, batch 32, where 1 row in 6 clashes): padding 83 % plain, 79 %
-    here, ~77 % at best (a text in R rows needs R batches at least as long as it), 1 % of the rows left out."""
+    and refilling mixes the bands. efaq (3 negatives, batch 32; 2 rows in 3 clash within their band): padding 83 %
+    with NoDuplicatesBatchSampler, 80 % here, ~77 % at best (a text in R rows needs R batches at least as long as
+    it); 1 % of the rows left out."""
     kept, seen, moved = [], [], []
     for batch in batches:
         rows, values = [], set()
@@ -172,6 +184,10 @@ def _without_duplicates(batches: list[list[int]], lengths: np.ndarray, ids: np.n
     width = np.array([lengths[b].max() for b in batches])
     by_width = np.argsort(width, kind="stable")
     up, down = _Skip(len(by_width), +1), _Skip(len(by_width), -1)  # jump over full batches either way
+    for i, b in enumerate(by_width.tolist()):
+        if not room[b]:
+            up.close(i)
+            down.close(i)
     left_out = 0
     for row in sorted(moved, key=lambda r: -lengths[r]):  # longest first: they need the few wide batches
         row_values = ids[row].tolist()
@@ -188,6 +204,15 @@ def _without_duplicates(batches: list[list[int]], lengths: np.ndarray, ids: np.n
                 break
         else:
             left_out += 1
+    if left_out:  # batches keep their size, as NoDuplicatesBatchSampler does: top up with rows of other batches
+        for b in (b for b in range(len(kept)) if room[b]):
+            for row in rng.permutation(len(lengths)).tolist():
+                if room[b] and seen[b].isdisjoint(row_values := ids[row].tolist()):
+                    kept[b].append(row)
+                    seen[b].update(row_values)
+                    room[b] -= 1
+                if not room[b]:
+                    break
     return kept, left_out
 
 

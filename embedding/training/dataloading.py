@@ -6,12 +6,12 @@ and persistent workers.
 
 The sentence-transformers collator tokenizes every batch; with `dataloader_num_workers: 0` that runs in the main
 process between GPU steps. Measured (issue 6, one H200, MiniLM, batch 512, 5 columns, bf16): 1,055 samples/s with
-0 workers, 4,811 / 6,374 / 7,934 with 4 / 8 / 15 workers, so on a GPU machine the workers are what keeps the GPU
-fed. On a CPU-only machine the step itself runs on the same cores and tokenizing is ~1 % of it: workers only take
-cores from the matrix multiplications (see benchmarks/README.md), so 0.
+0 workers, 4,811 / 6,374 / 7,934 with 4 / 8 / 15 workers: on a GPU machine the workers keep the GPU fed. On CPU,
+collating 16 rows takes 37 ms against a 6-7 s MiniLM step (0.5 %), and 2 workers measured no faster (4.03 vs 4.05
+samples/s, benchmarks/README.md): 0, which spares the processes and their memory.
 
-Pre-tokenizing the data once was considered and left out: on CPU it would save that ~1 %, and on GPU the workers
-already take the tokenization off the main process, while a custom collator would have to replicate the
+Pre-tokenizing the data once was considered and left out: on CPU it would save that 0.5 %, on GPU the workers
+already take tokenization off the main process, and a pre-tokenizing collator would have to reproduce the
 sentence-transformers one (prompts, routers, label columns).
 """
 
@@ -65,7 +65,7 @@ def auto_dataloader_args(user_args: dict, *, cuda: bool, cpu_count: int, local_p
     else:
         workers = 0
         added["dataloader_num_workers"] = 0
-        why = "0 dataloader workers (auto: CPU training, workers would take cores from the model's step)"
+        why = "0 dataloader workers (auto: CPU training, where tokenizing is under 1 % of a step)"
     if workers > 0 and "dataloader_persistent_workers" not in user_args:
         added["dataloader_persistent_workers"] = True  # no worker restart (and re-fork) at every epoch and eval
         why += ", persistent"
@@ -116,28 +116,37 @@ class LengthGroupingMixin:
         return LengthGroupedBatchSampler(
             dataset, batch_size, drop_last, valid_label_columns, generator, seed,
             tokenizer=getattr(self.model, "tokenizer", None), max_length=getattr(self.model, "max_seq_length", None),
-            mega_batch=self.length_mega_batch or DEFAULT_MEGA_BATCH, no_duplicates=GROUPABLE[name])
+            mega_batch=self.length_mega_batch or DEFAULT_MEGA_BATCH, no_duplicates=GROUPABLE[name],
+            world_size=self.args.world_size)
 
 
-def describe_padding(trainer) -> str:
-    """One line for the startup log: per objective, the padded share of the tokens in epoch 0 with a plain shuffle
+def describe_padding(trainer, names: list[str] | None = None) -> str:
+    """One line for the startup log: per objective, the padded share of the tokens in epoch 0 with shuffled batches
     and with the batches the trainer will use (all text columns of a batch padded to its longest text, as the
-    one-forward loss does). `trainer`: an EmbeddingTrainer with LengthGroupingMixin, before train()."""
+    one-forward loss pads them). E.g. `contrastive 69% -> 46%; similarity 28% (not grouped) of the tokens are
+    padding (shuffled batches -> grouped by length, epoch 0)`.
+
+    Args:
+        trainer: an EmbeddingTrainer with LengthGroupingMixin, built, before train() (its samplers are not built
+            yet; the token counts computed here are cached for them).
+        names: objective names, in order (default: the train dataset's keys, or `train`).
+    """
     import numpy as np
 
     from .batching import column_stats, padding_fraction, text_columns
 
     args, data = trainer.args, trainer.train_dataset
-    datasets = dict(data) if hasattr(data, "keys") else {"train": data}
+    datasets = list(data.values()) if hasattr(data, "keys") else [data]
+    names = list(names or (data.keys() if hasattr(data, "keys") else ["train"]))
     several = len(datasets) > 1
     sizes = list(getattr(trainer, "objective_batch_sizes", None) or []) if several else []
     samplers = list(getattr(trainer, "objective_batch_samplers", None) or []) if several else []
     labels = getattr(trainer.data_collator, "valid_label_columns", None)
     parts = []
-    for i, (name, dataset) in enumerate(datasets.items()):
+    for i, (name, dataset) in enumerate(zip(names, datasets, strict=True)):
         size = (sizes[i] if i < len(sizes) else None) or args.per_device_train_batch_size
         default = args.batch_sampler
-        try:
+        try:  # the sampler this objective trains with (EmbeddingTrainer sets it per objective the same way)
             if i < len(samplers) and samplers[i]:
                 args.batch_sampler = samplers[i]
             grouped = trainer.length_grouped_sampler(dataset, size, args.dataloader_drop_last, labels, None,
@@ -149,8 +158,9 @@ def describe_padding(trainer) -> str:
             getattr(trainer.model, "max_seq_length", None))[0]
         order = np.random.default_rng(int(args.seed or 0)).permutation(len(dataset))
         plain = padding_fraction(lengths[order[j:j + size]].ravel() for j in range(0, len(order), size))
-        text = f"{name} {plain:.0%}"
-        if grouped is not None:
-            text += f" -> {padding_fraction(lengths[b].ravel() for b in grouped.batches(0)):.0%} grouped by length"
-        parts.append(text)
-    return "padding share of the tokens, shuffled batches -> ours (epoch 0): " + "; ".join(parts)
+        if grouped is None:
+            parts.append(f"{name} {plain:.0%} (not grouped)")
+            continue
+        ours = padding_fraction(lengths[b].ravel() for b in grouped.batches(0))
+        parts.append(f"{name} {plain:.0%} -> {ours:.0%}")
+    return "; ".join(parts) + " of the tokens are padding (shuffled batches -> grouped by length, epoch 0)"

@@ -49,6 +49,7 @@ def trainer_arguments(plan: Plan):
 
         # transformers only sets up CPU (gloo) DDP with use_cpu; without it every process trains alone.
         args["use_cpu"] = not torch.cuda.is_available()
+    _apply_dataloader_defaults(config, args)
     if len(config.objectives) > 1 and "multi_dataset_batch_sampler" not in args:
         if config.mixing != "weighted":  # weighted mixing is the trainer's own sampler
             args["multi_dataset_batch_sampler"] = config.mixing
@@ -56,6 +57,19 @@ def trainer_arguments(plan: Plan):
         return SentenceTransformerTrainingArguments(output_dir=str(plan.run_dir), run_name=config.run_name, **args)
     except (TypeError, ValueError) as exc:
         raise UserError(f"args: {str(exc).splitlines()[0]}") from None
+
+
+def _apply_dataloader_defaults(config: TrainConfig, args: dict[str, Any]) -> None:
+    """Workers, pinned memory and persistent workers where `args` leaves them unset (see dataloading.py)."""
+    import torch
+
+    from .dataloading import auto_dataloader_args, available_cpus, local_processes
+
+    cuda = torch.cuda.is_available() and not args.get("use_cpu")
+    added, why = auto_dataloader_args(config.args, cuda=cuda, cpu_count=available_cpus(),
+                                      local_processes=local_processes())
+    args.update(added)  # never a key the user set
+    logger.info(why)
 
 
 def _apply_precision(config: TrainConfig, args: dict[str, Any]) -> None:
@@ -97,6 +111,7 @@ def build_trainer(plan: Plan, callbacks: list):
         evaluator=plan.evaluator,
         callbacks=callbacks,
     )
+    trainer.group_by_length = plan.config.group_by_length
     if len(plan.objectives) > 1:
         trainer.objective_batch_sizes = [o.spec.batch_size for o in plan.objectives]
         trainer.objective_batch_samplers = [o.spec.batch_sampler for o in plan.objectives]
@@ -143,6 +158,10 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     install_progress(trainer)
     tensorboard_into_run_dir(trainer, run_dir)
     print_banner(plan, trainer)
+    if is_main():
+        from .dataloading import describe_padding
+
+        logger.info("padding: %s", describe_padding(trainer, [o.name for o in plan.objectives]))
     log.write({"event": "run_start", "config_path": config_path, "model": plan.resolution.describe(),
                "time": round(time.time(), 3)})
 

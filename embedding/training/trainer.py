@@ -15,10 +15,12 @@ from pathlib import Path
 from sentence_transformers import SentenceTransformerTrainer
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
+from .dataloading import LengthGroupingMixin
+
 STAGING = ".partial"
 
 
-class EmbeddingTrainer(SentenceTransformerTrainer):
+class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
     _staging_dir: str | None = None
     # Per-objective settings, in objective order (set by the run): batch size, batch sampler, mixing weights.
     objective_batch_sizes: list[int | None] = []

@@ -17,7 +17,7 @@ How the rows are built
   templates), `almost_similar` (2-4 canonical questions of sibling rows / same-topic FAQs / a related
   topic) and `dissimilar` (2-4 canonical questions from unrelated topics). Negatives are always taken from
   the same split, so no text crosses splits.
-* Splits are made **by family** (≈72/14/14 % of rows, per topic): validation and test intents never occur
+* Splits are made **by family** (≈64/18/18 % of rows, per topic): validation and test intents never occur
   in train, so the evaluation measures generalisation to unseen questions, not to unseen paraphrases.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 SEED = 20240611
 OUT = Path(__file__).resolve().parent / "shop-faq"
-SPLIT_SHARE = {"train": 0.72, "validation": 0.14, "test": 0.14}
+SPLIT_SHARE = {"train": 0.64, "validation": 0.18, "test": 0.18}
 
 # Topics whose FAQs are "related but different" (source of almost_similar when a topic runs short).
 RELATED = {
@@ -1072,6 +1072,114 @@ faq("trocas e devoluções", "Posso trocar {o} por outra cor?",
     "Não gostei da cor {do}, consigo outra?",
     "Troca de cor {do}: como funciona?",
     slot="cat", use=("camiseta", "tenis", "vestido", "jaqueta", "sandalia"))
+
+
+faq("pagamento", "Como uso meu saldo de crédito da loja numa compra?",
+    "Tenho crédito na conta, como aplico no pedido?",
+    "Onde uso o valor que ficou de vale-troca?",
+    "Meu saldo de devolução serve pra comprar?",
+    "Como desconto o crédito da loja no checkout?")
+faq("pagamento", "Vocês aceitam cartão internacional?",
+    "Cartão emitido fora do Brasil funciona aqui?",
+    "Posso pagar com um cartão estrangeiro?",
+    "Aceitam Visa ou Mastercard de outro país?",
+    "Meu cartão é de Portugal, consigo comprar?")
+faq("pagamento", "O parcelamento tem juros?",
+    "As parcelas são sem acréscimo?",
+    "Quantas vezes posso dividir sem juros?",
+    "Parcelar aumenta o valor final?",
+    "Tem cobrança de juros no pagamento parcelado?")
+faq("entrega", "O frete é cobrado por item ou por pedido?",
+    "Se eu comprar dois produtos pago dois fretes?",
+    "A taxa de entrega é por produto?",
+    "Juntando itens no carrinho o envio fica um só?",
+    "Cada mercadoria tem seu próprio frete?")
+faq("entrega", "Posso receber o pedido no meu trabalho?",
+    "Dá pra entregar a compra no endereço do escritório?",
+    "Aceitam endereço comercial para entrega?",
+    "Quero que o pacote vá para a empresa onde trabalho",
+    "Entregam em horário comercial no meu serviço?")
+faq("entrega", "Posso mudar para {a} depois de finalizar o pedido?",
+    "Escolhi outro tipo de envio, dá pra trocar para {a}?",
+    "Como altero a forma de entrega para {m}?",
+    "Consigo passar minha compra para {m} agora?",
+    "Quero mudar o envio para {m}, ainda dá tempo?",
+    slot="mod", use=("expressa", "agendada", "loja", "locker"))
+faq("rastreamento", "Meu pedido foi entregue no endereço errado",
+    "O rastreio mostra entrega em outro lugar",
+    "A transportadora deixou minha compra no endereço de outra pessoa",
+    "Entregaram o pacote pro vizinho errado",
+    "Minha encomenda foi parar em outra rua")
+faq("rastreamento", "O entregador não encontrou meu endereço",
+    "Voltou como endereço não localizado",
+    "O motorista disse que não achou minha casa",
+    "Aparece 'destinatário não encontrado' no rastreio",
+    "Como ajudar o entregador a achar o local?")
+faq("pedidos", "Por que não consigo finalizar a compra?",
+    "O botão de fechar pedido não funciona",
+    "Dá erro na última etapa do checkout",
+    "O site trava quando vou concluir o carrinho",
+    "Não consigo terminar meu pedido, o que pode ser?")
+faq("pedidos", "Como sei se meu pedido foi confirmado?",
+    "Recebo algum e-mail quando a compra é aprovada?",
+    "Onde vejo a confirmação da minha compra?",
+    "Como ter certeza de que o pedido deu certo?",
+    "Finalizei e não recebi nada, minha compra entrou?")
+faq("trocas e devoluções", "Posso devolver só um item de um pedido com vários produtos?",
+    "Quero devolver apenas parte da compra",
+    "Dá pra retornar um produto e ficar com o resto?",
+    "Devolução parcial do pedido é permitida?",
+    "Comprei três coisas e só uma não serviu, devolvo só ela?")
+faq("garantia", "A garantia cobre a bateria?",
+    "Bateria viciada entra na cobertura?",
+    "Se a bateria parar de segurar carga, a garantia vale?",
+    "Problema de bateria é coberto pelo fabricante?",
+    "Bateria tem garantia separada do aparelho?")
+faq("nota fiscal", "O valor do frete aparece na nota fiscal?",
+    "O frete vem discriminado na NF?",
+    "A taxa de entrega entra na nota?",
+    "Por que o envio não consta no documento fiscal?",
+    "Vem o custo da entrega na NF?")
+faq("cupons", "Como uso meu cashback numa nova compra?",
+    "Onde aplico o saldo de cashback?",
+    "Como gastar o dinheiro de volta que ganhei?",
+    "O cashback vira desconto automático?",
+    "Meu saldo de volta pode pagar o pedido inteiro?")
+faq("cupons", "Ganhei um cupom de aniversário, como uso?",
+    "Vocês dão desconto no mês do meu aniversário?",
+    "Onde acho o presente de aniversário da loja?",
+    "O código de aniversário vale por quanto tempo?",
+    "Como resgato o benefício de aniversariante?")
+faq("conta", "Como confirmo meu e-mail?",
+    "Não validei meu cadastro, como faço?",
+    "Onde clico pra verificar meu endereço eletrônico?",
+    "O link de ativação da conta expirou",
+    "Preciso confirmar o e-mail pra comprar?")
+faq("conta", "Posso usar a mesma conta no site e no aplicativo?",
+    "O login do app é o mesmo do site?",
+    "Preciso criar outro cadastro para o aplicativo?",
+    "Minha conta do site funciona no celular?",
+    "Compras feitas no app aparecem no site também?")
+faq("produtos", "Onde vejo a ficha técnica do produto?",
+    "Como acho as especificações completas do item?",
+    "Onde estão os detalhes técnicos no anúncio?",
+    "Quero ver as características da mercadoria antes de comprar",
+    "Tem descrição técnica completa em algum lugar?")
+faq("atendimento", "Vocês atendem em outros idiomas?",
+    "Tem suporte em inglês?",
+    "Posso ser atendido em espanhol?",
+    "Algum atendente fala inglês?",
+    "Há atendimento para estrangeiros?")
+faq("marketplace", "O vendedor parceiro pode cancelar minha compra?",
+    "O seller cancelou meu pedido, pode isso?",
+    "Por que o lojista parceiro desistiu da venda?",
+    "Minha compra de terceiro foi cancelada pelo vendedor",
+    "O que acontece se o parceiro não tiver o produto?")
+faq("marketplace", "Como sei se um vendedor parceiro é confiável?",
+    "Onde vejo a reputação do seller?",
+    "Tem nota ou avaliação dos lojistas?",
+    "Como checar se a loja parceira é boa?",
+    "Posso ver comentários de outros compradores sobre quem vende?")
 
 
 # ------------------------------------------------------------------------------------------------- building

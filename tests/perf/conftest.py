@@ -8,9 +8,10 @@ import pytest
 @pytest.fixture
 def grouping_trainer(monkeypatch):
     """EmbeddingTrainer with LengthGroupingMixin right before SentenceTransformerTrainer in its bases (the wiring
-    the trainer is meant to have); records the batch samplers it builds for training."""
+    the trainer is meant to have, added here if trainer.py lacks it); records the grouped samplers it trains with."""
     from sentence_transformers import SentenceTransformerTrainer
 
+    from embedding.training.batching import LengthGroupedBatchSampler
     from embedding.training.dataloading import LengthGroupingMixin
     from embedding.training.trainer import EmbeddingTrainer
 
@@ -18,15 +19,15 @@ def grouping_trainer(monkeypatch):
     if LengthGroupingMixin not in EmbeddingTrainer.__mro__:  # __bases__ is no plain attribute: restored by hand
         EmbeddingTrainer.__bases__ = (LengthGroupingMixin, SentenceTransformerTrainer)
     built: list = []
-    original = LengthGroupingMixin.length_grouped_sampler
+    original = LengthGroupingMixin.get_batch_sampler
 
     def recording(self, *args, **kwargs):
         sampler = original(self, *args, **kwargs)
-        if sampler is not None:
+        if isinstance(sampler, LengthGroupedBatchSampler):
             built.append(sampler)
         return sampler
 
-    monkeypatch.setattr(LengthGroupingMixin, "length_grouped_sampler", recording)
+    monkeypatch.setattr(LengthGroupingMixin, "get_batch_sampler", recording)
     try:
         yield built
     finally:

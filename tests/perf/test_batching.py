@@ -6,13 +6,8 @@ import random
 
 import pytest
 
-from embedding.training.batching import (
-    LengthGroupedBatchSampler,
-    column_stats,
-    describe_padding,
-    padding_fraction,
-    text_columns,
-)
+from embedding.training.batching import LengthGroupedBatchSampler, column_stats, padding_fraction, text_columns
+from embedding.training.dataloading import describe_padding
 
 
 def varied_rows(n: int, seed: int = 0, repeat_every: int = 0) -> dict[str, list]:
@@ -106,8 +101,10 @@ def test_no_duplicates_keeps_its_guarantee_on_repeating_data(drop_last):
     for batch in batches:
         texts = [data[i][c] for i in batch for c in ("anchor", "positive", "negative")]
         assert len(texts) == len(set(texts))
+    # Sizes as without the guarantee; the few rows that fit nowhere sit out, their places go to repeated rows.
+    assert sorted(map(len, batches)) == sorted(map(len, sampler(data, batch_size=16, drop_last=drop_last)))
     placed = [i for b in batches for i in b]
-    assert len(placed) == len(set(placed)) and len(placed) >= 0.97 * (len(s) * 16)
+    assert len(set(placed)) >= 0.95 * len(placed)  # 7 texts in 1 row of 3: 96 % (NoDuplicatesBatchSampler 99.8 %)
     import numpy as np
 
     lengths, order = s.column_lengths, np.random.default_rng(0).permutation(600)
@@ -172,8 +169,8 @@ def test_describe_padding(tmp_path, tiny_bert, efaq_dir, grouping_trainer, monke
     cfg["objectives"][0]["datasets"].pop("validation")
     cfg["args"] = {"max_steps": 1, "per_device_train_batch_size": 4, "save_strategy": "no", "report_to": "none"}
     train(cfg)
-    assert lines[0].startswith("padding") and "contrastive:" in lines[0] and "similarity:" in lines[0]
-    assert "with length grouping" in lines[0]
+    assert lines[0].startswith("contrastive ") and "; similarity " in lines[0] and lines[0].count(" -> ") == 3
+    assert lines[0].endswith("of the tokens are padding (shuffled batches -> grouped by length, epoch 0)")
 
 
 def test_exact_resume_with_grouped_batches(tmp_path, tiny_bert, efaq_dir, grouping_trainer):
@@ -204,3 +201,19 @@ def test_exact_resume_with_grouped_batches(tmp_path, tiny_bert, efaq_dir, groupi
         resumed = weights(train(config(f"from-{checkpoint}"), resume=str(run_dir / checkpoint)))
         assert straight.keys() == resumed.keys()
         assert all(torch.equal(straight[k], resumed[k]) for k in straight), checkpoint
+
+
+@pytest.mark.parametrize("no_duplicates", [False, True])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_processes_train_on_the_rows_of_one_process(dataset, no_duplicates, drop_last):
+    """2 processes x batch 4 (dealt out by accelerate) = 1 process x batch 8, step by step; short batch last."""
+    from accelerate.data_loader import BatchSamplerShard
+
+    one = sampler(dataset, batch_size=8, drop_last=drop_last, no_duplicates=no_duplicates)
+    two = sampler(dataset, batch_size=4, drop_last=drop_last, no_duplicates=no_duplicates, world_size=2)
+    assert len(list(two)) == len(two)
+    shards = [list(BatchSamplerShard(two, num_processes=2, process_index=k, split_batches=False,
+                                     even_batches=False)) for k in range(2)]
+    steps = [a + b for a, b in zip(*shards, strict=False)] + shards[0][len(shards[1]):]
+    assert steps == list(one)
+    assert all(len(b) == 4 for shard in shards for b in shard[:-1])

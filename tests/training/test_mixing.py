@@ -42,6 +42,10 @@ def test_per_objective_batch_size_and_sampler(tmp_path, tiny_bert, efaq_dir):
     trainer = build_trainer(plan, [])
     samplers = trainer.get_train_dataloader().batch_sampler.batch_samplers
     assert [s.batch_size for s in samplers] == [2, 5]
+    assert [(type(s).__name__, s.no_duplicates) for s in samplers] == [
+        ("LengthGroupedBatchSampler", True), ("LengthGroupedBatchSampler", False)]
+    trainer.group_by_length = False  # off: sentence-transformers' own samplers
+    samplers = trainer.get_train_dataloader().batch_sampler.batch_samplers
     assert [type(s).__name__ for s in samplers] == ["NoDuplicatesBatchSampler", "DefaultBatchSampler"]
     assert str(trainer.args.batch_sampler.value) == "no_duplicates"  # restored after building
 
