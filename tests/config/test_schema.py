@@ -176,3 +176,10 @@ def test_overrides_apply_and_validate(cfg):
 def test_bad_overrides_are_user_errors(cfg, bad):
     with pytest.raises(UserError, match="--set"):
         apply_overrides(cfg, [bad])
+
+
+def test_scientific_notation_is_a_number_in_yaml_and_overrides():
+    from embedding.config.load import load_yaml
+
+    assert load_yaml("lr: 5e-5\nx: 1e3\ny: 2.5E-3") == {"lr": 5e-5, "x": 1000.0, "y": 0.0025}
+    assert parse_override("args.learning_rate=5e-5") == (["args", "learning_rate"], 5e-5)
