@@ -14,14 +14,14 @@ from tests.conftest import REPO, base_config, write_tiny_bert
 
 
 def config(tmp_path, model, data, name, per_device, gather):
-    cfg = base_config(model, data, tmp_path / name, evaluator=None, early_stopping=None)
+    cfg = base_config(model, data, tmp_path / name, early_stopping=None)
     cfg["objectives"] = [cfg["objectives"][0]]
     cfg["objectives"][0]["datasets"].pop("validation")
     cfg["objectives"][0].pop("matryoshka")
     cfg["objectives"][0]["gather_across_devices"] = gather
     cfg["args"] = {"max_steps": 2, "per_device_train_batch_size": per_device, "learning_rate": 1e-3,
                    "logging_steps": 1, "report_to": "none", "save_strategy": "no", "seed": 3,
-                   "dataloader_num_workers": 0}
+                   "dataloader_num_workers": 0, "eval_strategy": "steps", "eval_steps": 2}
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path, tmp_path / name / "test-run"
@@ -51,3 +51,13 @@ def test_two_processes_write_once_and_match_one_process(tmp_path, efaq_dir):
     assert len(lines) == len(set(lines))
     assert [json.loads(line).get("step") for line in lines if "loss" in json.loads(line)] == [1, 2]
     assert losses(two_run)[0] == pytest.approx(losses(one_run)[0], rel=1e-4)
+    # The in-training evaluation ran once (rank 0, sharded encoding) and was logged once, with the same metrics
+    # as the 1-process run; so did the before/after evaluation.
+    evals = [json.loads(line) for line in lines if "eval_cosine_ndcg@10" in line]
+    assert len(evals) == 1
+    one_evals = [json.loads(line) for line in (one_run / "logs.jsonl").read_text().splitlines()
+                 if "eval_cosine_ndcg@10" in line]
+    assert evals[0]["eval_cosine_ndcg@10"] == pytest.approx(one_evals[0]["eval_cosine_ndcg@10"], abs=1e-4)
+    after = json.loads((two_run / "evaluation.json").read_text())["after"]
+    assert after["cosine_ndcg@10"] == pytest.approx(
+        json.loads((one_run / "evaluation.json").read_text())["after"]["cosine_ndcg@10"], abs=1e-4)
