@@ -203,6 +203,13 @@ class TrainConfig(Strict):
         "the same rows per epoch; `no_duplicates` keeps its guarantee. Applies with batch_sampler `batch_sampler`, "
         "`no_duplicates` or `no_duplicates_hashed`; false: sentence-transformers' samplers as they are.",
     )
+    merge_columns: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="How a batch's text columns go through the encoder: `always` ONE forward for all columns "
+        "(padded to the widest), `never` one per column, `auto` = merged on a GPU unless that adds over 50 % padded "
+        "tokens (fewer, larger calls pay there), only equal-width columns merged on a CPU (padding costs "
+        "arithmetic). The loss is the same either way.",
+    )
     allow_custom_code: bool = Field(
         False, description="Allow `module:Class` losses. Off by default: a config should not be able to run code."
     )

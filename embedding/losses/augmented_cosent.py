@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 from ._similarity import check_similarity, matrix_similarity
 from .cosent_margin import ranked_pairs_loss
 
 
-class AugmentedCoSENTLoss(nn.Module):
+class AugmentedCoSENTLoss(EmbeddingLoss):
     """CoSENT on all n × n pairs (u_i, v_j) of the batch; the cross pairs (i ≠ j) count as unrelated (`min_score`).
 
     With ``S_ij = λ · sim(u_i, v_j)``, ``Y_ii = y_i`` and ``Y_ij = min_score`` for i ≠ j, both flattened to n²
@@ -67,21 +66,14 @@ class AugmentedCoSENTLoss(nn.Module):
 
     def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine", min_score: float = -1.0,
                  margin: float = 0.0) -> None:
-        super().__init__()
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        self.model = model
-        self.scale = float(scale)
+        super().__init__(model)
+        self.scale = self._positive_scale(scale)
         self.similarity = check_similarity(similarity)
         self.min_score = float(min_score)
         self.margin = float(margin)
 
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
-
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
-        if labels is None:
-            raise ValueError(f"{type(self).__name__} needs a label column (the pair scores)")
+        self._require_labels(labels, "the pair scores")
         scores = matrix_similarity(self.similarity)(embeddings[0], embeddings[1]) * self.scale
         targets = torch.full_like(scores, self.min_score)
         targets.diagonal().copy_(labels.to(scores.dtype).view(-1))

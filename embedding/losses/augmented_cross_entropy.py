@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from sentence_transformers.util import cos_sim
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 
 
-class AugmentedBinaryCrossEntropyLoss(nn.Module):
+class AugmentedBinaryCrossEntropyLoss(EmbeddingLoss):
     """:class:`BinaryCrossEntropyLoss` on all n × n pairs (u_i, v_j); cross pairs (i ≠ j) get label `min_score`.
 
     With ``Y_ii = y_i`` and ``Y_ij = min_score`` (i ≠ j)::
@@ -61,19 +60,12 @@ class AugmentedBinaryCrossEntropyLoss(nn.Module):
     """
 
     def __init__(self, model: nn.Module, scale: float = 20.0, min_score: float = -1.0) -> None:
-        super().__init__()
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        self.model = model
-        self.scale = float(scale)
+        super().__init__(model)
+        self.scale = self._positive_scale(scale)
         self.min_score = float(min_score)
 
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
-
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
-        if labels is None:
-            raise ValueError(f"{type(self).__name__} needs a label column (the pair scores)")
+        self._require_labels(labels, "the pair scores")
         logits = cos_sim(embeddings[0], embeddings[1]) * self.scale
         targets = torch.full_like(logits, self.min_score)
         targets.diagonal().copy_(labels.to(logits.dtype).view(-1))

@@ -103,7 +103,7 @@ def _main_loss(model: Any, objective: ObjectiveSpec, name: str) -> nn.Module:
 
 
 def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any = None, num_train_rows: int = 0,
-                         allow_custom_code: bool = False) -> nn.Module:
+                         allow_custom_code: bool = False, merge_columns: str = "auto") -> nn.Module:
     """Build the one loss module an objective trains with (an `ObjectiveLoss`).
 
     Its forward embeds each column once and returns a dict of weighted components (`main`, `distillation`,
@@ -118,6 +118,7 @@ def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any =
             `embedding.losses.teacher.attach_teacher_targets(dataset, teacher, objective.type)`.
         num_train_rows: N, the objective's training rows, for the penalty's `eps: auto` (= 1/(N − 1)).
         allow_custom_code: the config's `allow_custom_code` (needed for `module:Class` losses).
+        merge_columns: the config's `merge_columns`: how the columns are grouped into encoder calls.
 
     Returns:
         The loss module; the student is `loss.model`.
@@ -178,4 +179,5 @@ def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any =
         matryoshka_dims=dims, matryoshka_weights=weights,
         n_dims_per_step=matryoshka.n_dims_per_step if matryoshka else -1,
         matryoshka_apply_to=matryoshka.apply_to if matryoshka else "main", weight=objective.weight,
+        merge_columns=merge_columns,
     )

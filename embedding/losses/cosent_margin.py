@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 from ._similarity import check_similarity, pairwise_similarity
 
 
@@ -40,7 +39,7 @@ def ranked_pairs_loss(scores: Tensor, labels: Tensor, margin: float = 0.0) -> Te
     return torch.logsumexp(torch.cat([s.new_zeros(1), terms]), dim=0)
 
 
-class CoSENTMarginLoss(nn.Module):
+class CoSENTMarginLoss(EmbeddingLoss):
     """CoSENT: ranks the pairs of the batch by similarity in the order of their labels, with an optional margin.
 
     With pairs (u_i, v_i), labels y_i, scale λ and margin m, ``s_i = λ · sim(u_i, v_i)``::
@@ -94,20 +93,13 @@ class CoSENTMarginLoss(nn.Module):
     """
 
     def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine", margin: float = 0.0) -> None:
-        super().__init__()
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        self.model = model
-        self.scale = float(scale)
+        super().__init__(model)
+        self.scale = self._positive_scale(scale)
         self.similarity = check_similarity(similarity)
         self.margin = float(margin)
 
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
-
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
-        if labels is None:
-            raise ValueError(f"{type(self).__name__} needs a label column (the pair scores)")
+        self._require_labels(labels, "the pair scores")
         scores = pairwise_similarity(self.similarity)(embeddings[0], embeddings[1]) * self.scale
         return ranked_pairs_loss(scores, labels.to(scores.dtype).view(-1), self.scale * self.margin)
 

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from sentence_transformers.util import pairwise_cos_sim
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 
 
-class CosineCrossEntropyLoss(nn.Module):
+class CosineCrossEntropyLoss(EmbeddingLoss):
     """Reads (cos + 1) / 2 as the probability that a pair is similar and fits it to the soft target σ(λ·y).
 
     With scale λ::
@@ -59,18 +58,11 @@ class CosineCrossEntropyLoss(nn.Module):
     """
 
     def __init__(self, model: nn.Module, scale: float = 20.0) -> None:
-        super().__init__()
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        self.model = model
-        self.scale = float(scale)
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
+        super().__init__(model)
+        self.scale = self._positive_scale(scale)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
-        if labels is None:
-            raise ValueError(f"{type(self).__name__} needs a label column (the pair scores)")
+        self._require_labels(labels, "the pair scores")
         p = ((pairwise_cos_sim(embeddings[0], embeddings[1]) + 1) / 2).clamp(0.0, 1.0)
         t = torch.sigmoid(self.scale * labels.view(-1).to(p.dtype))
         # F.binary_cross_entropy refuses to run under bf16/fp16 autocast, so leave autocast for it (float32).

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from sentence_transformers.util import pairwise_cos_sim
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 
 
-class BinaryCrossEntropyLoss(nn.Module):
+class BinaryCrossEntropyLoss(EmbeddingLoss):
     """Treats each pair as a binary "same meaning?" question: logit λ·cos(u_i, v_i), soft target σ(λ·y_i).
 
     With scale λ and labels y (1 / 0 / −1 by default)::
@@ -62,18 +61,11 @@ class BinaryCrossEntropyLoss(nn.Module):
     """
 
     def __init__(self, model: nn.Module, scale: float = 20.0) -> None:
-        super().__init__()
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        self.model = model
-        self.scale = float(scale)
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
+        super().__init__(model)
+        self.scale = self._positive_scale(scale)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
-        if labels is None:
-            raise ValueError(f"{type(self).__name__} needs a label column (the pair scores)")
+        self._require_labels(labels, "the pair scores")
         logits = pairwise_cos_sim(embeddings[0], embeddings[1]) * self.scale
         targets = torch.sigmoid(self.scale * labels.to(logits.dtype).view(-1))
         return F.binary_cross_entropy_with_logits(logits, targets)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from sentence_transformers.util import cos_sim
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 
 
-class InBatchNegativesVariancePenaltyLoss(nn.Module):
+class InBatchNegativesVariancePenaltyLoss(EmbeddingLoss):
     """Pulls the cosine of every negative pair of the batch towards −ε, shrinking the spread of negative
     similarities that hurts small-batch contrastive learning (Lee et al. 2025).
 
@@ -62,12 +61,8 @@ class InBatchNegativesVariancePenaltyLoss(nn.Module):
     """
 
     def __init__(self, model: nn.Module, eps: float = 2e-5) -> None:
-        super().__init__()
-        self.model = model
+        super().__init__(model)
         self.eps = float(eps)
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None,
                                      rows: tuple[int, int] | None = None) -> Tensor:

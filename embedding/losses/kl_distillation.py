@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 from ._similarity import check_similarity, matrix_similarity
 from .registry import KL_REDUCTIONS
 from .targets import unpack_targets
 
 
-class KLDistillationLoss(nn.Module):
+class KLDistillationLoss(EmbeddingLoss):
     """KL divergence from the teacher's to the student's distribution over the in-batch candidates of each anchor.
 
     With anchors a_i, candidates c_j = [positives of every row, then negative_1 of every row, ...], scale λ and
@@ -74,18 +73,12 @@ class KLDistillationLoss(nn.Module):
 
     def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine",
                  reduction: str = "batchmean") -> None:
-        super().__init__()
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
+        super().__init__(model)
+        self.scale = self._positive_scale(scale)
         if reduction not in KL_REDUCTIONS:
             raise ValueError(f"Invalid reduction: {reduction!r}. Valid: {', '.join(KL_REDUCTIONS)}")
-        self.model = model
-        self.scale = float(scale)
         self.similarity = check_similarity(similarity)
         self.reduction = reduction
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor,
                                      rows: tuple[int, int] | None = None) -> Tensor:

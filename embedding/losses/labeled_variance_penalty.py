@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from sentence_transformers.util import pairwise_cos_sim
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 
 
-class LabeledNegativesVariancePenaltyLoss(nn.Module):
+class LabeledNegativesVariancePenaltyLoss(EmbeddingLoss):
     """Pulls the cosine of the pairs labelled negative (label < 0) towards −ε (Lee et al. 2025).
 
     With pairs (u_i, v_i) and labels y_i::
@@ -58,16 +57,11 @@ class LabeledNegativesVariancePenaltyLoss(nn.Module):
     """
 
     def __init__(self, model: nn.Module, eps: float = 2e-5) -> None:
-        super().__init__()
-        self.model = model
+        super().__init__(model)
         self.eps = float(eps)
 
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
-
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
-        if labels is None:
-            raise ValueError(f"{type(self).__name__} needs a label column (negatives have label < 0)")
+        self._require_labels(labels, "negatives have label < 0")
         negative = (labels.view(-1) < 0).to(embeddings[0].dtype)
         scores = pairwise_cos_sim(embeddings[0], embeddings[1])
         return (negative * (scores + self.eps) ** 2).sum() / (negative.sum() + 1e-8)

@@ -9,12 +9,12 @@ from typing import Any
 
 import torch
 from sentence_transformers.base.losses.gradcache import CachedLossMixin
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from torch import Tensor, nn
 
 from . import _citations
 from ._similarity import truncate
 from .cached_ranking import CachedRankingLoss, sum_row_chunks
+from .column_forwards import MergeColumns, embed_grouped
 from .targets import task_labels
 
 
@@ -41,9 +41,11 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
     the Matryoshka dims and weights (truncated, re-normalised), E' = E, or each truncation of E (summed with the
     same w_d) when `matryoshka.apply_to` is `all`. Without `matryoshka` the sum has the single term d = full.
 
-    One forward per step: `forward` embeds every column once with `embed_columns(..., separate_first=False)`, which
-    merges the columns into ONE model call when they tokenize alike (the project's data are sentence-sentence
-    pairs, so the anchor column is not kept apart) and falls back to one call per column otherwise. The
+    One student pass per step: `forward` embeds every column once, and every term reuses those embeddings. How the
+    columns are grouped into model calls is `merge_columns` (`column_forwards.py`): `always` = ONE model call for
+    all columns (the project's data are sentence-sentence pairs, so the anchor is not kept apart), `never` = one
+    per column, `auto` = merged on a GPU unless the merge adds over 50 % padding, only equal-width columns merged
+    on a CPU (where padded tokens cost arithmetic). Columns that cannot merge get one call each. The
     `cached-ranking` main loss switches this module to GradCache: all terms are computed chunk by chunk of anchor
     rows inside the cached step, so distillation and the penalty also work at GradCache batch sizes.
 
@@ -66,6 +68,7 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         matryoshka_dims / matryoshka_weights / n_dims_per_step / matryoshka_apply_to: as `MatryoshkaSpec`.
         weight: the objective's `weight`, multiplies every component.
         component_prefix: prepended to the component names, e.g. ``"loss/faq/"`` in multi-objective runs.
+        merge_columns: `auto`, `always` or `never`, see above (the config's top-level `merge_columns`).
     """
 
     def __init__(self, model: nn.Module, main: nn.Module, *, objective_type: str,
@@ -73,7 +76,7 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
                  penalty: nn.Module | None = None, penalty_alpha: float = 1.0,
                  matryoshka_dims: Sequence[int] | None = None, matryoshka_weights: Sequence[float] | None = None,
                  n_dims_per_step: int = -1, matryoshka_apply_to: str = "main", weight: float = 1.0,
-                 component_prefix: str = "") -> None:
+                 component_prefix: str = "", merge_columns: MergeColumns = "auto") -> None:
         super().__init__()
         self.model = model
         self.main = main
@@ -88,6 +91,7 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         self.matryoshka_apply_to = matryoshka_apply_to
         self.weight = float(weight)
         self.component_prefix = component_prefix
+        self.merge_columns = merge_columns
         self.shares_embeddings = hasattr(main, "compute_loss_from_embeddings")
         # Only our own cached loss: its chunked terms are what the shared-embedding GradCache step needs.
         self.uses_gradient_cache = isinstance(main, CachedRankingLoss)
@@ -113,7 +117,7 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         if not self.shares_embeddings:
             return self._named({}, "main", self.main(sentence_features, labels), self.weight)
         if not self.uses_gradient_cache:
-            embeddings = embed_columns(self.model, sentence_features, separate_first=False)
+            embeddings = embed_grouped(self.model, list(sentence_features), self.merge_columns)
             return self.compute_loss_from_embeddings(embeddings, labels)
         total = self.forward_cached(sentence_features, labels)
         parts = self._last_parts

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from sentence_transformers.util import all_gather_with_grad, get_rank
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 from ._similarity import check_similarity, matrix_similarity
 
 
-class RankingLoss(nn.Module):
+class RankingLoss(EmbeddingLoss):
     """Symmetric InfoNCE over in-batch candidates: each anchor must pick its own positive, and each positive its
     own anchor, with an optional additive margin on the matching pair.
 
@@ -84,17 +83,11 @@ class RankingLoss(nn.Module):
 
     def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine", margin: float = 0.0,
                  gather_across_devices: bool = False) -> None:
-        super().__init__()
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        self.model = model
-        self.scale = float(scale)
+        super().__init__(model)
+        self.scale = self._positive_scale(scale)
         self.similarity = check_similarity(similarity)
         self.margin = float(margin)
         self.gather_across_devices = bool(gather_across_devices)
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None,
                                      rows: tuple[int, int] | None = None) -> Tensor:

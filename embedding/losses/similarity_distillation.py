@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
-from sentence_transformers.base.losses.merged_forward import embed_columns
 from torch import Tensor, nn
 
 from . import _citations
+from ._base import EmbeddingLoss
 from ._similarity import check_similarity, pairwise_similarity
 from .cosent_margin import ranked_pairs_loss
 from .targets import unpack_targets
 
 
-class SimilarityDistillationLoss(nn.Module):
+class SimilarityDistillationLoss(EmbeddingLoss):
     """Makes the student rank the batch's pairs in the order the teacher scores them (CoSENT on teacher scores).
 
     With pairs (u_i, v_i), scale λ and the teacher's embeddings T(·) read from the packed labels::
@@ -69,15 +68,9 @@ class SimilarityDistillationLoss(nn.Module):
     """
 
     def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine") -> None:
-        super().__init__()
-        if not scale > 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        self.model = model
-        self.scale = float(scale)
+        super().__init__(model)
+        self.scale = self._positive_scale(scale)
         self.similarity = check_similarity(similarity)
-
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor) -> Tensor:
-        return self.compute_loss_from_embeddings(embed_columns(self.model, sentence_features), labels)
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
         _, teacher = unpack_targets(labels, len(embeddings), "similarity")

@@ -123,7 +123,8 @@ def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
         try:
             obj.loss = build_objective_loss(plan.model, obj.spec, teacher=teacher,
                                             num_train_rows=len(obj.train.dataset),
-                                            allow_custom_code=plan.config.allow_custom_code)
+                                            allow_custom_code=plan.config.allow_custom_code,
+                                            merge_columns=plan.config.merge_columns)
         except ConfigError as exc:  # the loss builder knows the objective, not its index or the file
             problems = [Problem(p.where.replace("objective", f"objectives[{i}]", 1) if p.where.startswith(
                 "objective") else f"objectives[{i}].{p.where}", p.message) for p in exc.problems]

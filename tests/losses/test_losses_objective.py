@@ -48,8 +48,8 @@ def batch_of(model, rows: dict, teacher=None, kind="contrastive"):
 
 @pytest.mark.parametrize("kind, rows", [("contrastive", CONTRASTIVE), ("similarity", SIMILARITY)])
 def test_one_student_forward_per_step_with_every_term(student, teacher, kind, rows):
-    # Given main + margin + distillation + penalty + Matryoshka on every term
-    loss = build_objective_loss(student, every_term(kind), num_train_rows=101)
+    # Given main + margin + distillation + penalty + Matryoshka on every term, columns merged into one call
+    loss = build_objective_loss(student, every_term(kind), num_train_rows=101, merge_columns="always")
     features, labels = batch_of(student, rows, teacher, kind)
     calls = []
     student.register_forward_pre_hook(lambda *args: calls.append(1))
