@@ -13,7 +13,7 @@ same rows. Variants:
 - ours-workers:   ours-default + 2 workers (to check the CPU choice of 0)
 - floor-st / floor-merged (CUDA, or --floor): a hand loop on batches tokenized once and already on the device;
                   ST's own loss (anchor forward + one forward of the 4 other columns) / ONE forward of all 5
-- ours-...+per-column: an experiment, the loss embedding each column in its own forward
+- ours-...+merge-always / +merge-never: an experiment, `merge_columns` forced (default: auto)
 
 Samples/s and tokens/s (non-padding tokens, counted from the attention masks the encoder sees) cover the timed
 steps; padding is the padded share of the tokens the encoder computed; peak memory is the max RSS on CPU,
@@ -57,7 +57,7 @@ def parse(argv=None):
     p.add_argument("--repeats", type=int, default=1, help="rounds over the variants; the best of each is kept")
     p.add_argument("--variants", default=None, help="comma list of plain, plain-workers, ours-same, ours-default, "
                    "ours-workers, floor-st, floor-merged (default: plain, ours-same, ours-default; cuda: all but "
-                   "ours-workers); `ours-...+per-column`: the loss embeds each column in its own forward")
+                   "ours-workers); `ours-...+merge-always|never`: `merge_columns` forced (default auto)")
     p.add_argument("--floor", action="store_true", help="also run the pre-tokenized floors on CPU")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default); 1 gives "
                    "steadier numbers on a machine shared with other jobs")
@@ -237,7 +237,8 @@ def load(args):
     return model
 
 
-def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bool = False) -> dict:
+def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bool = False,
+             merge_columns: str | None = None) -> dict:
     import embedding.training.run as run
     from embedding import train
     from embedding.config.schema import TrainConfig
@@ -270,6 +271,8 @@ def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bo
               "args": train_args}
     if workers:
         train_args.update(dataloader_num_workers=2)
+    if merge_columns:  # experiment: force how the loss groups the columns into encoder calls
+        config["merge_columns"] = merge_columns
     if not defaults:  # what plain sentence-transformers does
         train_args.update(dataloader_num_workers=0, batch_sampler="batch_sampler")
         config["precision"] = "bf16" if cuda else "fp32"
@@ -361,13 +364,9 @@ def child(args) -> None:
         workers = auto_dataloader_args({}, cuda=cuda, cpu_count=available_cpus())[0]["dataloader_num_workers"]
         result = run_plain(args, cuda, steps, workers=workers or 2)
     elif args.child.split("+")[0] in ("ours-same", "ours-default", "ours-workers"):  # ours-workers: + 2 workers
-        if args.child.endswith("+per-column"):  # experiment: the loss embeds each column in its own forward
-            import embedding.losses.objective as objective
-
-            objective.embed_columns = lambda model, features, separate_first=True: [
-                model(f)["sentence_embedding"] for f in features]
-        name = args.child.split("+")[0]
-        result = run_ours(args, cuda, steps, defaults=name != "ours-same", workers=name == "ours-workers")
+        name, _, merge = args.child.partition("+merge-")  # e.g. ours-same+merge-always
+        result = run_ours(args, cuda, steps, defaults=name != "ours-same", workers=name == "ours-workers",
+                          merge_columns=merge or None)
     elif args.child in ("floor-st", "floor-merged"):
         result = run_floor(args, cuda, merged=args.child == "floor-merged")
     else:
