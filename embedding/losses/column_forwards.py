@@ -38,6 +38,18 @@ def slack_for(policy: MergeColumns, device_type: str) -> float:
     return AUTO_SLACK.get(device_type, AUTO_SLACK_ACCELERATOR)
 
 
+def describe(policy: MergeColumns, device_type: str) -> str:
+    """One line for the start banner: how this run's columns will go through the encoder."""
+    if policy == "always":
+        return "always: one encoder call for all text columns"
+    if policy == "never":
+        return "never: one encoder call per text column"
+    slack = slack_for(policy, device_type)
+    if slack <= 0:
+        return f"auto ({device_type}): only equal-width columns share an encoder call (padding costs compute here)"
+    return f"auto ({device_type}): columns share encoder calls unless that adds over {slack:.0%} padded tokens"
+
+
 def group_columns(widths: list[int], slack: float) -> list[list[int]]:
     """Indices of the columns to embed together, narrowest group first (see the module docstring for the rule)."""
     groups: list[list[int]] = []

@@ -91,6 +91,13 @@ def _precision(args) -> str:
     return f"{half} autocast (weights fp32)" if half else "fp32"
 
 
+def _column_forwards(plan, args) -> str:
+    from ..losses.column_forwards import describe
+
+    device = getattr(args, "device", "cpu")
+    return describe(plan.config.merge_columns, getattr(device, "type", str(device).split(":")[0]))
+
+
 def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
     """The banner's content as data: (key/value facts, one row per objective)."""
     args = trainer.args
@@ -114,6 +121,7 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
         ("model", model),
         ("device", f"{args.device}" + (f" x {world} processes" if world > 1 else "")),
         ("precision", _precision(args)),
+        ("encoder calls", _column_forwards(plan, args)),
         ("batch size", f"{args.per_device_train_batch_size} per device, {effective} per optimizer step"),
         ("steps", f"{steps:,}" + ("" if exact else f" (≈ {args.num_train_epochs:g} epochs)")
          + (f", mixing {plan.config.mixing}" if len(plan.objectives) > 1 else "")),

@@ -94,3 +94,11 @@ def test_config_key_reaches_the_loss(student):
     assert loss.merge_columns == "never"
     with pytest.raises(Exception, match="always"):
         Config.model_validate({**config.model_dump(), "merge_columns": "sometimes"})
+
+
+def test_banner_line_says_what_auto_does_on_each_device():
+    from embedding.losses.column_forwards import describe
+
+    assert "only equal-width" in describe("auto", "cpu")
+    assert "50%" in describe("auto", "cuda")
+    assert describe("always", "cpu").startswith("always") and describe("never", "cuda").startswith("never")

@@ -18,7 +18,8 @@ def test_banner_shows_each_objective(plan_and_trainer):
     text = out.getvalue()
     for expected in ("contrastive", "similarity", "RankingLoss", "CoSENTMarginLoss", "16 (from 8 raw)",
                      "32 (from 8 raw)", "7 (3 in-batch + 4 hard)", "Matryoshka[16, 32]", "[train]", "fp32",
-                     "4 per device", "every 2 steps", "cosine_map@1", str(plan.run_dir), "(path)"):
+                     "4 per device", "every 2 steps",
+                     "auto (cpu): only equal-width columns share an encoder call", "cosine_map@1", str(plan.run_dir), "(path)"):
         assert expected in text, expected
 
 
@@ -68,8 +69,8 @@ def test_negatives_per_anchor_with_gather_across_devices():
 
 def test_facts_cover_the_spec(plan_and_trainer):
     facts, rows = banner_facts(*plan_and_trainer)
-    assert [k for k, _ in facts] == ["model", "device", "precision", "batch size", "steps", "learning rate",
-                                     "evaluation", "seed", "run dir"]
+    assert [k for k, _ in facts] == ["model", "device", "precision", "encoder calls", "batch size", "steps",
+                                     "learning rate", "evaluation", "seed", "run dir"]
     assert [r["steps share"] for r in rows] == ["33%", "67%"]  # 4 vs 8 batches of 4 rows
 
 
