@@ -26,7 +26,9 @@ def train(config, overrides: list[str] | None = None, *, resume: str | bool | No
     """Train per the config; returns a RunResult (run dir, final model dir, before/after metrics)."""
     from .training.run import train as run_training
 
-    return run_training(_config(config, overrides), resume=resume, overwrite=overwrite)
+    path = str(config) if isinstance(config, (str, Path)) else None
+    return run_training(_config(config, overrides), resume=resume, overwrite=overwrite, config_path=path,
+                        overrides=overrides if path else None)
 
 
 def preprocess(config, overrides: list[str] | None = None, *, limit: int | None = None):

@@ -55,7 +55,8 @@ def run(args) -> int:
     from ..training.run import train
     from ..training.summary import print_result
 
-    result = train(config, resume=args.resume, overwrite=args.overwrite, config_path=args.config)
+    result = train(config, resume=args.resume, overwrite=args.overwrite, config_path=args.config,
+                   overrides=args.overrides)
     print_result(result)
     if config.evaluation.fail_if_worse and result.got_worse:
         print(f"error: {result.main_metric} dropped after training (model kept in {result.model_dir}); "

@@ -91,6 +91,56 @@ def find_resume_checkpoint(run_dir: Path, resume: Any) -> Path | None:
     raise UserError(f"--resume: no complete checkpoint in {run_dir}; start without --resume (use --overwrite)")
 
 
+# Keys a resumed run may change: how long it trains and how it logs, evaluates and saves; not what it trains.
+RESUME_MAY_CHANGE = re.compile(
+    r"^(args\.(max_steps|num_train_epochs|logging_\w+|eval_\w+|save_\w+|report_to|"
+    r"dataloader_\w+|per_device_eval_batch_size|disable_tqdm|run_name)|evaluation\.|early_stopping\.)")
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out or {prefix: {}}
+    if isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(_flatten(item, f"{prefix}[{index}]"))
+        return out
+    return {prefix: value}
+
+
+def resume_config_changes(run_dir: Path, resolved: dict[str, Any]) -> list[str]:
+    """Compare a resumed run's config with the one the run started with (its config.resolved.yaml).
+
+    Returns the allowed changes (duration, logging, evaluation: see RESUME_MAY_CHANGE) as "key: old -> new" lines;
+    raises UserError listing every other change, since resuming would silently train something else (a different
+    loss, data or model on top of the checkpoint).
+    """
+    import yaml
+
+    path = run_dir / "config.resolved.yaml"
+    if not path.exists():
+        return []
+    try:
+        before = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        return []
+    old, new = _flatten(before), _flatten(resolved)
+    changes = [(key, old.get(key, "<unset>"), new.get(key, "<unset>")) for key in sorted(set(old) | set(new))
+               if old.get(key, "<unset>") != new.get(key, "<unset>")]
+    lines = [f"{key}: {a!r} -> {b!r}" for key, a, b in changes]
+    refused = [line for (key, _, _), line in zip(changes, lines) if not RESUME_MAY_CHANGE.match(key)]
+    if refused:
+        raise UserError(
+            f"--resume: {run_dir} was started with another config ({path.name}):\n  " + "\n  ".join(refused)
+            + f"\nResume with the run's own config (embedding train --config {path} --resume), or start a new "
+            "run: --overwrite (moves this one aside) or another run_name. A resume may only change how long the "
+            "run trains and how it logs, evaluates and saves.")
+    return lines
+
+
 def save_final_model(trainer, final: Path) -> None:
     """Write to a temporary folder, then rename into place: a crash never leaves a half-written model.
 

@@ -13,7 +13,7 @@ import yaml
 
 from ..config.schema import TrainConfig
 from ..errors import UserError
-from .outputs import find_resume_checkpoint, prepare_run_dir, redact, save_final_model
+from .outputs import find_resume_checkpoint, prepare_run_dir, redact, resume_config_changes, save_final_model
 from .distributed import broadcast, is_distributed, is_main
 from .plan import Plan, build_plan
 
@@ -132,14 +132,32 @@ def _single_objective_overrides(trainer, spec) -> None:
         trainer.args.batch_sampler = BatchSamplers(spec.batch_sampler)
 
 
+def _warn_if_model_only(checkpoint: Path) -> None:
+    """`save_only_model: true` checkpoints hold no optimizer / scheduler state: say what that resume loses."""
+    if not any((checkpoint / name).exists() for name in ("optimizer.pt", "optimizer.bin", "scheduler.pt")):
+        logger.warning("%s holds the model weights only (args.save_only_model: true): the weights continue, but the "
+                       "optimizer state and the learning-rate schedule start over (warmup included), so the result "
+                       "differs from an uninterrupted run. Set args.save_only_model: false for exact resumes.",
+                       checkpoint)
+
+
 def evaluate(plan: Plan, model) -> dict[str, float]:
     if plan.evaluator is None:
         return {}
     return {k: float(v) for k, v in plan.evaluator(model).items()}
 
 
+def resume_command(config_path: str | None, overrides: list[str] | None = None) -> str:
+    """The command that continues this run: the same config and the same --set overrides, plus --resume."""
+    import shlex
+
+    sets = " ".join(f"--set {shlex.quote(o)}" for o in overrides or [])
+    return f"embedding train --config {shlex.quote(config_path) if config_path else '<config>'} {sets} --resume" \
+        .replace("  ", " ")
+
+
 def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: bool = False,
-          config_path: str | None = None) -> RunResult:
+          config_path: str | None = None, overrides: list[str] | None = None) -> RunResult:
     from ..report.trackers import tensorboard_into_run_dir
     from .banner import install_progress, print_banner, quiet_progress_bars
     from .callbacks import InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
@@ -147,9 +165,16 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     quiet_progress_bars()
     run_dir = prepare_run_dir(config, resume=resume, overwrite=overwrite)
     checkpoint = find_resume_checkpoint(run_dir, resume)
+    resolved = redact(config.model_dump(mode="json"))
+    if checkpoint is not None:
+        changes = resume_config_changes(run_dir, resolved)
+        if changes and is_main():
+            logger.warning("resuming with changed settings:\n  %s", "\n  ".join(changes))
+            previous = run_dir / "config.resolved.yaml"  # kept: what the run trained with before this resume
+            previous.rename(run_dir / f"config.resolved.before-{checkpoint.name}.yaml")
+        _warn_if_model_only(checkpoint)
     if is_main():
-        (run_dir / "config.resolved.yaml").write_text(
-            yaml.safe_dump(redact(config.model_dump(mode="json")), sort_keys=False, allow_unicode=True))
+        (run_dir / "config.resolved.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
     plan = build_plan(config, run_dir, source=config_path)
     log, interrupt, guard = JSONLLogger(run_dir / "logs.jsonl"), InterruptHandler(), NaNGuard()
     trainer = build_trainer(plan, [log, ResourceMonitor(run_dir / "resources.jsonl"), interrupt, guard])
@@ -187,7 +212,7 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
         from .callbacks import Interrupted
 
         stopped = Interrupted(interrupt.signum, trainer.state.global_step)
-        hint = f"embedding train --config {config_path or '<config>'} --resume"
+        hint = resume_command(config_path, overrides)
         log.write({"event": "interrupted", "step": stopped.step, "resume": hint})
         _write_report(run_dir, config_path)
         print(f"{stopped}; checkpoint saved in {run_dir}. Resume with: {hint}", flush=True)

@@ -94,10 +94,11 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path, cfg_paths):
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_signal_saves_checkpoint_and_says_how_to_resume(tmp_path, cfg_paths, signum, code):
     cfg, run_dir = cfg_paths(f"sig{int(signum)}")
-    result = run_driver(tmp_path, cfg, 3, signum)
+    result = run_driver(tmp_path, cfg, 3, signum, "--set", "args.logging_steps=2")
     assert result.returncode == code, result.stderr[-2000:]
     assert (run_dir / "checkpoint-3" / "trainer_state.json").exists()
-    assert f"Resume with: embedding train --config {cfg} --resume" in result.stdout
+    # the hint repeats the --set overrides: without them, --resume would continue with another config
+    assert f"Resume with: embedding train --config {cfg} --set args.logging_steps=2 --resume" in result.stdout
     last = json.loads((run_dir / "logs.jsonl").read_text().splitlines()[-1])
     assert last["event"] == "interrupted" and last["step"] == 3
     assert "Traceback" not in result.stderr
@@ -111,3 +112,55 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path, cfg_paths, capsys)
     run_dir.mkdir(parents=True)
     assert main(["train", "-c", str(cfg), "--resume"]) == 2
     assert "--resume: no complete checkpoint in" in capsys.readouterr().err
+
+
+def _finished_run(cfg_paths, name, **args):
+    from embedding.cli import main
+
+    cfg, run_dir = cfg_paths(name)
+    assert main(["train", "-c", str(cfg), "--set", "args.max_steps=2", *[f"--set=args.{k}={v}" for k, v in
+                                                                         args.items()]]) == 0
+    assert (run_dir / "checkpoint-2" / "trainer_state.json").exists()
+    return cfg, run_dir
+
+
+def test_resume_with_another_loss_is_refused_and_nothing_changes(cfg_paths, capsys):
+    from embedding.cli import main
+
+    cfg, run_dir = _finished_run(cfg_paths, "changed")
+    before = (run_dir / "config.resolved.yaml").read_text()
+    code = main(["train", "-c", str(cfg), "--set", "args.max_steps=2", "--set", "objectives.0.loss=cached-ranking",
+                 "--set", "args.learning_rate=0.01", "--resume"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "objectives[0].loss: None -> 'cached-ranking'" in err and "args.learning_rate: 0.001 -> 0.01" in err
+    assert f"--config {run_dir / 'config.resolved.yaml'} --resume" in err
+    assert (run_dir / "config.resolved.yaml").read_text() == before  # the run's record is untouched
+
+
+def test_resume_may_train_longer_and_keeps_the_previous_config(cfg_paths, capsys):
+    from embedding.cli import main
+
+    cfg, run_dir = _finished_run(cfg_paths, "longer")
+    assert main(["train", "-c", str(cfg), "--set", "args.max_steps=4", "--resume"]) == 0
+    captured = capsys.readouterr()
+    assert "args.max_steps: 2 -> 4" in " ".join((captured.out + captured.err).split())
+    assert yaml.safe_load((run_dir / "config.resolved.yaml").read_text())["args"]["max_steps"] == 4
+    kept = yaml.safe_load((run_dir / "config.resolved.before-checkpoint-2.yaml").read_text())
+    assert kept["args"]["max_steps"] == 2
+    steps = [json.loads(line)["step"] for line in (run_dir / "logs.jsonl").read_text().splitlines()
+             if "loss" in json.loads(line)]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_resume_from_a_weights_only_checkpoint_says_what_is_lost(cfg_paths, capsys):
+    from embedding.cli import main
+
+    cfg, run_dir = _finished_run(cfg_paths, "weights-only", save_only_model="true")
+    assert not (run_dir / "checkpoint-2" / "optimizer.pt").exists()
+    assert main(["train", "-c", str(cfg), "--set", "args.max_steps=3", "--set", "args.save_only_model=true",
+                 "--resume"]) == 0
+    captured = capsys.readouterr()
+    err = " ".join((captured.out + captured.err).split())
+    assert "holds the model weights only (args.save_only_model: true)" in err
+    assert "learning-rate schedule start over" in err
