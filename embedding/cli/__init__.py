@@ -26,7 +26,22 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(subparsers)
+    for sub in subparsers.choices.values():  # `embedding train ... --debug` works as well as `embedding --debug train`
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="show tracebacks for every error")
     return parser
+
+
+def _quiet_library_bars() -> None:
+    """Off a terminal (CI logs, `> file`, pipes), the libraries' tqdm bars are noise: one line per refresh.
+
+    tqdm reads TQDM_DISABLE when it is imported, so this must run before the subcommands import the libraries;
+    our own progress lines (embedding/training/banner.py) are not tqdm bars and stay.
+    """
+    import os
+
+    if not sys.stdout.isatty() and "ipykernel" not in sys.modules:  # as training.banner.interactive (no torch here)
+        os.environ.setdefault("TQDM_DISABLE", "1")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    _quiet_library_bars()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -25,6 +25,7 @@ import numpy as np
 from sentence_transformers.base.sampler import DefaultBatchSampler
 
 logger = logging.getLogger(__name__)
+_WARNED: set[tuple] = set()  # (seed, epoch, rows, left out, batch size) already reported
 
 DEFAULT_MEGA_BATCH = 32  # efaq, batch 32, padding: 58 % (8), 50 % (16), 46 % (32), 44 % (64 and a full sort)
 # args.batch_sampler values the grouped sampler replaces -> whether it keeps the no-duplicates guarantee.
@@ -145,7 +146,9 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
         if self.no_duplicates:
             groups, left_out = _without_duplicates(groups + [short] * (short is not None and not self.drop_last),
                                                    self.lengths, self.ids, rng)
-            if left_out:
+            key = (int(self.seed or 0), epoch, n, left_out, self.batch_size)
+            if left_out and key not in _WARNED:  # the startup padding report and the trainer build a sampler each
+                _WARNED.add(key)
                 logger.warning("no_duplicates: %d of %d rows fit in no batch of epoch %d without repeating a text; "
                                "they sit this epoch out (batches are topped up with rows of other batches)",
                                left_out, n, epoch)

@@ -76,3 +76,19 @@ def test_schema_is_json_schema_of_the_config(capsys):
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "TrainConfig" and {"run_name", "objectives", "args"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
+
+
+def test_debug_works_after_the_subcommand_too(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("run_name: x\nbase_model: {name: m}\noutput_dir: o\nobjectives: []\n")
+    result = run_cli("validate", "-c", str(path), "--debug")
+    assert result.returncode == 2 and "Traceback" in result.stderr and "unrecognized" not in result.stderr
+    assert "Traceback" not in run_cli("validate", "-c", str(path)).stderr
+
+
+def test_library_progress_bars_are_off_when_output_is_not_a_terminal(cfg_file):
+    # Given stdout captured (a CI log), a training run prints log lines, not tqdm bars
+    result = run_cli("train", "-c", str(cfg_file), "--set", "args.max_steps=2")
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    assert "it/s]" not in output and "example/s]" not in output and "Computing widget examples" not in output

@@ -217,3 +217,20 @@ def test_processes_train_on_the_rows_of_one_process(dataset, no_duplicates, drop
     steps = [a + b for a, b in zip(*shards, strict=False)] + shards[0][len(shards[1]):]
     assert steps == list(one)
     assert all(len(b) == 4 for shard in shards for b in shard[:-1])
+
+
+def test_rows_left_out_are_reported_once_per_epoch(caplog):
+    # Given two samplers over the same data (the startup padding report and the trainer each build one)
+    from datasets import Dataset
+
+    import embedding.training.batching as batching
+
+    batching._WARNED.clear()
+    data = Dataset.from_dict(varied_rows(600, seed=2, repeat_every=3))
+    with caplog.at_level("WARNING", logger=batching.logger.name):
+        list(sampler(data, batch_size=16, no_duplicates=True))
+        list(sampler(data, batch_size=16, no_duplicates=True))
+        list(sampler(data, epoch=1, batch_size=16, no_duplicates=True))
+    # Then: one warning per epoch, not one per sampler
+    messages = [r.getMessage() for r in caplog.records if "fit in no batch" in r.getMessage()]
+    assert len(messages) == 2 and "epoch 0" in messages[0] and "epoch 1" in messages[1]
