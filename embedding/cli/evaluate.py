@@ -94,6 +94,11 @@ def run(args) -> int:
 
     err = Console(stderr=True)
     report = run_evaluation(config, log=lambda line: err.print(line, highlight=False, markup=False))
+    if not report.rows:  # e.g. only `bm25` on only `sts` tasks: every pair was skipped
+        from ..errors import UserError
+
+        raise UserError("nothing to evaluate: " + "; ".join(report.notes or ["no model/task pair produced a metric"])
+                        + ". Add a model that embeds text (for sts) or an ir task (for bm25).")
     for note in report.notes:
         err.print(f"note: {note}", highlight=False, markup=False)
     print_comparison(report.rows, all_metrics=args.all_metrics)

@@ -45,6 +45,10 @@ def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool 
     run_dir = Path(config.output_dir) / config.run_name
     existing = holds_run(run_dir)  # every rank looks before rank 0 changes anything
     barrier()
+    if resume in (True, "latest", "true", "True") and not any(run_dir.glob("checkpoint-*")):
+        # before anything is created: a mistyped run_name must not leave an empty run dir behind
+        raise UserError(f"--resume: {run_dir} holds no checkpoint to resume (is run_name / output_dir the one "
+                        "of the run to continue?); start without --resume to train from the base model")
     if existing and not resume:
         if not overwrite:
             raise UserError(f"run dir {run_dir} already holds a run; pass --resume to continue it, --overwrite to "
@@ -79,6 +83,9 @@ def find_resume_checkpoint(run_dir: Path, resume: Any) -> Path | None:
         return None
     if isinstance(resume, str) and resume not in ("latest", "true", "True"):
         path = Path(resume)
+        if not path.is_dir():
+            raise UserError(f"--resume {resume}: no such checkpoint folder ({path.resolve()}); give a "
+                            "checkpoint-N folder of a run, or --resume alone for the run dir's newest one")
         if not is_complete_checkpoint(path):
             raise UserError(f"--resume {resume}: not a complete checkpoint (needs model weights and "
                             "trainer_state.json)")

@@ -57,12 +57,18 @@ def test_dimensions_give_one_row_set_per_size_and_skip_sizes_above_the_model(tin
     assert "sizes [64] skipped (embedding size is 32)" in capsys.readouterr().err
 
 
-def test_bm25_on_an_sts_task_is_skipped_with_a_note(data_dir, tmp_path, capsys):
-    code = main(["evaluate", "--model", "bm25", "--task", "sts", "--dataset", str(data_dir / "pairs"),
-                 "--output-dir", str(tmp_path / "out")])
+def test_bm25_on_an_sts_task_is_skipped_with_a_note(tiny_model, data_dir, tmp_path, capsys):
+    # Given bm25 and a real model on an sts task: bm25 is skipped with a note, the model is evaluated
+    code = main(["evaluate", "--model", "bm25", "--model", str(tiny_model), "--task", "sts",
+                 "--dataset", str(data_dir / "pairs"), "--output-dir", str(tmp_path / "out")])
     assert code == 0
+    assert "models[0] (bm25): skipped tasks[0] (sts): BM25 ranks documents" in capsys.readouterr().err
+    # When bm25 is the only model, nothing at all is evaluated: that is an error, not an empty success
+    code = main(["evaluate", "--model", "bm25", "--task", "sts", "--dataset", str(data_dir / "pairs"),
+                 "--output-dir", str(tmp_path / "none")])
     err = capsys.readouterr().err
-    assert "models[0] (bm25): skipped tasks[0] (sts): BM25 ranks documents" in err
+    assert code == 2 and "nothing to evaluate" in err and "BM25 ranks documents" in err
+    assert not (tmp_path / "none" / "results.json").exists()
 
 
 def test_quick_form_and_config_form_give_the_same_numbers(tiny_model, data_dir, tmp_path):

@@ -109,9 +109,17 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path, cfg_paths, capsys)
     from embedding.cli import main
 
     cfg, run_dir = cfg_paths("empty")
-    run_dir.mkdir(parents=True)
+    # a run_name that never ran: refused before anything is created
+    assert main(["train", "-c", str(cfg), "--resume"]) == 2
+    assert "holds no checkpoint to resume" in capsys.readouterr().err
+    assert not run_dir.exists()
+    # only a half-written checkpoint
+    (run_dir / "checkpoint-4").mkdir(parents=True)
     assert main(["train", "-c", str(cfg), "--resume"]) == 2
     assert "--resume: no complete checkpoint in" in capsys.readouterr().err
+    # a checkpoint path that does not exist
+    assert main(["train", "-c", str(cfg), "--resume", str(run_dir / "checkpoint-200")]) == 2
+    assert "no such checkpoint folder" in capsys.readouterr().err
 
 
 def _finished_run(cfg_paths, name, **args):
