@@ -58,7 +58,8 @@ def comparison_rows(rows: list[ResultRow], *, all_metrics: bool = False) -> tupl
     return models, lines
 
 
-def print_comparison(rows: list[ResultRow], *, all_metrics: bool = False, console=None) -> None:
+def print_comparison(rows: list[ResultRow], *, all_metrics: bool = False, console=None,
+                     title: str = "evaluation results") -> None:
     """Print the comparison table with rich; the best value of each line in bold."""
     from rich.console import Console
     from rich.table import Table
@@ -68,7 +69,7 @@ def print_comparison(rows: list[ResultRow], *, all_metrics: bool = False, consol
     if not lines:
         console.print("no results")
         return
-    table = Table(title="evaluation results", title_justify="left", show_lines=False)
+    table = Table(title=title, title_justify="left", show_lines=False)
     for name in ("task", "dataset", "split", "dim", "metric"):
         table.add_column(name, overflow="fold")
     for title in headers(models):

@@ -83,6 +83,27 @@ def _metrics(run: RunData) -> tuple[dict[str, float], dict[str, float], str | No
     return {}, metrics, main, f"last evaluation during training (step {last.get('step')}); no evaluation.json"
 
 
+def _task_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """A markdown before/after table of the `evaluation.tasks` rows stored in evaluation.json."""
+    from ..evaluation.results import ResultRow
+    from ..evaluation.table import comparison_rows, short
+
+    try:
+        models, lines = comparison_rows([ResultRow(**row) for row in rows])
+    except TypeError:  # rows of another version: the JSON keeps them, the report skips them
+        return []
+    out = ["| task | dataset | split | dim | metric | " + " | ".join(models) + (" | change |" if len(models) == 2
+                                                                              else " |"),
+           "|---|---|---|---|---|" + "---:|" * (len(models) + (len(models) == 2))]
+    for task, dataset, split, dim, metric, *cells in lines:
+        values = ["" if c is None else f"{c:.4f}" for c in cells]
+        if len(cells) == 2:
+            values.append("" if None in cells else f"{cells[1] - cells[0]:+.4f}")
+        out.append(f"| {task} | {short(dataset)} | {split} | {'full' if dim is None else dim} | {metric} | "
+                   + " | ".join(values) + " |")
+    return out
+
+
 def write_report(run_dir: str | Path, *, config_path: str | None = None) -> Path:
     """Write `report.md` and its PNG plots into a run dir.
 
@@ -147,6 +168,10 @@ def write_report(run_dir: str | Path, *, config_path: str | None = None) -> Path
     else:
         lines += ["## Final metrics", "", "No evaluator metrics in this run (no `evaluator` configured, or the "
                   "run stopped before evaluating).", ""]
+    tasks = _task_lines(evaluation.get("tasks") or [])
+    if tasks:
+        lines += ["## Extra evaluation tasks", "", "`evaluation.tasks` on the base model and the final model "
+                  "(all rows with full model names: `evaluation/results.json`, `.csv`).", "", *tasks, ""]
     summary = _loss_summary(run)
     if summary:
         lines += ["## Loss", "", *summary, ""]

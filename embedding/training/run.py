@@ -28,6 +28,7 @@ class RunResult:
     after: dict[str, float] = field(default_factory=dict)
     main_metric: str | None = None
     train_metrics: dict[str, Any] = field(default_factory=dict)
+    task_rows: list[Any] = field(default_factory=list)  # evaluation.tasks: ResultRows, model "before" / "after"
 
     @property
     def got_worse(self) -> bool:
@@ -225,7 +226,8 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     report = {"before": result.before, "after": result.after, "main_metric": result.main_metric,
               "train_seconds": round(time.time() - started, 2), "train_metrics": result.train_metrics}
     if config.evaluation.tasks and is_main():
-        report["tasks"] = evaluate_tasks(config, result.model_dir, run_dir, plan.seed)
+        result.task_rows = evaluate_tasks(config, result.model_dir, run_dir, plan.seed)
+        report["tasks"] = [dict(row.__dict__) for row in result.task_rows]
     if is_main():
         from .card import dataset_entries, extend_model_card
 
@@ -239,8 +241,11 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     return result
 
 
-def evaluate_tasks(config: TrainConfig, model_dir, run_dir, seed: int) -> list[dict[str, Any]]:
-    """The extra `evaluation.tasks`, on the base model and the trained one; rows also in run_dir/evaluation/."""
+def evaluate_tasks(config: TrainConfig, model_dir, run_dir, seed: int) -> list[Any]:
+    """The extra `evaluation.tasks`, on the base model and the trained one (ResultRows with model `before` /
+    `after`); with the full model names also in run_dir/evaluation/results.json|csv."""
+    import dataclasses
+
     from ..config.schema import ModelSpec
     from ..evaluation.results import write_results
     from ..evaluation.run import run_evaluation
@@ -251,12 +256,8 @@ def evaluate_tasks(config: TrainConfig, model_dir, run_dir, seed: int) -> list[d
                              seed=seed)
     report = run_evaluation(eval_config, log=logger.info)
     write_results(run_dir / "evaluation", report.rows)
-    rows = []
-    for row in report.rows:
-        entry = dict(row.__dict__)
-        entry["model"] = "after" if row.model == str(model_dir) else "before"
-        rows.append(entry)
-    return rows
+    return [dataclasses.replace(row, model="after" if row.model == str(model_dir) else "before")
+            for row in report.rows]
 
 
 def _write_report(run_dir, config_path) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 
-def print_result(result) -> None:
+def print_result(result, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = console or Console()
     if result.after:
         table = Table(title="evaluation (before -> after training)", title_justify="left")
         for column in ("metric", "before", "after", "change"):
@@ -18,5 +18,11 @@ def print_result(result) -> None:
             mark = " *" if key == result.main_metric else ""
             table.add_row(key + mark, f"{before:.4f}" if before is not None else "-", f"{after:.4f}", change)
         console.print(table)
+    if result.task_rows:  # evaluation.tasks: one comparison table, columns before / after
+        from ..evaluation.table import print_comparison
+
+        print_comparison(result.task_rows, console=console, title="evaluation.tasks (before -> after training)")
     console.print(f"model saved to [bold]{result.model_dir}[/bold] (load with SentenceTransformer(path))")
-    console.print(f"run dir: {result.run_dir} (logs.jsonl, resources.jsonl, evaluation.json, config.resolved.yaml)")
+    extra = ", evaluation/results.json|csv" if result.task_rows else ""
+    console.print(f"run dir: {result.run_dir} (logs.jsonl, resources.jsonl, evaluation.json{extra}, report.md, "
+                  "config.resolved.yaml)")

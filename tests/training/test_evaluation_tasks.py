@@ -28,6 +28,21 @@ def test_extra_evaluation_tasks_run_before_and_after(tmp_path, tiny_bert, efaq_d
     assert {r["model"] for r in rows} == {"before", "after"}
     assert {r["task"] for r in rows} == {"ir", "sts"} and {r["dim"] for r in rows} == {16, 32}
     assert (result.run_dir / "evaluation" / "results.csv").exists()
+    # shown where a user looks: the end-of-run terminal summary and report.md
+    from io import StringIO
+
+    from rich.console import Console
+
+    from embedding.training.summary import print_result
+
+    out = StringIO()
+    print_result(result, console=Console(file=out, width=200))
+    text = out.getvalue()
+    assert "evaluation.tasks (before -> after training)" in text and "spearman" in text and "ndcg@10" in text
+    report = (result.run_dir / "report.md").read_text()
+    assert "## Extra evaluation tasks" in report
+    spearman = next(r for r in rows if r["metric"] == "spearman" and r["dim"] == 32 and r["model"] == "after")
+    assert f"{spearman['value']:.4f}" in report
 
 
 def test_evaluation_tasks_are_validated_with_their_key_path(tmp_path):
