@@ -76,6 +76,21 @@ def test_schema_is_json_schema_of_the_config(capsys):
     schema = json.loads(capsys.readouterr().out)
     assert schema["title"] == "TrainConfig" and {"run_name", "objectives", "args"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
+    # the free-form mappings carry the keys the validator knows, so editors complete and flag them too
+    assert schema["properties"]["args"]["properties"]["eval_strategy"]["enum"] == ["epoch", "no", "steps"]
+    assert "ndcg_at_k" in schema["$defs"]["EvaluatorSpec"]["properties"]["args"]["properties"]
+
+
+@pytest.mark.parametrize("example", ["quickstart.yaml", "sts.yaml"])
+def test_examples_validate_against_the_schema_and_typos_do_not(example, capsys):
+    jsonschema = pytest.importorskip("jsonschema")
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    config = yaml.safe_load((REPO / "examples" / example).read_text())
+    jsonschema.validate(config, schema)
+    config["args"]["eval_strategy"] = "step"
+    with pytest.raises(jsonschema.ValidationError, match="'step' is not one of"):
+        jsonschema.validate(config, schema)
 
 
 def test_debug_works_after_the_subcommand_too(tmp_path):
