@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from collections.abc import Iterable
 from pathlib import PurePath
 
@@ -64,7 +66,7 @@ def print_comparison(rows: list[ResultRow], *, all_metrics: bool = False, consol
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    console = console or (Console() if sys.stdout.isatty() else Console(width=160))  # logs: no wrapped cells
     models, lines = comparison_rows(rows, all_metrics=all_metrics)
     if not lines:
         console.print("no results")

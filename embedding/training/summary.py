@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def print_result(result, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    console = console or (Console() if sys.stdout.isatty() else Console(width=160))  # logs: no wrapped cells
     if result.after:
         table = Table(title="evaluation (before -> after training)", title_justify="left")
         for column in ("metric", "before", "after", "change"):
