@@ -232,8 +232,46 @@ def cross_field_problems(data: dict[str, Any], config: Any) -> list[Problem]:
     problems += check_evaluator_args(data)
     problems += check_objective_names_unique(data)
     problems += check_evaluation_tasks(data)
+    problems += check_matryoshka_fits_model(data)
     problems += component_problems(data)
     return problems
+
+
+def check_matryoshka_fits_model(config: dict[str, Any]) -> list[Problem]:
+    """Matryoshka dims no larger than the base model's embedding size, when the model is on this machine.
+
+    The size comes from the model's files (config.json hidden_size, a Dense module's out_features, ...), read
+    without torch; a model that is only on the Hub is skipped here and checked by `train` after loading.
+    """
+    objectives = config.get("objectives") if isinstance(config.get("objectives"), list) else []
+    wanted = []
+    for i, obj in enumerate(objectives):
+        dims = _mapping(_mapping(obj).get("matryoshka")).get("matryoshka_dims")
+        ints = [d for d in dims if isinstance(d, int) and not isinstance(d, bool)] if isinstance(dims, list) else []
+        if ints:
+            wanted.append((i, max(ints)))
+    base = _mapping(config.get("base_model"))
+    name = base.get("name")
+    if not wanted or not isinstance(name, str) or not name:
+        return []
+    from ..models import embedding_size, resolve_local
+
+    resolution = resolve_local(name)
+    if resolution is None:
+        return []
+    size = embedding_size(resolution.location, _mapping(base.get("args")))
+    if size is None:
+        return []
+    width, source = size
+    return [Problem(f"objectives[{i}].matryoshka.matryoshka_dims",
+                    f"{largest} is larger than the model's embedding size {width} (base_model `{name}`: "
+                    f"{source}); use dims <= {width}, e.g. [{_example_dims(width)}]")
+            for i, largest in wanted if largest > width]
+
+
+def _example_dims(width: int) -> str:
+    dims = [d for d in (8, 16, 32, 64, 128, 256, 512, 768, 1024) if d < width][-3:] + [width]
+    return ", ".join(str(d) for d in dims)
 
 
 def component_problems(data: dict[str, Any]) -> list[Problem]:

@@ -30,7 +30,8 @@ class ModelSpec(Strict):
         "truncate_dim. trust_remote_code stays off unless set here.",
     )
     pooling: Literal["mean", "cls", "lasttoken"] = Field(
-        "mean", description="Pooling added when the checkpoint is a plain Transformers model (no modules.json)."
+        "mean", description="Pooling added when the checkpoint is a plain Transformers model (no modules.json); "
+        "set explicitly on a sentence-transformers model, it replaces that model's pooling mode (logged)."
     )
     normalize: bool = Field(True, description="Add a Normalize layer to plain Transformers checkpoints.")
 

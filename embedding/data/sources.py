@@ -45,6 +45,7 @@ def load_split(spec: DatasetSpec, where: str):
 
     name, args = _load_kwargs(spec, where)
     split = args.get("split")
+    _check_findable(name, args, where)
     try:
         with _quiet_datasets_errors():  # its own error logs would duplicate the one message we print
             loaded = datasets.load_dataset(name, **args)
@@ -81,6 +82,63 @@ def load_split(spec: DatasetSpec, where: str):
     if len(loaded) == 0:
         raise DataError(f"{where}: dataset `{spec.name}` (split {split}) is empty")
     return loaded
+
+
+def _check_findable(name: str, args: dict[str, Any], where: str) -> None:
+    """Fail at once, naming `where`, when `name` can only come from the Hub and the Hub does not answer.
+
+    A builder (json, csv, ...) or an existing local path goes to datasets as before; so does a Hub id that is
+    cached or when the Hub answers a short probe (embedding.hub). A name that is no Hub id (an absolute or
+    ./ path, several slashes, a data-file suffix) is a local path that does not exist: said as such.
+    """
+    from datasets.packaged_modules import _PACKAGED_DATASETS_MODULES
+
+    from .. import hub
+
+    if name in _PACKAGED_DATASETS_MODULES or Path(name).expanduser().exists():
+        return
+    repo_id, remote_only = name, False
+    for prefix in ("hf://datasets/", "hf://buckets/"):
+        if name.startswith(prefix):
+            repo_id, remote_only = name[len(prefix):], True
+    checked = Path(name).expanduser().absolute()
+    if not remote_only and (not hub.looks_like_repo_id(name) or Path(name).suffix.lower() in FILE_BUILDERS):
+        raise DataError(f"{where}.name: dataset `{name}` not found: there is no local file or folder {checked}; "
+                        "give a local path (a folder in Hub layout or a .jsonl/.json/.csv/.parquet/.tsv file) "
+                        "that exists, or a Hub id (`org/name`)")
+    if _in_datasets_cache(repo_id, args.get("cache_dir")):
+        return  # datasets falls back to its cache on its own
+    status = hub.hub_status(datasets=True)
+    if status.reachable:
+        return
+    flag = hub.offline_flag(datasets=True)
+    hub_text = f"Hub downloads are off ({flag})" if flag else status.describe()
+    local = "" if remote_only else f"not a local folder or file (checked {checked}), "
+    fix = ("allow Hub access (unset HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)" if flag
+           else "go online (or set HF_ENDPOINT to a reachable mirror)")
+    raise DataError(f"{where}.name: dataset `{name}` not found: it is {local}not in the Hugging Face cache, and "
+                    f"{hub_text}. Set `name` to the right local path, or {fix}, or pre-download it "
+                    f"(`hf download --repo-type dataset {repo_id}`) on a machine with internet")
+
+
+def _in_datasets_cache(repo_id: str, cache_dir: Any = None) -> bool:
+    """A Hub dataset that datasets can load without the network: a hub snapshot or a prepared copy."""
+    from .. import hub
+
+    repo_id = "/".join([part for part in repo_id.split("@")[0].split("/") if part][:2])  # org/name[@rev]/dir
+    if hub.cached_snapshot(repo_id, "dataset") is not None:
+        return True
+    try:
+        import datasets
+        from datasets.naming import camelcase_to_snakecase
+
+        root = Path(str(cache_dir or datasets.config.HF_DATASETS_CACHE)).expanduser()
+        parts = repo_id.split("/")
+        parts[-1] = camelcase_to_snakecase(parts[-1])
+        prepared = root / "___".join(parts)
+        return any(p.is_dir() for p in prepared.glob("*/*/*"))
+    except Exception:  # cannot tell: let datasets try, as before
+        return True
 
 
 @contextmanager

@@ -50,8 +50,10 @@ def _st_argument(cls: type, key: str, value: Any) -> Any:
         return getattr(util, value)
     if key == "directions" and isinstance(value, list):
         return tuple(value)
-    if key == "guide" and isinstance(value, str):
-        return SentenceTransformer(value)
+    if key == "guide" and isinstance(value, str):  # GISTEmbed's guide: offline-first like every model name
+        from ..models import resolve
+
+        return SentenceTransformer(resolve(value, "objective.loss_args.guide").location)
     if key == "distance_metric" and isinstance(value, str):
         default = inspect.signature(cls.__init__).parameters[key].default
         if isinstance(default, str):  # a Literal option (EmbedDistillLoss), not a metric function
