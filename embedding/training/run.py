@@ -172,7 +172,11 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
         if changes and is_main():
             logger.warning("resuming with changed settings:\n  %s", "\n  ".join(changes))
             previous = run_dir / "config.resolved.yaml"  # kept: what the run trained with before this resume
-            previous.rename(run_dir / f"config.resolved.before-{checkpoint.name}.yaml")
+            kept = run_dir / f"config.resolved.before-{checkpoint.name}.yaml"
+            if kept.exists():  # resumed from this checkpoint before: keep both records
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                kept = kept.with_name(f"config.resolved.before-{checkpoint.name}-{stamp}.yaml")
+            previous.rename(kept)
         _warn_if_model_only(checkpoint)
     if is_main():
         (run_dir / "config.resolved.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
