@@ -91,11 +91,9 @@ def _check_findable(name: str, args: dict[str, Any], where: str) -> None:
     cached or when the Hub answers a short probe (embedding.hub). A name that is no Hub id (an absolute or
     ./ path, several slashes, a data-file suffix) is a local path that does not exist: said as such.
     """
-    from datasets.packaged_modules import _PACKAGED_DATASETS_MODULES
-
     from .. import hub
 
-    if name in _PACKAGED_DATASETS_MODULES or Path(name).expanduser().exists():
+    if name in _builders() or Path(name).expanduser().exists():
         return
     repo_id, remote_only = name, False
     for prefix in ("hf://datasets/", "hf://buckets/"):
@@ -119,6 +117,17 @@ def _check_findable(name: str, args: dict[str, Any], where: str) -> None:
     raise DataError(f"{where}.name: dataset `{name}` not found: it is {local}not in the Hugging Face cache, and "
                     f"{hub_text}. Set `name` to the right local path, or {fix}, or pre-download it "
                     f"(`hf download --repo-type dataset {repo_id}`) on a machine with internet")
+
+
+def _builders() -> set[str]:
+    """datasets' packaged builder names (json, csv, parquet, ...): not Hub ids, never probed."""
+    try:  # a private name of datasets: fall back to the common ones if a release moves it
+        from datasets.packaged_modules import _PACKAGED_DATASETS_MODULES
+
+        return set(_PACKAGED_DATASETS_MODULES)
+    except ImportError:
+        return {"json", "csv", "parquet", "text", "arrow", "pandas", "sql", "webdataset", "imagefolder",
+                "audiofolder", "videofolder"}
 
 
 def _in_datasets_cache(repo_id: str, cache_dir: Any = None) -> bool:

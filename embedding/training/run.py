@@ -152,9 +152,9 @@ def resume_command(config_path: str | None, overrides: list[str] | None = None) 
     """The command that continues this run: the same config and the same --set overrides, plus --resume."""
     import shlex
 
-    sets = " ".join(f"--set {shlex.quote(o)}" for o in overrides or [])
-    return f"embedding train --config {shlex.quote(config_path) if config_path else '<config>'} {sets} --resume" \
-        .replace("  ", " ")
+    config = shlex.quote(config_path) if config_path else "<config>"
+    sets = [f"--set {shlex.quote(o)}" for o in overrides or []]
+    return " ".join(["embedding train --config", config, *sets, "--resume"])
 
 
 def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: bool = False,

@@ -32,15 +32,26 @@ def losses(run_dir):
             if "loss" in json.loads(line)]
 
 
+# The README's launchers. `accelerate launch` needs --multi_gpu: on a machine without GPUs it then starts 2 processes
+# (gloo), while `--cpu` would start ONE process (accelerate's simple launcher) that trains alone.
+LAUNCHERS = {
+    "nproc": lambda cfg: [sys.executable, "-m", "embedding", "train", "-c", str(cfg), "--nproc", "2"],
+    "accelerate": lambda cfg: [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
+                               "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+                               "-m", "embedding", "train", "-c", str(cfg)],
+}
+
+
 @pytest.mark.slow
-def test_two_processes_write_once_and_match_one_process(tmp_path, efaq_dir):
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_two_processes_write_once_and_match_one_process(tmp_path, efaq_dir, launcher):
     model = write_tiny_bert(tmp_path / "bert", dropout=0.0)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     two_cfg, two_run = config(tmp_path, model, efaq_dir, "two", per_device=2, gather=True)
     one_cfg, one_run = config(tmp_path, model, efaq_dir, "one", per_device=4, gather=True)
 
-    result = subprocess.run([sys.executable, "-m", "embedding", "train", "-c", str(two_cfg), "--nproc", "2"],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(LAUNCHERS[launcher](two_cfg), cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert subprocess.run([sys.executable, "-m", "embedding", "train", "-c", str(one_cfg)], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900).returncode == 0
@@ -48,8 +59,9 @@ def test_two_processes_write_once_and_match_one_process(tmp_path, efaq_dir):
     assert [p.name for p in (tmp_path / "two").iterdir()] == ["test-run"]
     assert (two_run / "final" / "modules.json").exists()
     lines = (two_run / "logs.jsonl").read_text().splitlines()
-    assert len(lines) == len(set(lines))
+    assert len(lines) == len(set(lines))  # rank 0 alone writes
     assert [json.loads(line).get("step") for line in lines if "loss" in json.loads(line)] == [1, 2]
+    # 2 processes x 2 rows with gather_across_devices = 1 process x 4 rows: proves the processes share the batch
     assert losses(two_run)[0] == pytest.approx(losses(one_run)[0], rel=1e-4)
     # The in-training evaluation ran once (rank 0, sharded encoding) and was logged once, with the same metrics
     # as the 1-process run; so did the before/after evaluation.
@@ -61,25 +73,3 @@ def test_two_processes_write_once_and_match_one_process(tmp_path, efaq_dir):
     after = json.loads((two_run / "evaluation.json").read_text())["after"]
     assert after["cosine_ndcg@10"] == pytest.approx(
         json.loads((one_run / "evaluation.json").read_text())["after"]["cosine_ndcg@10"], abs=1e-4)
-
-
-@pytest.mark.slow
-def test_accelerate_launch_runs_two_processes_like_torchrun(tmp_path, efaq_dir):
-    # The README's `accelerate launch --multi_gpu --num_processes 2 -m embedding train ...`: on a machine without
-    # GPUs this starts 2 processes (gloo); `--cpu` instead would start ONE process (accelerate's simple launcher)
-    model = write_tiny_bert(tmp_path / "bert", dropout=0.0)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    two_cfg, two_run = config(tmp_path, model, efaq_dir, "acc", per_device=2, gather=True)
-    one_cfg, one_run = config(tmp_path, model, efaq_dir, "one", per_device=4, gather=True)
-    result = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-                             "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-                             "-m", "embedding", "train", "-c", str(two_cfg)],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert subprocess.run([sys.executable, "-m", "embedding", "train", "-c", str(one_cfg)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900).returncode == 0
-    assert (two_run / "final" / "modules.json").exists()
-    lines = (two_run / "logs.jsonl").read_text().splitlines()
-    assert len(lines) == len(set(lines))  # rank 0 alone writes
-    assert [json.loads(line).get("step") for line in lines if "loss" in json.loads(line)] == [1, 2]
-    assert losses(two_run)[0] == pytest.approx(losses(one_run)[0], rel=1e-4)  # 2 x 2 rows = 1 x 4 rows
