@@ -35,8 +35,13 @@ def load_data(dataset: str, split: str, max_queries: int, max_corpus: int, seed:
     from embedding.evaluation.schema import TaskSpec
     from embedding.evaluation.tasks import load_task
 
-    task = TaskSpec(type="ir", dataset=DatasetSpec(name=dataset), split=split, max_queries=max_queries or None,
-                    max_corpus=max_corpus or None)
+    task = TaskSpec(
+        type="ir",
+        dataset=DatasetSpec(name=dataset),
+        split=split,
+        max_queries=max_queries or None,
+        max_corpus=max_corpus or None,
+    )
     return load_task(task, 0, seed=seed).ir
 
 
@@ -59,8 +64,10 @@ def padded_tokens(model, data, batch_size: int) -> tuple[int, int]:
     for texts in (list(data.queries.values()), list(data.corpus.values())):
         lengths = np.asarray(token_lengths(model, texts))
         by_chars = np.argsort([-len(t) for t in texts])  # what SentenceTransformer.encode does
-        plain += sum(int(lengths[by_chars[i:i + batch_size]].max()) * len(by_chars[i:i + batch_size])
-                     for i in range(0, len(texts), batch_size))
+        plain += sum(
+            int(lengths[by_chars[i : i + batch_size]].max()) * len(by_chars[i : i + batch_size])
+            for i in range(0, len(texts), batch_size)
+        )
         distinct = np.asarray(token_lengths(model, list(dict.fromkeys(texts))))
         ours += sum(int(distinct[b].max()) * len(b) for b in batches_by_length(distinct, batch_size))
     return plain, ours
@@ -76,9 +83,11 @@ def compare(name: str, plain_fn, ours_fn, texts: int, repeats: int) -> dict:
             best[who] = [min(best[who][0], wall), min(best[who][1], cpu)]
     diff = max(abs(results["plain"][k] - results["ours"][k]) for k in results["plain"])
     (pw, pc), (ow, oc) = best["plain"], best["ours"]
-    print(f"{name:<10} plain ST {texts / pw:8.1f} texts/s ({pw:7.1f} s, cpu {pc:7.1f} s) | ours {texts / ow:8.1f} "
-          f"texts/s ({ow:7.1f} s, cpu {oc:7.1f} s) | ratio {pw / ow:5.2f}x wall, {pc / oc:5.2f}x cpu | "
-          f"max metric diff {diff:.1e}")
+    print(
+        f"{name:<10} plain ST {texts / pw:8.1f} texts/s ({pw:7.1f} s, cpu {pc:7.1f} s) | ours {texts / ow:8.1f} "
+        f"texts/s ({ow:7.1f} s, cpu {oc:7.1f} s) | ratio {pw / ow:5.2f}x wall, {pc / oc:5.2f}x cpu | "
+        f"max metric diff {diff:.1e}"
+    )
     return {"setting": name, "plain_s": pw, "ours_s": ow, "ratio": pw / ow, "cpu_ratio": pc / oc, "diff": diff}
 
 
@@ -107,11 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     full = model.get_embedding_dimension()
     dims = [d for d in (int(x) for x in args.dims.split(",")) if d <= full]
     texts = len(data.queries) + len(data.corpus)
-    print(f"model {resolution.describe()}; data {args.dataset} ({args.split}): {data.summary()}; "
-          f"torch threads {torch.get_num_threads()}, device {model.device}, batch size {args.batch_size}")
+    print(
+        f"model {resolution.describe()}; data {args.dataset} ({args.split}): {data.summary()}; "
+        f"torch threads {torch.get_num_threads()}, device {model.device}, batch size {args.batch_size}"
+    )
     plain_tokens, our_tokens = padded_tokens(model, data, args.batch_size)
-    print(f"padded tokens per encoding: plain ST {plain_tokens:,}, ours {our_tokens:,} "
-          f"({100 * (1 - our_tokens / plain_tokens):.1f} % less work)")
+    print(
+        f"padded tokens per encoding: plain ST {plain_tokens:,}, ours {our_tokens:,} "
+        f"({100 * (1 - our_tokens / plain_tokens):.1f} % less work)"
+    )
     model.encode(["warm up"] * 4)
     kwargs = {**data.as_evaluator_kwargs(), "batch_size": args.batch_size}
 

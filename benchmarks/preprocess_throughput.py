@@ -31,8 +31,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-TEMPLATES = ("how do i track the delivery of order", "can i change the address of order",
-             "what is the refund policy for order", "where is the invoice for order")
+TEMPLATES = (
+    "how do i track the delivery of order",
+    "can i change the address of order",
+    "what is the refund policy for order",
+    "where is the invoice for order",
+)
 
 
 def synthetic_efaq(rows: int, seed: int = 0):
@@ -47,16 +51,18 @@ def synthetic_efaq(rows: int, seed: int = 0):
     sentence = pc.binary_join_element_wise(template, ids, " ")
     offsets = pa.array(np.arange(0, 5 * rows + 1, 5, dtype=np.int32))
     rep = pc.cast(pa.array(np.repeat(np.arange(rows), 5)), pa.string())
-    variant = pa.array(np.tile(np.array(["please", "quickly", "today", "again", "now"], dtype=object), rows),
-                       pa.string())
+    variant = pa.array(
+        np.tile(np.array(["please", "quickly", "today", "again", "now"], dtype=object), rows), pa.string()
+    )
     similar = pc.binary_join_element_wise("question", rep, "paraphrase", variant, " ")
 
     def others():
         return sentence.take(pa.array(rng.integers(0, rows, 5 * rows)))
 
     columns = {"sentence": sentence, "similar": similar, "almost_similar": others(), "dissimilar": others()}
-    return pa.table({name: col if name == "sentence" else pa.ListArray.from_arrays(offsets, col)
-                     for name, col in columns.items()})
+    return pa.table(
+        {name: col if name == "sentence" else pa.ListArray.from_arrays(offsets, col) for name, col in columns.items()}
+    )
 
 
 class SeedRanking:
@@ -89,8 +95,11 @@ class SeedRanking:
             ordered = sorted(candidates)
             for positive in positives:
                 negatives = rng.sample(ordered, k) if k else []
-                yield {"anchor": anchor, "positive": positive,
-                       **{f"negative_{i + 1}": text for i, text in enumerate(negatives)}}
+                yield {
+                    "anchor": anchor,
+                    "positive": positive,
+                    **{f"negative_{i + 1}": text for i, text in enumerate(negatives)},
+                }
 
 
 def timed(fn):
@@ -101,8 +110,10 @@ def timed(fn):
 
 
 def report(name: str, rows: int, wall: float, cpu: float, out: int) -> None:
-    print(f"  {name:<34} {wall:7.2f}s wall {rows / wall:11,.0f} rows/s | {cpu:7.2f}s CPU {rows / cpu:11,.0f} "
-          f"rows/s | {out:,} rows out")
+    print(
+        f"  {name:<34} {wall:7.2f}s wall {rows / wall:11,.0f} rows/s | {cpu:7.2f}s CPU {rows / cpu:11,.0f} "
+        f"rows/s | {out:,} rows out"
+    )
 
 
 def run(rows: int, k: int, seed: int, baseline: bool) -> dict[str, float]:
@@ -116,21 +127,25 @@ def run(rows: int, k: int, seed: int, baseline: bool) -> dict[str, float]:
         datasets.Dataset(table).save_to_disk(f"{tmp}/raw")
         raw = datasets.load_from_disk(f"{tmp}/raw")
         print(f"\n{rows:,} raw rows (generated in {gen_s:.1f}s), negative_samples={k}")
-        ours_s, ours_cpu, data = timed(lambda: training_rows(raw, "contrastive", {"negative_samples": k}, seed=seed,
-                                                             where="bench"))
+        ours_s, ours_cpu, data = timed(
+            lambda: training_rows(raw, "contrastive", {"negative_samples": k}, seed=seed, where="bench")
+        )
         result = {"ours": rows / ours_s}
         report("ours (Arrow-batched map, cached)", rows, ours_s, ours_cpu, len(data.dataset))
         if baseline:
             generator = SeedRanking(raw, k, seed)
-            seed_s, seed_cpu, seed_ds = timed(lambda: datasets.Dataset.from_generator(
-                generator, cache_dir=f"{tmp}/gen", keep_in_memory=False))
+            seed_s, seed_cpu, seed_ds = timed(
+                lambda: datasets.Dataset.from_generator(generator, cache_dir=f"{tmp}/gen", keep_in_memory=False)
+            )
             report("seed end-to-end (from_generator)", rows, seed_s, seed_cpu, len(seed_ds))
             py_rows = raw.to_list()
             plain_s, plain_cpu, count = timed(lambda: sum(1 for _ in SeedRanking(py_rows, k, seed)()))
             report("seed generator only (no Arrow)", rows, plain_s, plain_cpu, count)
             result.update(seed=rows / seed_s, plain=rows / plain_s)
-            print(f"  speed-up (wall): {seed_s / ours_s:.1f}x vs seed end-to-end, {plain_s / ours_s:.1f}x vs "
-                  f"generator only; (CPU): {seed_cpu / ours_cpu:.1f}x, {plain_cpu / ours_cpu:.1f}x")
+            print(
+                f"  speed-up (wall): {seed_s / ours_s:.1f}x vs seed end-to-end, {plain_s / ours_s:.1f}x vs "
+                f"generator only; (CPU): {seed_cpu / ours_cpu:.1f}x, {plain_cpu / ours_cpu:.1f}x"
+            )
     return result
 
 
@@ -144,9 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     results = {n: run(n, args.negative_samples, args.seed, not args.skip_baseline) for n in args.rows}
     if len(results) > 1:
         small, large = min(results), max(results)
-        print(f"\nscaling: {small:,} rows -> {results[small]['ours']:,.0f} rows/s; {large:,} rows -> "
-              f"{results[large]['ours']:,.0f} rows/s (ratio {results[large]['ours'] / results[small]['ours']:.2f}; "
-              "1.0 = linear)")
+        print(
+            f"\nscaling: {small:,} rows -> {results[small]['ours']:,.0f} rows/s; {large:,} rows -> "
+            f"{results[large]['ours']:,.0f} rows/s (ratio {results[large]['ours'] / results[small]['ours']:.2f}; "
+            "1.0 = linear)"
+        )
     return 0
 
 

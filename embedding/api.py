@@ -27,8 +27,13 @@ def train(config, overrides: list[str] | None = None, *, resume: str | bool | No
     from .training.run import train as run_training
 
     path = str(config) if isinstance(config, (str, Path)) else None
-    return run_training(_config(config, overrides), resume=resume, overwrite=overwrite, config_path=path,
-                        overrides=overrides if path else None)
+    return run_training(
+        _config(config, overrides),
+        resume=resume,
+        overwrite=overwrite,
+        config_path=path,
+        overrides=overrides if path else None,
+    )
 
 
 def preprocess(config, overrides: list[str] | None = None, *, limit: int | None = None):

@@ -55,8 +55,9 @@ def offline_flag(*, datasets: bool = False) -> str | None:
 
     For datasets, HF_DATASETS_OFFLINE decides when it is set (as in datasets.config), else HF_HUB_OFFLINE.
     """
-    name = "HF_DATASETS_OFFLINE" if datasets and os.environ.get("HF_DATASETS_OFFLINE") is not None \
-        else "HF_HUB_OFFLINE"
+    name = (
+        "HF_DATASETS_OFFLINE" if datasets and os.environ.get("HF_DATASETS_OFFLINE") is not None else "HF_HUB_OFFLINE"
+    )
     value = os.environ.get(name, "")
     return f"{name}={value}" if value.strip().lower() in TRUE_VALUES else None
 

@@ -41,8 +41,11 @@ class Resolution:
     tried: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        return f"{self.name} ({self.source}: {self.location})" if self.location != self.name else \
-            f"{self.name} ({self.source})"
+        return (
+            f"{self.name} ({self.source}: {self.location})"
+            if self.location != self.name
+            else f"{self.name} ({self.source})"
+        )
 
 
 def _packaged(name: str) -> str | None:
@@ -78,8 +81,10 @@ def resolve(name: str, where: str = "base_model.name") -> Resolution:
     checked = path.absolute()
     tried.append(f"local path {checked} (not found)")
     if name.startswith((".", "/", "~")) or not hub.looks_like_repo_id(name):
-        raise UserError(f"{where}: model folder `{name}` does not exist (checked {checked}) and it is not a Hub "
-                        "id (`org/name`) either; set the path of the model folder")
+        raise UserError(
+            f"{where}: model folder `{name}` does not exist (checked {checked}) and it is not a Hub "
+            "id (`org/name`) either; set the path of the model folder"
+        )
     cached = _cached(name)
     if cached:
         return Resolution(name, cached, "cache", tried)
@@ -94,15 +99,21 @@ def resolve(name: str, where: str = "base_model.name") -> Resolution:
         flag = hub.offline_flag()
         if flag:
             hub_text = f"Hub downloads are off ({flag})"
-            fix = (f"allow Hub access (unset HF_HUB_OFFLINE), or pre-download it (`hf download {name}`) "
-                   "on a machine with internet")
+            fix = (
+                f"allow Hub access (unset HF_HUB_OFFLINE), or pre-download it (`hf download {name}`) "
+                "on a machine with internet"
+            )
         else:
             hub_text = status.describe()
-            fix = (f"go online (or set HF_ENDPOINT to a reachable mirror), or pre-download it (`hf download {name}`)"
-                   " into the Hugging Face cache")
-        raise UserError(f"{where}: model `{name}` not found: it is not a local folder (checked {checked}), not in "
-                        f"the Hugging Face cache ({_cache_dir()}), not shipped by an installed package ({packages}), "
-                        f"and {hub_text}. Give a local folder (fix the path), or {fix}")
+            fix = (
+                f"go online (or set HF_ENDPOINT to a reachable mirror), or pre-download it (`hf download {name}`)"
+                " into the Hugging Face cache"
+            )
+        raise UserError(
+            f"{where}: model `{name}` not found: it is not a local folder (checked {checked}), not in "
+            f"the Hugging Face cache ({_cache_dir()}), not shipped by an installed package ({packages}), "
+            f"and {hub_text}. Give a local folder (fix the path), or {fix}"
+        )
     return Resolution(name, name, "hub", tried)
 
 
@@ -228,8 +239,9 @@ def load_model(spec: ModelSpec, where: str = "base_model"):
 
     args: dict[str, Any] = {"trust_remote_code": False, **spec.args}
     if args["trust_remote_code"]:
-        logger.warning("%s: trust_remote_code is ON for %s: code from that model repository will run", where,
-                       spec.name)
+        logger.warning(
+            "%s: trust_remote_code is ON for %s: code from that model repository will run", where, spec.name
+        )
     location = resolution.location
     try:
         if resolution.source != "hub" and not _is_sentence_transformer(Path(location)):
@@ -251,11 +263,14 @@ def _from_plain_transformer(location: str, spec: ModelSpec, args: dict[str, Any]
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
     if not (Path(location) / "config.json").exists():
-        raise UserError(f"base_model.name: `{location}` is neither a sentence-transformers model (modules.json) "
-                        "nor a Transformers checkpoint (config.json)")
+        raise UserError(
+            f"base_model.name: `{location}` is neither a sentence-transformers model (modules.json) "
+            "nor a Transformers checkpoint (config.json)"
+        )
     trust = {"trust_remote_code": True} if args.get("trust_remote_code") else {}
-    encoder = Transformer(location, model_kwargs=trust or None, processor_kwargs=trust or None,
-                          config_kwargs=trust or None)
+    encoder = Transformer(
+        location, model_kwargs=trust or None, processor_kwargs=trust or None, config_kwargs=trust or None
+    )
     modules = [encoder, Pooling(encoder.get_embedding_dimension(), pooling_mode=spec.pooling)]
     if spec.normalize:
         modules.append(Normalize())
@@ -278,8 +293,10 @@ def _apply_pooling(model, spec: ModelSpec, where: str) -> None:
     pools = [i for i, module in enumerate(modules) if isinstance(module, Pooling)]
     if not pools:
         kinds = ", ".join(type(module).__name__ for module in modules)
-        raise UserError(f"{where}.pooling: `{spec.name}` has no Pooling module ({kinds}), so `pooling: "
-                        f"{spec.pooling}` cannot be applied; remove `{where}.pooling`")
+        raise UserError(
+            f"{where}.pooling: `{spec.name}` has no Pooling module ({kinds}), so `pooling: "
+            f"{spec.pooling}` cannot be applied; remove `{where}.pooling`"
+        )
     index = pools[-1]
     pool = modules[index]
     old = pool.pooling_mode if isinstance(pool.pooling_mode, str) else "+".join(pool.pooling_mode)
@@ -287,12 +304,13 @@ def _apply_pooling(model, spec: ModelSpec, where: str) -> None:
         logger.info("%s.pooling: %s already pools with %s", where, spec.name, old)
         return
     width = pool.embedding_dimension
-    after = [type(m).__name__ for m in modules[index + 1:] if hasattr(m, "in_features")]
+    after = [type(m).__name__ for m in modules[index + 1 :] if hasattr(m, "in_features")]
     if width != pool.pooling_output_dimension and after:
-        raise UserError(f"{where}.pooling: `{spec.name}` pools with {old} ({pool.pooling_output_dimension} "
-                        f"dims) into a {after[0]} layer; `{spec.pooling}` would give {width} dims that layer was "
-                        f"not trained on. Remove `{where}.pooling` or pick a model without that layer")
+        raise UserError(
+            f"{where}.pooling: `{spec.name}` pools with {old} ({pool.pooling_output_dimension} "
+            f"dims) into a {after[0]} layer; `{spec.pooling}` would give {width} dims that layer was "
+            f"not trained on. Remove `{where}.pooling` or pick a model without that layer"
+        )
     pool.pooling_mode = spec.pooling
     pool.pooling_output_dimension = width
-    logger.warning("%s.pooling: %s pooled with %s; changed to %s as configured", where, spec.name, old,
-                   spec.pooling)
+    logger.warning("%s.pooling: %s pooled with %s; changed to %s as configured", where, spec.name, old, spec.pooling)

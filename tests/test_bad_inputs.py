@@ -107,8 +107,13 @@ def registered_commands() -> set[str]:
 def run_case(folder: Path, tmp_path: Path, model: Path, efaq: Path, capfd, *, debug: bool = False):
     expected = load_expected(folder)
     work, values = materialise(folder, tmp_path, model, efaq)
-    argv = [*(["--debug"] if debug else []), expected.get("command", "validate"),
-            "--config", str(config_path(work, expected)), *[fill(str(a), values) for a in expected.get("args", [])]]
+    argv = [
+        *(["--debug"] if debug else []),
+        expected.get("command", "validate"),
+        "--config",
+        str(config_path(work, expected)),
+        *[fill(str(a), values) for a in expected.get("args", [])],
+    ]
     code = main(argv)
     out, err = capfd.readouterr()
     return expected, argv, code, out, err

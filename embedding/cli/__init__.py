@@ -27,8 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         command.register(subparsers)
     for sub in subparsers.choices.values():  # `embedding train ... --debug` works as well as `embedding --debug train`
-        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                         help="show tracebacks for every error")
+        sub.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for every error"
+        )
     return parser
 
 
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         if type(exc).__name__ in ("Interrupted", "TrainingFault"):
             print(f"error: {exc}", file=sys.stderr)
             return exc.exit_code
-        print(f"internal error: {type(exc).__name__}: {exc}\n(this is a bug in embedding or a library; "
-              "run with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n(this is a bug in embedding or a library; "
+            "run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1

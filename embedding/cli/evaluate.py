@@ -15,27 +15,50 @@ EXAMPLES = """examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "evaluate", help="evaluate models (and BM25) on retrieval / similarity tasks", epilog=EXAMPLES,
+        "evaluate",
+        help="evaluate models (and BM25) on retrieval / similarity tasks",
+        epilog=EXAMPLES,
         description="Evaluate models on IR (e-faq, labeled, BEIR) and STS (scored pairs) tasks at one or more\n"
         "Matryoshka sizes. Prints a comparison table and merges results.json + results.csv into the output\n"
         "folder: a re-run replaces its own rows (same model, task, data, split, size, metric), never duplicates.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-c", "--config", metavar="FILE", help="evaluation config (YAML/JSON): models, tasks, "
-                        "dimensions, output_dir")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
-                        help="override a config value (repeatable), e.g. --set tasks.0.split=validation")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-c", "--config", metavar="FILE", help="evaluation config (YAML/JSON): models, tasks, dimensions, output_dir"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config value (repeatable), e.g. --set tasks.0.split=validation",
+    )
     quick = parser.add_argument_group("quick form (instead of --config)")
-    quick.add_argument("--model", dest="models", action="append", default=[], metavar="NAME_OR_PATH",
-                       help="model to evaluate (repeatable); `bm25` for the BM25 baseline")
+    quick.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        default=[],
+        metavar="NAME_OR_PATH",
+        help="model to evaluate (repeatable); `bm25` for the BM25 baseline",
+    )
     quick.add_argument("--task", metavar="ir|sts", help="ir: retrieval metrics; sts: Spearman/Pearson")
     quick.add_argument("--dataset", metavar="NAME_OR_PATH", help="BEIR folder, dataset folder/file or Hub id")
     quick.add_argument("--split", default="test", help="split to evaluate (default: test)")
-    quick.add_argument("--dimensions", metavar="D1,D2", help="comma-separated Matryoshka sizes, e.g. 64,384 "
-                       "(default: the dims the model was trained with, plus its full size)")
+    quick.add_argument(
+        "--dimensions",
+        metavar="D1,D2",
+        help="comma-separated Matryoshka sizes, e.g. 64,384 "
+        "(default: the dims the model was trained with, plus its full size)",
+    )
     quick.add_argument("--output-dir", default="eval-results", help="results folder (default: eval-results)")
     quick.add_argument("--batch-size", type=int, default=32, help="encoding batch size (default: 32)")
-    parser.add_argument("--all-metrics", action="store_true", help="show every metric in the table, not only "
-                        "nDCG/MRR/MAP@k, accuracy@1, recall@max and Spearman/Pearson")
+    parser.add_argument(
+        "--all-metrics",
+        action="store_true",
+        help="show every metric in the table, not only nDCG/MRR/MAP@k, accuracy@1, recall@max and Spearman/Pearson",
+    )
     parser.set_defaults(func=run)
 
 
@@ -47,8 +70,9 @@ def _dimensions(text: str | None) -> list[int] | None:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise UserError(f"--dimensions {text!r}: expected comma-separated integers, e.g. --dimensions 64,384") \
-            from None
+        raise UserError(
+            f"--dimensions {text!r}: expected comma-separated integers, e.g. --dimensions 64,384"
+        ) from None
 
 
 def config_mapping(args) -> tuple[dict, str]:
@@ -56,21 +80,32 @@ def config_mapping(args) -> tuple[dict, str]:
     from ..config.load import apply_overrides, read_config_file
     from ..errors import UserError
 
-    quick_flags = [flag for flag, value in (("--model", args.models), ("--task", args.task),
-                                            ("--dataset", args.dataset)) if value]
+    quick_flags = [
+        flag for flag, value in (("--model", args.models), ("--task", args.task), ("--dataset", args.dataset)) if value
+    ]
     if args.config:
         if quick_flags:
-            raise UserError(f"{', '.join(quick_flags)}: give either --config or the quick form "
-                            "(--model/--task/--dataset), not both; put the models and tasks in the config")
+            raise UserError(
+                f"{', '.join(quick_flags)}: give either --config or the quick form "
+                "(--model/--task/--dataset), not both; put the models and tasks in the config"
+            )
         return apply_overrides(read_config_file(args.config), args.overrides), str(args.config)
-    missing = [flag for flag, value in (("--model", args.models), ("--task", args.task),
-                                        ("--dataset", args.dataset)) if not value]
+    missing = [
+        flag
+        for flag, value in (("--model", args.models), ("--task", args.task), ("--dataset", args.dataset))
+        if not value
+    ]
     if missing:
-        raise UserError(f"{', '.join(missing)} missing: pass --config FILE, or --model, --task and --dataset, "
-                        "e.g. embedding evaluate --model bm25 --task ir --dataset path/to/beir-folder")
-    data = {"models": list(args.models),
-            "tasks": [{"type": args.task, "dataset": {"name": args.dataset}, "split": args.split}],
-            "output_dir": args.output_dir, "batch_size": args.batch_size}
+        raise UserError(
+            f"{', '.join(missing)} missing: pass --config FILE, or --model, --task and --dataset, "
+            "e.g. embedding evaluate --model bm25 --task ir --dataset path/to/beir-folder"
+        )
+    data = {
+        "models": list(args.models),
+        "tasks": [{"type": args.task, "dataset": {"name": args.dataset}, "split": args.split}],
+        "output_dir": args.output_dir,
+        "batch_size": args.batch_size,
+    }
     dims = _dimensions(args.dimensions)
     if dims is not None:
         data["dimensions"] = dims
@@ -97,8 +132,11 @@ def run(args) -> int:
     if not report.rows:  # e.g. only `bm25` on only `sts` tasks: every pair was skipped
         from ..errors import UserError
 
-        raise UserError("nothing to evaluate: " + "; ".join(report.notes or ["no model/task pair produced a metric"])
-                        + ". Add a model that embeds text (for sts) or an ir task (for bm25).")
+        raise UserError(
+            "nothing to evaluate: "
+            + "; ".join(report.notes or ["no model/task pair produced a metric"])
+            + ". Add a model that embeds text (for sts) or an ir task (for bm25)."
+        )
     for note in report.notes:
         err.print(f"note: {note}", highlight=False, markup=False)
     print_comparison(report.rows, all_metrics=args.all_metrics)

@@ -19,10 +19,13 @@ EXAMPLES = """examples:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "init", help="write a commented starter config", epilog=EXAMPLES,
+        "init",
+        help="write a commented starter config",
+        epilog=EXAMPLES,
         description="Write a commented starter config that validates. Templates:\n"
         + "\n".join(f"  {name:8} {text}" for name, text in TEMPLATES.items()),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--template", "-t", choices=sorted(TEMPLATES), default="faq", help="starting point")
     parser.add_argument("--output", "-o", metavar="FILE", default="config.yaml", help="where to write it")
     parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
@@ -46,6 +49,8 @@ def run(args) -> int:
     if not path.parent.is_dir():
         raise UserError(f"{path}: folder {path.parent} does not exist; create it first")
     path.write_text(template_text(args.template).replace("{config}", str(path)), encoding="utf-8")
-    print(f"wrote {path} ({args.template} template). Next:\n"
-          f"  embedding validate --config {path}\n  embedding train --config {path}")
+    print(
+        f"wrote {path} ({args.template} template). Next:\n"
+        f"  embedding validate --config {path}\n  embedding train --config {path}"
+    )
     return 0

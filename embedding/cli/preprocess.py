@@ -13,10 +13,14 @@ EXAMPLES = """examples:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("preprocess", help="build (and cache) the training and evaluation data",
-                                   epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                   description="Materialise every objective's datasets and the evaluator data; "
-                                   "print row counts, columns, sample rows and the cache location.")
+    parser = subparsers.add_parser(
+        "preprocess",
+        help="build (and cache) the training and evaluation data",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Materialise every objective's datasets and the evaluator data; "
+        "print row counts, columns, sample rows and the cache location.",
+    )
     add_config_options(parser)
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N raw rows")
     parser.set_defaults(func=run)

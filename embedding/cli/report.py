@@ -10,11 +10,15 @@ EXAMPLES = """examples:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("report", help="write a run's report.md and plots", epilog=EXAMPLES,
-                                   description="Write report.md and PNG plots (loss per objective and component, "
-                                   "evaluator metrics, before/after per metric and Matryoshka dimension, memory) "
-                                   "into a run dir, from its logs.jsonl, evaluation.json and config.",
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "report",
+        help="write a run's report.md and plots",
+        epilog=EXAMPLES,
+        description="Write report.md and PNG plots (loss per objective and component, "
+        "evaluator metrics, before/after per metric and Matryoshka dimension, memory) "
+        "into a run dir, from its logs.jsonl, evaluation.json and config.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="the run's folder: output_dir/run_name")
     parser.set_defaults(func=run)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("schema", help="print the config's JSON Schema",
-                                   description="Print the JSON Schema of the training config. Point your editor's "
-                                   "YAML language server at it: `# yaml-language-server: $schema=embedding.schema.json`")
+    parser = subparsers.add_parser(
+        "schema",
+        help="print the config's JSON Schema",
+        description="Print the JSON Schema of the training config. Point your editor's "
+        "YAML language server at it: `# yaml-language-server: $schema=embedding.schema.json`",
+    )
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     parser.set_defaults(func=run)
 

@@ -15,15 +15,30 @@ EXAMPLES = """examples:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("train", help="train a model from a config", epilog=EXAMPLES,
-                                   description="Train, save and evaluate a model as the config says.",
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model from a config",
+        epilog=EXAMPLES,
+        description="Train, save and evaluate a model as the config says.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_config_options(parser)
-    parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
-                        help="resume from the newest complete checkpoint of the run dir, or from CHECKPOINT")
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        default=None,
+        metavar="CHECKPOINT",
+        help="resume from the newest complete checkpoint of the run dir, or from CHECKPOINT",
+    )
     parser.add_argument("--overwrite", action="store_true", help="move an existing run dir aside and start over")
-    parser.add_argument("--nproc", type=int, default=None, metavar="N",
-                        help="start N processes on this machine with torchrun (one per GPU; gloo on CPU)")
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        default=None,
+        metavar="N",
+        help="start N processes on this machine with torchrun (one per GPU; gloo on CPU)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -37,8 +52,17 @@ def relaunch_with_torchrun(args, nproc: int) -> int:
         argv += ["--resume", args.resume] if args.resume != "latest" else ["--resume"]
     if args.overwrite:
         argv.append("--overwrite")
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-               "-m", "embedding", *(["--debug"] if args.debug else []), *argv]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        "embedding",
+        *(["--debug"] if args.debug else []),
+        *argv,
+    ]
     print("running:", " ".join(command), flush=True)
     return subprocess.call(command)
 
@@ -55,11 +79,14 @@ def run(args) -> int:
     from ..training.run import train
     from ..training.summary import print_result
 
-    result = train(config, resume=args.resume, overwrite=args.overwrite, config_path=args.config,
-                   overrides=args.overrides)
+    result = train(
+        config, resume=args.resume, overwrite=args.overwrite, config_path=args.config, overrides=args.overrides
+    )
     print_result(result)
     if config.evaluation.fail_if_worse and result.got_worse:
-        print(f"error: {result.main_metric} dropped after training (model kept in {result.model_dir}); "
-              "evaluation.fail_if_worse is on")
+        print(
+            f"error: {result.main_metric} dropped after training (model kept in {result.model_dir}); "
+            "evaluation.fail_if_worse is on"
+        )
         return 3
     return 0

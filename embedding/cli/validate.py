@@ -11,9 +11,13 @@ EXAMPLES = """examples:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("validate", help="check a config without loading anything",
-                                   description="Check keys, types and cross-field rules of a training config.",
-                                   epilog=EXAMPLES, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "validate",
+        help="check a config without loading anything",
+        description="Check keys, types and cross-field rules of a training config.",
+        epilog=EXAMPLES,
+        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+    )
     add_config_options(parser)
     parser.set_defaults(func=run)
 

@@ -52,8 +52,13 @@ def check_args_keys(args: dict[str, Any]) -> list[Problem]:
         if key in RESERVED_ARGS:
             problems.append(Problem(where, f"is managed by embedding; remove it ({RESERVED_ARGS[key]})"))
         elif key not in known:
-            problems.append(Problem(where, f"unknown trainer argument{did_you_mean(key, known)}; see "
-                                    "SentenceTransformerTrainingArguments for the valid keys"))
+            problems.append(
+                Problem(
+                    where,
+                    f"unknown trainer argument{did_you_mean(key, known)}; see "
+                    "SentenceTransformerTrainingArguments for the valid keys",
+                )
+            )
         else:
             expected = known[key]
             ok = {
@@ -66,8 +71,13 @@ def check_args_keys(args: dict[str, Any]) -> list[Problem]:
             if value is not None and not ok:
                 problems.append(Problem(where, f"expected {expected}, got {value!r}"))
             elif choices and isinstance(value, str) and value not in choices:
-                problems.append(Problem(where, f"{value!r} is not a valid choice{did_you_mean(value, choices)}; "
-                                        f"valid: {', '.join(f'`{c}`' for c in choices)}"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"{value!r} is not a valid choice{did_you_mean(value, choices)}; "
+                        f"valid: {', '.join(f'`{c}`' for c in choices)}",
+                    )
+                )
     return problems
 
 
@@ -79,10 +89,18 @@ def check_evaluator_args(config: dict[str, Any]) -> list[Problem]:
     problems = []
     for key, value in evaluator["args"].items():
         if key not in valid:
-            problems.append(Problem(f"evaluator.args.{key}", f"unknown InformationRetrievalEvaluator argument"
-                                    f"{did_you_mean(key, valid)}; valid: {', '.join(valid)}"))
-        elif key.endswith("_at_k") and not (isinstance(value, list) and value and all(
-                isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in value)):
+            problems.append(
+                Problem(
+                    f"evaluator.args.{key}",
+                    f"unknown InformationRetrievalEvaluator argument"
+                    f"{did_you_mean(key, valid)}; valid: {', '.join(valid)}",
+                )
+            )
+        elif key.endswith("_at_k") and not (
+            isinstance(value, list)
+            and value
+            and all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in value)
+        ):
             problems.append(Problem(f"evaluator.args.{key}", f"expected a list of positive integers, got {value!r}"))
     return problems
 
@@ -100,8 +118,10 @@ def check_evaluation_tasks(config: dict[str, Any]) -> list[Problem]:
         try:
             TaskSpec.model_validate(task)
         except ValidationError as exc:
-            problems += [Problem(f"evaluation.tasks[{i}].{p.where}" if p.where else f"evaluation.tasks[{i}]",
-                                 p.message) for p in problems_from_validation_error(TaskSpec, exc)]
+            problems += [
+                Problem(f"evaluation.tasks[{i}].{p.where}" if p.where else f"evaluation.tasks[{i}]", p.message)
+                for p in problems_from_validation_error(TaskSpec, exc)
+            ]
     return problems
 
 
@@ -111,8 +131,12 @@ def check_objective_names_unique(config: dict[str, Any]) -> list[Problem]:
     problems = []
     for i, name in enumerate(names):
         if name in names[:i]:
-            problems.append(Problem(f"objectives[{i}].name", f"`{name}` is already the name of objectives"
-                                    f"[{names.index(name)}]; objective names must be unique"))
+            problems.append(
+                Problem(
+                    f"objectives[{i}].name",
+                    f"`{name}` is already the name of objectives[{names.index(name)}]; objective names must be unique",
+                )
+            )
     return problems
 
 
@@ -177,19 +201,36 @@ def check_metric_for_best_model(config: dict[str, Any], args: dict[str, Any]) ->
     if bare in produced:
         return []
     if not produced:
-        return [Problem("args.metric_for_best_model", f"`{metric}` is not produced: there is no `evaluator` and no "
-                        "objective has validation data; add an evaluator or remove the key")]
+        return [
+            Problem(
+                "args.metric_for_best_model",
+                f"`{metric}` is not produced: there is no `evaluator` and no "
+                "objective has validation data; add an evaluator or remove the key",
+            )
+        ]
     hint = did_you_mean(bare, produced)
     if "@" in bare and not hint:
         metric_kind, _, k = bare.rpartition("@")
-        key = {"accuracy": "accuracy_at_k", "precision": "precision_recall_at_k", "recall": "precision_recall_at_k",
-               "mrr": "mrr_at_k", "ndcg": "ndcg_at_k", "map": "map_at_k"}.get(metric_kind.rsplit("_", 1)[-1])
+        key = {
+            "accuracy": "accuracy_at_k",
+            "precision": "precision_recall_at_k",
+            "recall": "precision_recall_at_k",
+            "mrr": "mrr_at_k",
+            "ndcg": "ndcg_at_k",
+            "map": "map_at_k",
+        }.get(metric_kind.rsplit("_", 1)[-1])
         if key:
             hint = f"; add {k} to evaluator.args.{key}"
     elif "@" in bare and hint:
         metric_kind, _, k = bare.rpartition("@")
-        key = {"accuracy": "accuracy_at_k", "precision": "precision_recall_at_k", "recall": "precision_recall_at_k",
-               "mrr": "mrr_at_k", "ndcg": "ndcg_at_k", "map": "map_at_k"}.get(metric_kind.rsplit("_", 1)[-1])
+        key = {
+            "accuracy": "accuracy_at_k",
+            "precision": "precision_recall_at_k",
+            "recall": "precision_recall_at_k",
+            "mrr": "mrr_at_k",
+            "ndcg": "ndcg_at_k",
+            "map": "map_at_k",
+        }.get(metric_kind.rsplit("_", 1)[-1])
         if key:
             hint += f", or add {k} to evaluator.args.{key}"
     return [Problem("args.metric_for_best_model", f"`{metric}` is not produced by the configured evaluator{hint}")]
@@ -213,13 +254,28 @@ def check_save_matches_eval(args: dict[str, Any]) -> list[Problem]:
         return []
     eval_strategy, save_strategy = args.get("eval_strategy", "no"), args.get("save_strategy", "steps")
     if save_strategy != "best" and eval_strategy != save_strategy:
-        return [Problem("args.save_strategy", f"load_best_model_at_end needs save_strategy == eval_strategy "
-                        f"(got {save_strategy!r} and {eval_strategy!r})")]
+        return [
+            Problem(
+                "args.save_strategy",
+                f"load_best_model_at_end needs save_strategy == eval_strategy "
+                f"(got {save_strategy!r} and {eval_strategy!r})",
+            )
+        ]
     save_steps, eval_steps = args.get("save_steps", 500), args.get("eval_steps") or args.get("logging_steps", 500)
-    if (eval_strategy == "steps" and isinstance(save_steps, int) and isinstance(eval_steps, int)
-            and eval_steps > 0 and save_steps % eval_steps != 0):
-        return [Problem("args.save_steps", f"{save_steps} must be a multiple of eval_steps ({eval_steps}) when "
-                        f"load_best_model_at_end is on; e.g. save_steps: {eval_steps * max(1, save_steps // eval_steps)}")]
+    if (
+        eval_strategy == "steps"
+        and isinstance(save_steps, int)
+        and isinstance(eval_steps, int)
+        and eval_steps > 0
+        and save_steps % eval_steps != 0
+    ):
+        return [
+            Problem(
+                "args.save_steps",
+                f"{save_steps} must be a multiple of eval_steps ({eval_steps}) when "
+                f"load_best_model_at_end is on; e.g. save_steps: {eval_steps * max(1, save_steps // eval_steps)}",
+            )
+        ]
     return []
 
 
@@ -263,10 +319,15 @@ def check_matryoshka_fits_model(config: dict[str, Any]) -> list[Problem]:
     if size is None:
         return []
     width, source = size
-    return [Problem(f"objectives[{i}].matryoshka.matryoshka_dims",
-                    f"{largest} is larger than the model's embedding size {width} (base_model `{name}`: "
-                    f"{source}); use dims <= {width}, e.g. [{_example_dims(width)}]")
-            for i, largest in wanted if largest > width]
+    return [
+        Problem(
+            f"objectives[{i}].matryoshka.matryoshka_dims",
+            f"{largest} is larger than the model's embedding size {width} (base_model `{name}`: "
+            f"{source}); use dims <= {width}, e.g. [{_example_dims(width)}]",
+        )
+        for i, largest in wanted
+        if largest > width
+    ]
 
 
 def _example_dims(width: int) -> str:

@@ -26,8 +26,11 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key `{key}` (first at line {seen[key] + 1}); merge the two blocks",
-                key_node.start_mark)
+                None,
+                None,
+                f"duplicate key `{key}` (first at line {seen[key] + 1}); merge the two blocks",
+                key_node.start_mark,
+            )
         seen[key] = key_node.start_mark.line
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
@@ -86,11 +89,13 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise UserError(f"{where}: invalid YAML{at}: {reason}") from None
     if data is None:
-        raise UserError(f"{where}: the file has no keys (only comments?); start from `embedding init`",
-                        source=str(path))
+        raise UserError(
+            f"{where}: the file has no keys (only comments?); start from `embedding init`", source=str(path)
+        )
     if not isinstance(data, dict):
-        raise UserError(f"{where}: the top level must be a mapping of keys (run_name, base_model, ...), "
-                        f"got {type(data).__name__}")
+        raise UserError(
+            f"{where}: the top level must be a mapping of keys (run_name, base_model, ...), got {type(data).__name__}"
+        )
     return data
 
 
@@ -115,8 +120,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             nxt = path[i + 1]
             if isinstance(part, int):
                 if not isinstance(node, list) or not -len(node) <= part < len(node):
-                    raise UserError(f"--set {text!r}: index {part} does not exist at "
-                                    f"`{'.'.join(map(str, path[:i]))}`")
+                    raise UserError(f"--set {text!r}: index {part} does not exist at `{'.'.join(map(str, path[:i]))}`")
                 node = node[part]
             else:
                 if not isinstance(node, dict):

@@ -70,8 +70,13 @@ def problems_from_validation_error(root: type[BaseModel], error: ValidationError
         elif kind == "too_short" and loc == ("objectives",):
             msg = "at least one objective is needed; add an entry with `type: contrastive` or `type: similarity`"
         elif kind in ("bool_type", "int_type", "float_type", "string_type", "list_type"):
-            expected = {"bool_type": "true or false", "int_type": "an integer", "float_type": "a number",
-                        "string_type": "a string", "list_type": "a list"}[kind]
+            expected = {
+                "bool_type": "true or false",
+                "int_type": "an integer",
+                "float_type": "a number",
+                "string_type": "a string",
+                "list_type": "a list",
+            }[kind]
             msg = f"expected {expected}, got {_shown(err.get('input'))}"
         else:
             msg = f"{err['msg'].replace('Input should be', 'expected')}, got {_shown(err.get('input'))}"

@@ -30,8 +30,9 @@ class ModelSpec(Strict):
         "truncate_dim. trust_remote_code stays off unless set here.",
     )
     pooling: Literal["mean", "cls", "lasttoken"] = Field(
-        "mean", description="Pooling added when the checkpoint is a plain Transformers model (no modules.json); "
-        "set explicitly on a sentence-transformers model, it replaces that model's pooling mode (logged)."
+        "mean",
+        description="Pooling added when the checkpoint is a plain Transformers model (no modules.json); "
+        "set explicitly on a sentence-transformers model, it replaces that model's pooling mode (logged).",
     )
     normalize: bool = Field(True, description="Add a Normalize layer to plain Transformers checkpoints.")
 
@@ -71,6 +72,7 @@ class MatryoshkaSpec(Strict):
         if value == 0 or value < -1:
             raise ValueError(f"must be -1 (all dims every step) or a positive count, got {value}")
         return value
+
     apply_to: Literal["main", "all"] = Field(
         "main", description="`main` wraps the main loss only; `all` also the distillation and penalty terms."
     )
@@ -219,6 +221,8 @@ class TrainConfig(Strict):
     @classmethod
     def check_run_name_is_a_folder_name(cls, value: str) -> str:
         if "/" in value or "\\" in value or value in (".", ".."):
-            raise ValueError(f"{value!r} is used as a folder name under output_dir and cannot contain / or \\; "
-                             "put the parent folders in output_dir")
+            raise ValueError(
+                f"{value!r} is used as a folder name under output_dir and cannot contain / or \\; "
+                "put the parent folders in output_dir"
+            )
         return value

@@ -19,9 +19,20 @@ KEYS = {
 EFAQ_LABELS = ("similar", "almost_similar", "dissimilar")
 LABELED_KINDS = ("same_label", "same_group", "other_group")
 # mine_hard_negatives keys: `model` is ours; the rest go to sentence_transformers.util.mine_hard_negatives.
-MINING_PASSTHROUGH = ("range_min", "range_max", "max_score", "min_score", "absolute_margin", "relative_margin",
-                      "sampling_strategy", "batch_size", "query_prompt", "corpus_prompt", "query_prompt_name",
-                      "corpus_prompt_name")
+MINING_PASSTHROUGH = (
+    "range_min",
+    "range_max",
+    "max_score",
+    "min_score",
+    "absolute_margin",
+    "relative_margin",
+    "sampling_strategy",
+    "batch_size",
+    "query_prompt",
+    "corpus_prompt",
+    "query_prompt_name",
+    "corpus_prompt_name",
+)
 MINING_KEYS = ("model", "num_negatives", *MINING_PASSTHROUGH)
 
 
@@ -46,14 +57,23 @@ def preprocess_problems(kind: Any, args: dict[str, Any], where: str) -> list[Pro
     problems = []
     for key in args:
         if key not in KEYS[kind]:
-            problems.append(Problem(f"{at}.{key}", f"unknown preprocess argument for {kind} data"
-                                    f"{did_you_mean(key, KEYS[kind])}; valid: {one_of(KEYS[kind])}"))
+            problems.append(
+                Problem(
+                    f"{at}.{key}",
+                    f"unknown preprocess argument for {kind} data"
+                    f"{did_you_mean(key, KEYS[kind])}; valid: {one_of(KEYS[kind])}",
+                )
+            )
     fmt = args.get("format")
     if "format" in args and fmt not in FORMATS:
-        problems.append(Problem(f"{at}.format", f"unknown format {fmt!r}"
-                                f"{did_you_mean(str(fmt), FORMATS)}; valid: {one_of(FORMATS)}"))
-    problems += _int_at_least(args, "negative_samples", -1 if kind == "retrieval" else 0, at,
-                              " (-1 = all)" if kind == "retrieval" else "")
+        problems.append(
+            Problem(
+                f"{at}.format", f"unknown format {fmt!r}{did_you_mean(str(fmt), FORMATS)}; valid: {one_of(FORMATS)}"
+            )
+        )
+    problems += _int_at_least(
+        args, "negative_samples", -1 if kind == "retrieval" else 0, at, " (-1 = all)" if kind == "retrieval" else ""
+    )
     problems += _int_at_least(args, "limit", 1, at)
     problems += _int_at_least(args, "num_proc", 1, at)
     problems += _int_at_least(args, "positives_per_anchor", 1, at)
@@ -64,18 +84,24 @@ def preprocess_problems(kind: Any, args: dict[str, Any], where: str) -> list[Pro
         if args.get(key) is not None and not isinstance(args[key], str):
             problems.append(Problem(f"{at}.{key}", f"expected a column/split name, got {args[key]!r}"))
     columns = args.get("columns")
-    if columns is not None and not (isinstance(columns, dict) and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in columns.items())):
-        problems.append(Problem(f"{at}.columns", "expected a mapping {expected_name: your_column}, "
-                                f"got {columns!r}"))
+    if columns is not None and not (
+        isinstance(columns, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in columns.items())
+    ):
+        problems.append(
+            Problem(f"{at}.columns", f"expected a mapping {{expected_name: your_column}}, got {columns!r}")
+        )
     problems += _label_problems(args, fmt, at)
     problems += _samples_problems(args.get("samples_per_anchor"), at)
     problems += _range_problems(args.get("score_range"), at)
     if "mine_hard_negatives" in args:
         problems += mining_problems(args["mine_hard_negatives"], f"{at}.mine_hard_negatives")
         if args.get("negative_samples"):
-            problems.append(Problem(f"{at}.negative_samples", "mine_hard_negatives supplies the negatives "
-                                    "(its num_negatives); remove negative_samples"))
+            problems.append(
+                Problem(
+                    f"{at}.negative_samples",
+                    "mine_hard_negatives supplies the negatives (its num_negatives); remove negative_samples",
+                )
+            )
     return problems
 
 
@@ -90,8 +116,12 @@ def _label_problems(args: dict[str, Any], fmt: Any, at: str) -> list[Problem]:
     for name, label in mapping.items():
         if names and name not in names:
             hint = "" if fmt else "; for text scores of scored pairs set format: scored-pairs"
-            problems.append(Problem(f"{at}.name_to_label.{name}", f"unknown name{did_you_mean(name, names)}; "
-                                    f"valid: {one_of(names)}{hint}"))
+            problems.append(
+                Problem(
+                    f"{at}.name_to_label.{name}",
+                    f"unknown name{did_you_mean(name, names)}; valid: {one_of(names)}{hint}",
+                )
+            )
         elif not _is_number(label):
             problems.append(Problem(f"{at}.name_to_label.{name}", f"expected a number, got {label!r}"))
     return problems
@@ -101,13 +131,21 @@ def _samples_problems(samples: Any, at: str) -> list[Problem]:
     if samples is None:
         return []
     if not isinstance(samples, dict):
-        return [Problem(f"{at}.samples_per_anchor", f"expected a mapping like {{same_label: 1, same_group: 1, "
-                        f"other_group: 1}}, got {samples!r}")]
+        return [
+            Problem(
+                f"{at}.samples_per_anchor",
+                f"expected a mapping like {{same_label: 1, same_group: 1, other_group: 1}}, got {samples!r}",
+            )
+        ]
     problems = []
     for name, count in samples.items():
         if name not in LABELED_KINDS:
-            problems.append(Problem(f"{at}.samples_per_anchor.{name}", f"unknown kind"
-                                    f"{did_you_mean(name, LABELED_KINDS)}; valid: {one_of(LABELED_KINDS)}"))
+            problems.append(
+                Problem(
+                    f"{at}.samples_per_anchor.{name}",
+                    f"unknown kind{did_you_mean(name, LABELED_KINDS)}; valid: {one_of(LABELED_KINDS)}",
+                )
+            )
         elif not _is_int(count) or count < 0:
             problems.append(Problem(f"{at}.samples_per_anchor.{name}", f"expected an integer >= 0, got {count!r}"))
     return problems
@@ -116,8 +154,12 @@ def _samples_problems(samples: Any, at: str) -> list[Problem]:
 def _range_problems(value: Any, at: str) -> list[Problem]:
     if value is None:
         return []
-    if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(_is_number(v) for v in value)
-            and value[0] < value[1]):
+    if not (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(_is_number(v) for v in value)
+        and value[0] < value[1]
+    ):
         return [Problem(f"{at}.score_range", f"expected [min, max] with min < max, got {value!r}")]
     return []
 
@@ -129,8 +171,12 @@ def mining_problems(options: Any, at: str) -> list[Problem]:
     problems = []
     for key in options:
         if key not in MINING_KEYS:
-            problems.append(Problem(f"{at}.{key}", f"unknown mining option{did_you_mean(key, MINING_KEYS)}; "
-                                    f"valid: {one_of(MINING_KEYS)}"))
+            problems.append(
+                Problem(
+                    f"{at}.{key}",
+                    f"unknown mining option{did_you_mean(key, MINING_KEYS)}; valid: {one_of(MINING_KEYS)}",
+                )
+            )
     model = options.get("model")
     if not (isinstance(model, str) and model.strip()) and not (isinstance(model, dict) and model.get("name")):
         problems.append(Problem(f"{at}.model", f"required: a model name or path (or {{name, args}}), got {model!r}"))
@@ -140,14 +186,19 @@ def mining_problems(options: Any, at: str) -> list[Problem]:
     problems += _int_at_least(options, "batch_size", 1, at)
     low, high, n = options.get("range_min", 0), options.get("range_max"), options.get("num_negatives", 3)
     if all(_is_int(v) for v in (low, high, n)) and high - low < n:
-        problems.append(Problem(f"{at}.range_max", f"range_max - range_min must leave at least num_negatives ({n}) "
-                                f"candidates, got {high} - {low}"))
+        problems.append(
+            Problem(
+                f"{at}.range_max",
+                f"range_max - range_min must leave at least num_negatives ({n}) candidates, got {high} - {low}",
+            )
+        )
     for key in ("max_score", "min_score", "absolute_margin", "relative_margin"):
         if options.get(key) is not None and not _is_number(options[key]):
             problems.append(Problem(f"{at}.{key}", f"expected a number, got {options[key]!r}"))
     if options.get("sampling_strategy", "top") not in ("top", "random"):
-        problems.append(Problem(f"{at}.sampling_strategy", f"expected `top` or `random`, got "
-                                f"{options['sampling_strategy']!r}"))
+        problems.append(
+            Problem(f"{at}.sampling_strategy", f"expected `top` or `random`, got {options['sampling_strategy']!r}")
+        )
     for key in ("query_prompt", "corpus_prompt", "query_prompt_name", "corpus_prompt_name"):
         if options.get(key) is not None and not isinstance(options[key], str):
             problems.append(Problem(f"{at}.{key}", f"expected a string, got {options[key]!r}"))

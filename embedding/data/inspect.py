@@ -35,8 +35,15 @@ def training_summary(title: str, kind: str, data) -> Summary:
     notes.append(f"rows dropped: {dropped}")
     notes += [f"  {note}" for note in data.notes]
     cache = cache_location(data)
-    return Summary(title, len(ds), ds.column_names, [ds[j] for j in range(min(3, len(ds)))], notes, cache,
-                   data.cache_hit if cache else None)
+    return Summary(
+        title,
+        len(ds),
+        ds.column_names,
+        [ds[j] for j in range(min(3, len(ds)))],
+        notes,
+        cache,
+        data.cache_hit if cache else None,
+    )
 
 
 def evaluator_summary(config: TrainConfig, sources, seed: int, limit: int | None) -> Summary:
@@ -47,16 +54,22 @@ def evaluator_summary(config: TrainConfig, sources, seed: int, limit: int | None
     args = _with_limit(ev.dataset.preprocess_args, limit)
     where = "evaluator.dataset"
     if is_beir_folder(ev.dataset.name):  # BEIR folders are read directly, not through load_dataset
-        ir = retrieval_data(ev.dataset.name, {**args, "qrels_split": args.get("qrels_split",
-                                                                             ev.dataset.args.get("split", "test"))},
-                            seed=seed, where=where)
+        ir = retrieval_data(
+            ev.dataset.name,
+            {**args, "qrels_split": args.get("qrels_split", ev.dataset.args.get("split", "test"))},
+            seed=seed,
+            where=where,
+        )
     else:
         ir = retrieval_data(sources.get(ev.dataset, where), args, seed=seed, where=where)
-    samples = [{"query": ir.queries[q], "relevant": [ir.corpus[d] for d in sorted(ir.relevant_docs[q])][:2]}
-               for q in list(ir.queries)[:3]]
+    samples = [
+        {"query": ir.queries[q], "relevant": [ir.corpus[d] for d in sorted(ir.relevant_docs[q])][:2]}
+        for q in list(ir.queries)[:3]
+    ]
     notes = [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(ir.stats.items())]
-    return Summary("evaluator", len(ir.queries), ["queries", "corpus", "relevant_docs"], samples,
-                   [ir.summary(), *notes])
+    return Summary(
+        "evaluator", len(ir.queries), ["queries", "corpus", "relevant_docs"], samples, [ir.summary(), *notes]
+    )
 
 
 def preprocess_all(config: TrainConfig, *, limit: int | None = None) -> list[Summary]:
@@ -65,14 +78,19 @@ def preprocess_all(config: TrainConfig, *, limit: int | None = None) -> list[Sum
     from ..training.plan import objective_names, seed_of
 
     seed, sources, out = seed_of(config), SourceCache(), []
-    for i, (name, spec) in enumerate(zip(objective_names(config), config.objectives)):
+    for i, (name, spec) in enumerate(zip(objective_names(config), config.objectives, strict=True)):
         for split in ("train", "validation"):
             ds_spec = getattr(spec.datasets, split)
             if ds_spec is None:
                 continue
             where = f"objectives[{i}].datasets.{split}"
-            data = training_rows(sources.get(ds_spec, where), spec.type, _with_limit(ds_spec.preprocess_args, limit),
-                                 seed=seed, where=where)
+            data = training_rows(
+                sources.get(ds_spec, where),
+                spec.type,
+                _with_limit(ds_spec.preprocess_args, limit),
+                seed=seed,
+                where=where,
+            )
             out.append(training_summary(f"{name} / {split}", spec.type, data))
     if config.evaluator is not None:
         out.append(evaluator_summary(config, sources, seed, limit))
@@ -93,9 +111,12 @@ def print_summaries(summaries: list[Summary]) -> None:
 
     console = Console()
     for s in summaries:
-        table = Table(title=escape(f"{s.title}: {s.rows} rows, columns {', '.join(s.columns)}"), show_lines=True,
-                      title_justify="left")
-        for column in (s.samples[0].keys() if s.samples else []):
+        table = Table(
+            title=escape(f"{s.title}: {s.rows} rows, columns {', '.join(s.columns)}"),
+            show_lines=True,
+            title_justify="left",
+        )
+        for column in s.samples[0].keys() if s.samples else []:
             table.add_column(escape(str(column)), overflow="fold", max_width=50)
         for row in s.samples:
             table.add_row(*[escape(str(v)[:200]) for v in row.values()])

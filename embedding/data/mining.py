@@ -1,11 +1,10 @@
-"""Hard-negative mining for contrastive rows (`preprocess_args.mine_hard_negatives`).
-
-Mining runs sentence-transformers' `util.mine_hard_negatives` over the (anchor, positive) pairs with every
-text of the rows (and, for e-faq data, every almost_similar/dissimilar text) as the corpus, then filters
-false negatives: a candidate is refused when it is the anchor itself, any positive of the anchor anywhere in the data (other rows, reverse pairs) or, for labeled data, any
-text of the anchor's label. Mining asks for enough extra candidates to survive that filter. The result is a
-`datasets.map` over the whole table keyed by (rows' fingerprint, mining options), so a second run reuses the
-Arrow cache and never loads the mining model.
+"""Hard-negative mining for contrastive rows (`preprocess_args.mine_hard_negatives`). Mining runs sentence-
+transformers' `util.mine_hard_negatives` over the (anchor, positive) pairs with every text of the rows (and, for
+e-faq data, every almost_similar/dissimilar text) as the corpus, then filters false negatives: a candidate is
+refused when it is the anchor itself, any positive of the anchor anywhere in the data (other rows, reverse pairs)
+or, for labeled data, any text of the anchor's label. Mining asks for enough extra candidates to survive that
+filter. The result is a `datasets.map` over the whole table keyed by (rows' fingerprint, mining options), so a
+second run reuses the Arrow cache and never loads the mining model.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import Any
 
 from ..errors import DataError, UserError
 from .checks import MINING_PASSTHROUGH, mining_problems
-
 
 # Candidates asked for beyond num_negatives to replace filtered false negatives. A row whose filtered list is
 # still short is dropped and counted (`embedding preprocess` shows it).
@@ -51,7 +49,7 @@ def _model(options: dict[str, Any], where: str):
 def forbidden_texts(anchors: list[str], positives: list[str], related: dict[str, Any] | None) -> dict[str, set]:
     """Per anchor: itself, its positives in every row, the anchors it is a positive of, and related texts."""
     out: dict[str, set] = defaultdict(set)
-    for anchor, positive in zip(anchors, positives):
+    for anchor, positive in zip(anchors, positives, strict=True):
         out[anchor].update((anchor, positive))
         out[positive].add(anchor)
     for anchor in set(anchors):
@@ -67,31 +65,51 @@ def _mine_table(table, indices, *, options: dict[str, Any], related, extra_corpu
 
     n = int(options.get("num_negatives", 3))
     anchors, positives = table.column("anchor").to_pylist(), table.column("positive").to_pylist()
-    corpus = list(dict.fromkeys([*(t for c in table.column_names if not c.startswith("_")
-                                   for t in table.column(c).to_pylist()), *(extra_corpus() if extra_corpus else ())]))
+    corpus = list(
+        dict.fromkeys(
+            [
+                *(t for c in table.column_names if not c.startswith("_") for t in table.column(c).to_pylist()),
+                *(extra_corpus() if extra_corpus else ()),
+            ]
+        )
+    )
     forbidden = forbidden_texts(anchors, positives, related() if related else None)
     known: dict[str, set] = defaultdict(set)  # ST itself masks the positives paired with the anchor
-    for anchor, positive in zip(anchors, positives):
+    for anchor, positive in zip(anchors, positives, strict=True):
         known[anchor].add(positive)
     # Ask for enough candidates that n survive the filter; bounded, as one huge label would widen every query.
     extra = min(max(len(forbidden[a] - known[a]) for a in known), MAX_EXTRA_CANDIDATES)
     want = n + extra
     if options.get("range_max") is not None:
         want = min(want, int(options["range_max"]) - int(options.get("range_min", 0)))
-    pairs = datasets.Dataset.from_dict({"anchor": [a for a in known for _ in known[a]],
-                                        "positive": [p for a in known for p in sorted(known[a])]})
+    pairs = datasets.Dataset.from_dict(
+        {"anchor": [a for a in known for _ in known[a]], "positive": [p for a in known for p in sorted(known[a])]}
+    )
     kwargs = {k: options[k] for k in MINING_PASSTHROUGH if k in options}
     try:
         with _seeded(seed):
-            mined = mine_hard_negatives(pairs, _model(options, where), anchor_column_name="anchor",
-                                        positive_column_name="positive", corpus=corpus, num_negatives=want,
-                                        output_format="labeled-list", verbose=False, **kwargs)
+            mined = mine_hard_negatives(
+                pairs,
+                _model(options, where),
+                anchor_column_name="anchor",
+                positive_column_name="positive",
+                corpus=corpus,
+                num_negatives=want,
+                output_format="labeled-list",
+                verbose=False,
+                **kwargs,
+            )
     except ValueError as exc:
         raise DataError(f"{where}: {str(exc).splitlines()[0]}") from None
     found = {(row["anchor"], docs[0]): docs[1:] for row in mined for docs in [row["positive"]]}
-    columns: dict[str, list] = {"anchor": [], "positive": [], **{f"negative_{j + 1}": [] for j in range(n)},
-                                "_drop": [], "_false_negatives": []}
-    for anchor, positive in zip(anchors, positives):
+    columns: dict[str, list] = {
+        "anchor": [],
+        "positive": [],
+        **{f"negative_{j + 1}": [] for j in range(n)},
+        "_drop": [],
+        "_false_negatives": [],
+    }
+    for anchor, positive in zip(anchors, positives, strict=True):
         taken, refused = [], 0
         for text in found.get((anchor, positive), ()):
             if text in forbidden[anchor]:
@@ -102,7 +120,7 @@ def _mine_table(table, indices, *, options: dict[str, Any], related, extra_corpu
                 break
         short = len(taken) < n
         taken += [""] * (n - len(taken))
-        for name, text in zip(columns, [anchor, positive, *taken, 5 if short else 0, refused]):
+        for name, text in zip(columns, [anchor, positive, *taken, 5 if short else 0, refused], strict=True):
             columns[name].append(text)
     return pa.table(columns)
 
@@ -117,14 +135,27 @@ def mine(data, options: dict[str, Any], *, seed: int, where: str, key: str) -> N
     rows = data.dataset
     hit = cache_exists(rows, key)
     mined = rows.with_format("arrow").map(
-        _mine_table, batched=True, batch_size=None, with_indices=True, remove_columns=rows.column_names,
-        new_fingerprint=key, desc="mine hard negatives",
-        fn_kwargs={"options": options, "related": data.related, "extra_corpus": data.corpus, "seed": seed,
-                   "where": where})
+        _mine_table,
+        batched=True,
+        batch_size=None,
+        with_indices=True,
+        remove_columns=rows.column_names,
+        new_fingerprint=key,
+        desc="mine hard negatives",
+        fn_kwargs={
+            "options": options,
+            "related": data.related,
+            "extra_corpus": data.corpus,
+            "seed": seed,
+            "where": where,
+        },
+    )
     before = data.stats[FALSE_NEGATIVES]
     data.dataset = mined.with_format(None)
     data.cache_hit = data.cache_hit and hit
     drop_markers(data, key)
-    data.notes.append(f"mined {options.get('num_negatives', 3)} hard negatives per row with {options['model']} "
-                      f"({'cache hit' if hit else 'computed now'}); {data.stats[FALSE_NEGATIVES] - before} mined "
-                      "candidates refused as false negatives")
+    data.notes.append(
+        f"mined {options.get('num_negatives', 3)} hard negatives per row with {options['model']} "
+        f"({'cache hit' if hit else 'computed now'}); {data.stats[FALSE_NEGATIVES] - before} mined "
+        "candidates refused as false negatives"
+    )

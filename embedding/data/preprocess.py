@@ -39,10 +39,17 @@ DROP_REASONS = {
     7: "rows dropped: a negative equals the anchor or the positive",
 }
 FALSE_NEGATIVES = "negatives dropped as false negatives"
-TRAINING_FORMATS = {"contrastive": ("efaq", "labeled", "pairs"), "similarity": ("efaq", "labeled", "scored-pairs"),
-                    "retrieval": ("efaq", "labeled", "pairs", "beir")}
-REQUIRED = {"efaq": ("sentence", "similar"), "labeled": ("text", "label"), "pairs": ("anchor", "positive"),
-            "scored-pairs": ("sentence1", "sentence2", "score")}
+TRAINING_FORMATS = {
+    "contrastive": ("efaq", "labeled", "pairs"),
+    "similarity": ("efaq", "labeled", "scored-pairs"),
+    "retrieval": ("efaq", "labeled", "pairs", "beir"),
+}
+REQUIRED = {
+    "efaq": ("sentence", "similar"),
+    "labeled": ("text", "label"),
+    "pairs": ("anchor", "positive"),
+    "scored-pairs": ("sentence1", "sentence2", "score"),
+}
 
 
 @dataclass
@@ -80,10 +87,12 @@ def _undetected(columns: list[str], kind: str, where: str) -> DataError:
     known = {c for f in REQUIRED.values() for c in f} | {"almost_similar", "dissimilar", "domain", "negative"}
     spare = [c for c in columns if c not in known]
     example = f" (e.g. columns: {{{missing[0]}: {spare[0]}}})" if spare else ""
-    return DataError(f"{where}: cannot tell the data format from the columns {', '.join(columns)}; the closest is "
-                     f"`{closest}`, which needs column(s) {', '.join(missing)}. Map yours with "
-                     f"preprocess_args.columns{example}, or set preprocess_args.format "
-                     f"({', '.join(TRAINING_FORMATS[kind])})")
+    return DataError(
+        f"{where}: cannot tell the data format from the columns {', '.join(columns)}; the closest is "
+        f"`{closest}`, which needs column(s) {', '.join(missing)}. Map yours with "
+        f"preprocess_args.columns{example}, or set preprocess_args.format "
+        f"({', '.join(TRAINING_FORMATS[kind])})"
+    )
 
 
 def _prepare(raw, args: dict[str, Any], where: str, kind: str) -> tuple[Any, str]:
@@ -91,8 +100,10 @@ def _prepare(raw, args: dict[str, Any], where: str, kind: str) -> tuple[Any, str
     columns = args.get("columns") or {}
     missing = [theirs for theirs in columns.values() if theirs not in raw.column_names]
     if missing:
-        raise DataError(f"{where}.preprocess_args.columns: column(s) {', '.join(missing)} not in the dataset; "
-                        f"it has {', '.join(raw.column_names)}")
+        raise DataError(
+            f"{where}.preprocess_args.columns: column(s) {', '.join(missing)} not in the dataset; "
+            f"it has {', '.join(raw.column_names)}"
+        )
     renames = {theirs: ours for ours, theirs in columns.items() if theirs != ours}
     if renames:
         raw = raw.remove_columns([c for c in renames.values() if c in raw.column_names and c not in renames])
@@ -120,11 +131,15 @@ class Recipe(NamedTuple):
 
 def _recipe(raw, fmt: str, kind: str, args: dict[str, Any], seed: int, where: str) -> Recipe:
     if fmt not in TRAINING_FORMATS[kind]:
-        hint = {"pairs": "pairs have no scores; use scored-pairs or labeled data for similarity",
-                "scored-pairs": "scored pairs have no positives/negatives; use pairs, labeled or e-faq data",
-                "beir": "BEIR folders are evaluator data only"}.get(fmt, "")
-        raise DataError(f"{where}.preprocess_args.format: `{fmt}` data cannot feed a {kind} objective"
-                        f"{'; ' + hint if hint else ''}; formats for {kind}: {', '.join(TRAINING_FORMATS[kind])}")
+        hint = {
+            "pairs": "pairs have no scores; use scored-pairs or labeled data for similarity",
+            "scored-pairs": "scored pairs have no positives/negatives; use pairs, labeled or e-faq data",
+            "beir": "BEIR folders are evaluator data only",
+        }.get(fmt, "")
+        raise DataError(
+            f"{where}.preprocess_args.format: `{fmt}` data cannot feed a {kind} objective"
+            f"{'; ' + hint if hint else ''}; formats for {kind}: {', '.join(TRAINING_FORMATS[kind])}"
+        )
     k = int(args.get("negative_samples", 0))
     if fmt == "efaq":
         efaq.check_columns(raw, where)
@@ -136,40 +151,77 @@ def _recipe(raw, fmt: str, kind: str, args: dict[str, Any], seed: int, where: st
     if fmt == "labeled":
         index = labeled.LazyIndex(raw, args.get("group_column", labeled.AUTO_GROUP), where)
         if kind == "contrastive":
-            return Recipe(partial(labeled.ranking_batch, index=index, k=k, seed=seed, where=where,
-                                  positives=int(args.get("positives_per_anchor", 1))),
-                          related=lambda: index.get().label_sets())
-        return Recipe(partial(labeled.similarity_batch, index=index, seed=seed, where=where,
-                              samples=labeled.samples_per_anchor(args), labels=labeled.labels(args)))
+            return Recipe(
+                partial(
+                    labeled.ranking_batch,
+                    index=index,
+                    k=k,
+                    seed=seed,
+                    where=where,
+                    positives=int(args.get("positives_per_anchor", 1)),
+                ),
+                related=lambda: index.get().label_sets(),
+            )
+        return Recipe(
+            partial(
+                labeled.similarity_batch,
+                index=index,
+                seed=seed,
+                where=where,
+                samples=labeled.samples_per_anchor(args),
+                labels=labeled.labels(args),
+            )
+        )
     if fmt == "pairs":
         return Recipe(partial(pairs.tuples_batch, negatives=pairs.negative_columns(raw, args, where), where=where))
     pairs.check_scored_columns(raw, where)
-    return Recipe(partial(pairs.scored_batch, score_range=args.get("score_range"),
-                          name_to_label=args.get("name_to_label"), where=where))
+    return Recipe(
+        partial(
+            pairs.scored_batch,
+            score_range=args.get("score_range"),
+            name_to_label=args.get("name_to_label"),
+            where=where,
+        )
+    )
 
 
 def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str) -> TrainingData:
     """Rows for a `contrastive` or `similarity` objective (mined hard negatives when configured)."""
     raw, fmt = _prepare(raw, args, where, kind)
-    key = fingerprint(raw._fingerprint, fmt, kind, {k: v for k, v in args.items() if k != "mine_hard_negatives"},
-                      seed, VERSION)
+    key = fingerprint(
+        raw._fingerprint, fmt, kind, {k: v for k, v in args.items() if k != "mine_hard_negatives"}, seed, VERSION
+    )
     recipe = _recipe(raw, fmt, kind, args, seed, where)
     hit = cache_exists(raw, key)
-    rows = raw.with_format("arrow").map(recipe.fn, batched=True, batch_size=MAP_BATCH_SIZE, with_indices=True,
-                                        remove_columns=raw.column_names, new_fingerprint=key,
-                                        writer_batch_size=WRITER_BATCH_SIZE, num_proc=args.get("num_proc"),
-                                        desc=f"preprocess {where}")
+    rows = raw.with_format("arrow").map(
+        recipe.fn,
+        batched=True,
+        batch_size=MAP_BATCH_SIZE,
+        with_indices=True,
+        remove_columns=raw.column_names,
+        new_fingerprint=key,
+        writer_batch_size=WRITER_BATCH_SIZE,
+        num_proc=args.get("num_proc"),
+        desc=f"preprocess {where}",
+    )
     rows = rows.with_format(None)
     data = TrainingData(rows, fmt, len(raw), cache_hit=hit, related=recipe.related, corpus=recipe.corpus)
     drop_markers(data, key)
     if args.get("mine_hard_negatives") and kind == "contrastive":
         from .mining import mine
 
-        mine(data, args["mine_hard_negatives"], seed=seed, where=f"{where}.preprocess_args.mine_hard_negatives",
-             key=fingerprint(key, args["mine_hard_negatives"]))
+        mine(
+            data,
+            args["mine_hard_negatives"],
+            seed=seed,
+            where=f"{where}.preprocess_args.mine_hard_negatives",
+            key=fingerprint(key, args["mine_hard_negatives"]),
+        )
     if len(data.dataset) == 0:
-        raise DataError(f"{where}: preprocessing produced no rows ({len(raw)} raw rows); "
-                        + "; ".join(data.notes or ["check the data and preprocess_args"]))
+        raise DataError(
+            f"{where}: preprocessing produced no rows ({len(raw)} raw rows); "
+            + "; ".join(data.notes or ["check the data and preprocess_args"])
+        )
     return data
 
 
@@ -191,8 +243,12 @@ def drop_markers(data: TrainingData, key: str, column: str = "_drop") -> None:
         data.stats[DROP_REASONS[code]] += count
         data.notes.append(f"{count} {DROP_REASONS[code]}")
     if dropped:
-        rows = rows.with_format("arrow").filter(lambda t: pc.equal(t[column], 0), batched=True,
-                                                batch_size=MAP_BATCH_SIZE, new_fingerprint=fingerprint(key, "filter"))
+        rows = rows.with_format("arrow").filter(
+            lambda t: pc.equal(t[column], 0),
+            batched=True,
+            batch_size=MAP_BATCH_SIZE,
+            new_fingerprint=fingerprint(key, "filter"),
+        )
         rows = rows.with_format(None)
     data.dataset = rows.remove_columns(column)
 
@@ -224,5 +280,7 @@ def retrieval_data(raw, args: dict[str, Any], *, seed: int, where: str) -> IRDat
         return labeled.retrieval(raw, args, seed=seed, where=where)
     if fmt == "pairs":
         return pairs.retrieval(raw, args, where=where)
-    raise DataError(f"{where}.preprocess_args.format: `{fmt}` data cannot feed the retrieval evaluator; use e-faq, "
-                    "labeled, pairs or a BEIR folder")
+    raise DataError(
+        f"{where}.preprocess_args.format: `{fmt}` data cannot feed the retrieval evaluator; use e-faq, "
+        "labeled, pairs or a BEIR folder"
+    )

@@ -9,8 +9,8 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from contextlib import contextmanager
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,10 @@ def _load_kwargs(spec: DatasetSpec, where: str) -> tuple[str, dict[str, Any]]:
     if path.is_file():
         builder = FILE_BUILDERS.get(path.suffix.lower())
         if builder is None:
-            raise DataError(f"{where}.name: unsupported file type `{path.suffix}` ({spec.name}); use one of "
-                            f"{', '.join(sorted(FILE_BUILDERS))}")
+            raise DataError(
+                f"{where}.name: unsupported file type `{path.suffix}` ({spec.name}); use one of "
+                f"{', '.join(sorted(FILE_BUILDERS))}"
+            )
         if path.stat().st_size == 0:
             raise DataError(f"{where}: {spec.name} is empty; point `name` at a file with rows")
         args.setdefault("split", "train")  # a single file is one split
@@ -55,18 +57,24 @@ def load_split(spec: DatasetSpec, where: str):
         if unknown:
             key = unknown.group(1)
             valid = [p for p in inspect.signature(datasets.load_dataset).parameters if p not in ("path", "kwargs")]
-            raise DataError(f"{where}.args.{key}: unknown argument `{key}` of datasets.load_dataset"
-                            f"{did_you_mean(key, valid)}; valid: {', '.join(valid)}") from None
+            raise DataError(
+                f"{where}.args.{key}: unknown argument `{key}` of datasets.load_dataset"
+                f"{did_you_mean(key, valid)}; valid: {', '.join(valid)}"
+            ) from None
         if "corresponds to no data" in text:
             raise DataError(f"{where}: {spec.name} is empty (split {split} has no rows)") from None
         if "split" in text.lower():
             available = _available_splits(name, {k: v for k, v in args.items() if k != "split"})
-            raise DataError(f"{where}.args.split: split `{split}` not found in {spec.name}; "
-                            f"available: {', '.join(available) or 'unknown'}") from None
+            raise DataError(
+                f"{where}.args.split: split `{split}` not found in {spec.name}; "
+                f"available: {', '.join(available) or 'unknown'}"
+            ) from None
         raise DataError(f"{where}: cannot load {spec.name}: {text.splitlines()[0]}") from None
     except FileNotFoundError as exc:
-        raise DataError(f"{where}.name: dataset `{spec.name}` not found ({str(exc).splitlines()[0]}); give a "
-                        "local path, a file, or a Hub id reachable from this machine") from None
+        raise DataError(
+            f"{where}.name: dataset `{spec.name}` not found ({str(exc).splitlines()[0]}); give a "
+            "local path, a file, or a Hub id reachable from this machine"
+        ) from None
     except TypeError as exc:
         raise DataError(f"{where}.args: {str(exc).splitlines()[0]}; see datasets.load_dataset's arguments") from None
     except StopIteration:
@@ -74,11 +82,13 @@ def load_split(spec: DatasetSpec, where: str):
     except datasets.exceptions.DatasetGenerationError as exc:
         raise DataError(f"{where}: cannot read {spec.name}: {_first_bad_line(spec.name, exc)}") from None
     except Exception as exc:  # connection problems, gated repos, corrupt files: still the user's input
-        raise DataError(f"{where}: cannot load `{spec.name}`: {type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        raise DataError(
+            f"{where}: cannot load `{spec.name}`: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
     if isinstance(loaded, datasets.DatasetDict):
-        raise DataError(f"{where}.args.split: `{spec.name}` has several splits ({', '.join(loaded)}); "
-                        "choose one with `split:`")
+        raise DataError(
+            f"{where}.args.split: `{spec.name}` has several splits ({', '.join(loaded)}); choose one with `split:`"
+        )
     if len(loaded) == 0:
         raise DataError(f"{where}: dataset `{spec.name}` (split {split}) is empty")
     return loaded
@@ -98,12 +108,14 @@ def _check_findable(name: str, args: dict[str, Any], where: str) -> None:
     repo_id, remote_only = name, False
     for prefix in ("hf://datasets/", "hf://buckets/"):
         if name.startswith(prefix):
-            repo_id, remote_only = name[len(prefix):], True
+            repo_id, remote_only = name[len(prefix) :], True
     checked = Path(name).expanduser().absolute()
     if not remote_only and (not hub.looks_like_repo_id(name) or Path(name).suffix.lower() in FILE_BUILDERS):
-        raise DataError(f"{where}.name: dataset `{name}` not found: there is no local file or folder {checked}; "
-                        "give a local path (a folder in Hub layout or a .jsonl/.json/.csv/.parquet/.tsv file) "
-                        "that exists, or a Hub id (`org/name`)")
+        raise DataError(
+            f"{where}.name: dataset `{name}` not found: there is no local file or folder {checked}; "
+            "give a local path (a folder in Hub layout or a .jsonl/.json/.csv/.parquet/.tsv file) "
+            "that exists, or a Hub id (`org/name`)"
+        )
     if _in_datasets_cache(repo_id, args.get("cache_dir")):
         return  # datasets falls back to its cache on its own
     status = hub.hub_status(datasets=True)
@@ -112,11 +124,16 @@ def _check_findable(name: str, args: dict[str, Any], where: str) -> None:
     flag = hub.offline_flag(datasets=True)
     hub_text = f"Hub downloads are off ({flag})" if flag else status.describe()
     local = "" if remote_only else f"not a local folder or file (checked {checked}), "
-    fix = ("allow Hub access (unset HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)" if flag
-           else "go online (or set HF_ENDPOINT to a reachable mirror)")
-    raise DataError(f"{where}.name: dataset `{name}` not found: it is {local}not in the Hugging Face cache, and "
-                    f"{hub_text}. Set `name` to the right local path, or {fix}, or pre-download it "
-                    f"(`hf download --repo-type dataset {repo_id}`) on a machine with internet")
+    fix = (
+        "allow Hub access (unset HF_HUB_OFFLINE / HF_DATASETS_OFFLINE)"
+        if flag
+        else "go online (or set HF_ENDPOINT to a reachable mirror)"
+    )
+    raise DataError(
+        f"{where}.name: dataset `{name}` not found: it is {local}not in the Hugging Face cache, and "
+        f"{hub_text}. Set `name` to the right local path, or {fix}, or pre-download it "
+        f"(`hf download --repo-type dataset {repo_id}`) on a machine with internet"
+    )
 
 
 def _builders() -> set[str]:
@@ -126,8 +143,19 @@ def _builders() -> set[str]:
 
         return set(_PACKAGED_DATASETS_MODULES)
     except ImportError:
-        return {"json", "csv", "parquet", "text", "arrow", "pandas", "sql", "webdataset", "imagefolder",
-                "audiofolder", "videofolder"}
+        return {
+            "json",
+            "csv",
+            "parquet",
+            "text",
+            "arrow",
+            "pandas",
+            "sql",
+            "webdataset",
+            "imagefolder",
+            "audiofolder",
+            "videofolder",
+        }
 
 
 def _in_datasets_cache(repo_id: str, cache_dir: Any = None) -> bool:

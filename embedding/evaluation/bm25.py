@@ -42,8 +42,9 @@ class BM25Evaluator(InformationRetrievalEvaluator):
         kwargs.pop("truncate_dim", None)
         super().__init__(**kwargs, score_functions={BM25_NAME: self._lookup})
         self.bm25_args = dict(bm25_args or {})
-        self.tokenize_args = {k: self.bm25_args.pop(k) for k in ("stopwords", "stemmer", "lower")
-                              if k in self.bm25_args}
+        self.tokenize_args = {
+            k: self.bm25_args.pop(k) for k in ("stopwords", "stemmer", "lower") if k in self.bm25_args
+        }
         self._scores: torch.Tensor | None = None
 
     def __call__(self, model=None, *args, **kwargs) -> dict[str, float]:
@@ -97,9 +98,13 @@ def check_bm25_args(args: dict[str, Any], where: str) -> None:
     """Refuse keys neither bm25s.BM25 nor bm25s.tokenize takes, before anything is loaded."""
     import bm25s
 
-    valid = (set(inspect.signature(bm25s.BM25.__init__).parameters) - {"self", "corpus", "backend", "csc_backend"}) \
-        | {"stopwords", "stemmer", "lower"}
+    valid = (set(inspect.signature(bm25s.BM25.__init__).parameters) - {"self", "corpus", "backend", "csc_backend"}) | {
+        "stopwords",
+        "stemmer",
+        "lower",
+    }
     for key in args:
         if key not in valid:
-            raise UserError(f"{where}.{key}: unknown BM25 argument{did_you_mean(key, valid)}; valid: "
-                            f"{', '.join(sorted(valid))}")
+            raise UserError(
+                f"{where}.{key}: unknown BM25 argument{did_you_mean(key, valid)}; valid: {', '.join(sorted(valid))}"
+            )

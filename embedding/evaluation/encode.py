@@ -23,9 +23,15 @@ def token_lengths(model, texts: Sequence[str]) -> list[int]:
         return [len(t) for t in texts]
     try:
         max_length = getattr(model, "max_seq_length", None) or None
-        ids = tokenizer(list(texts), truncation=max_length is not None, max_length=max_length,
-                        add_special_tokens=True, return_attention_mask=False, return_token_type_ids=False,
-                        verbose=False)["input_ids"]
+        ids = tokenizer(
+            list(texts),
+            truncation=max_length is not None,
+            max_length=max_length,
+            add_special_tokens=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+            verbose=False,
+        )["input_ids"]
         return [len(i) for i in ids]
     except Exception as exc:  # an exotic processor: char length is still a valid (coarser) sort key
         logger.debug("token_lengths: tokenizer failed (%s); sorting by characters", exc)
@@ -35,12 +41,20 @@ def token_lengths(model, texts: Sequence[str]) -> list[int]:
 def batches_by_length(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
     """Index batches, longest texts first, so an out-of-memory error (if any) comes in the first batch."""
     order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
-    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
-def encode_sorted(model, texts: Sequence[str], *, kind: str | None = None, batch_size: int = 32,
-                  prompt: str | None = None, prompt_name: str | None = None, show_progress_bar: bool = False,
-                  **kwargs) -> torch.Tensor:
+def encode_sorted(
+    model,
+    texts: Sequence[str],
+    *,
+    kind: str | None = None,
+    batch_size: int = 32,
+    prompt: str | None = None,
+    prompt_name: str | None = None,
+    show_progress_bar: bool = False,
+    **kwargs,
+) -> torch.Tensor:
     """Embeddings of `texts` (rows in input order), encoded in token-length-sorted batches.
 
     Args:
@@ -68,8 +82,15 @@ def encode_sorted(model, texts: Sequence[str], *, kind: str | None = None, batch
         batches = tqdm(batches, desc=f"encode {kind or 'texts'}", unit="batch")
     out: torch.Tensor | None = None
     for index in batches:
-        embeddings = fn([distinct[i] for i in index], batch_size=len(index), prompt=prompt, prompt_name=prompt_name,
-                        convert_to_tensor=True, show_progress_bar=False, **kwargs)
+        embeddings = fn(
+            [distinct[i] for i in index],
+            batch_size=len(index),
+            prompt=prompt,
+            prompt_name=prompt_name,
+            convert_to_tensor=True,
+            show_progress_bar=False,
+            **kwargs,
+        )
         if out is None:
             out = embeddings.new_empty((len(distinct), embeddings.shape[-1]))
         out[torch.as_tensor(index, device=out.device)] = embeddings

@@ -14,8 +14,9 @@ COLUMNS = ("text", "label")
 QUERY_FRACTION = 0.2
 
 
-def labeled_retrieval(dataset, *, queries_per_label: int | None = None, seed: int = 42,
-                      where: str = "dataset") -> IRData:
+def labeled_retrieval(
+    dataset, *, queries_per_label: int | None = None, seed: int = 42, where: str = "dataset"
+) -> IRData:
     """Build IR data from labeled rows.
 
     Args:
@@ -33,9 +34,11 @@ def labeled_retrieval(dataset, *, queries_per_label: int | None = None, seed: in
     """
     missing = [c for c in COLUMNS if c not in dataset.column_names]
     if missing:
-        raise DataError(f"{where}: column(s) {', '.join(missing)} missing for the labeled format; the dataset has "
-                        f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
-                        "(e.g. columns: {text: utterance, label: intent})")
+        raise DataError(
+            f"{where}: column(s) {', '.join(missing)} missing for the labeled format; the dataset has "
+            f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
+            "(e.g. columns: {text: utterance, label: intent})"
+        )
     if queries_per_label is not None and queries_per_label < 1:
         raise DataError(f"{where}.preprocess_args.queries_per_label: must be at least 1, got {queries_per_label}")
     by_label: dict[str, list[str]] = {}
@@ -59,10 +62,11 @@ def labeled_retrieval(dataset, *, queries_per_label: int | None = None, seed: in
         docs = [ir.doc_id(t) for t in texts if t not in queries]
         for text in sorted(queries):
             ir.relevant_docs[ir.query_id(text)] = set(docs)
-    for label, texts in sorted(by_label.items()):
+    for _label, texts in sorted(by_label.items()):
         if len(texts) < 2:
             ir.doc_id(texts[0])  # a lone text is still a distractor for every other label
     if not ir.queries:
-        raise DataError(f"{where}: no label has two or more distinct texts; retrieval needs a query and a relevant "
-                        "text per label")
+        raise DataError(
+            f"{where}: no label has two or more distinct texts; retrieval needs a query and a relevant text per label"
+        )
     return ir

@@ -40,8 +40,16 @@ class ResultRow:
 
     @property
     def key(self) -> tuple:
-        return (self.model, self.task, self.dataset, self.dataset_fingerprint, self.split, self.dim,
-                self.similarity, self.metric)
+        return (
+            self.model,
+            self.task,
+            self.dataset,
+            self.dataset_fingerprint,
+            self.split,
+            self.dim,
+            self.similarity,
+            self.metric,
+        )
 
 
 COLUMNS = [f.name for f in fields(ResultRow)]
@@ -70,11 +78,12 @@ def rows_from_metrics(metrics: dict[str, float], **common: Any) -> list[ResultRo
 def _row(item: dict[str, Any], source: Path, number: int) -> ResultRow:
     try:
         dim = item.get("dim")
-        return ResultRow(**{**item, "dim": int(dim) if dim not in (None, "") else None,
-                            "value": float(item["value"])})
+        return ResultRow(**{**item, "dim": int(dim) if dim not in (None, "") else None, "value": float(item["value"])})
     except (TypeError, ValueError, KeyError) as exc:
-        raise UserError(f"{source}: row {number} is not a results row ({exc}); move the file away or fix it "
-                        f"(columns: {', '.join(COLUMNS)})") from None
+        raise UserError(
+            f"{source}: row {number} is not a results row ({exc}); move the file away or fix it "
+            f"(columns: {', '.join(COLUMNS)})"
+        ) from None
 
 
 def read_results(folder: str | Path) -> list[ResultRow]:
@@ -85,12 +94,15 @@ def read_results(folder: str | Path) -> list[ResultRow]:
         try:
             data = json.loads(json_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(f"{json_path}: not readable as JSON ({exc}); move it away or choose another "
-                            "output_dir") from None
+            raise UserError(
+                f"{json_path}: not readable as JSON ({exc}); move it away or choose another output_dir"
+            ) from None
         items = data.get("rows") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            raise UserError(f"{json_path}: not a results file of `embedding evaluate` (no `rows` list); move it "
-                            "away or choose another output_dir")
+            raise UserError(
+                f"{json_path}: not a results file of `embedding evaluate` (no `rows` list); move it "
+                "away or choose another output_dir"
+            )
         return [_row(item, json_path, i) for i, item in enumerate(items)]
     if csv_path.exists():
         with csv_path.open(encoding="utf-8", newline="") as handle:
@@ -136,6 +148,7 @@ def write_results(folder: str | Path, rows: list[ResultRow]) -> tuple[Path, Path
     _atomic_write(json_path, f'{head}, "rows": [\n  {body}\n]}}\n' if merged else f'{head}, "rows": []}}\n')
     table = io.StringIO(newline="")
     csv.writer(table, lineterminator="\n").writerows(
-        [COLUMNS] + [["" if getattr(r, c) is None else getattr(r, c) for c in COLUMNS] for r in merged])
+        [COLUMNS] + [["" if getattr(r, c) is None else getattr(r, c) for c in COLUMNS] for r in merged]
+    )
     _atomic_write(csv_path, table.getvalue())
     return json_path, csv_path, replaced

@@ -28,16 +28,32 @@ class RetrievalEvaluator(EmbeddingReuse, InformationRetrievalEvaluator):
     returns the metrics at several embedding sizes from one encoding.
     """
 
-    def embed_inputs(self, model, sentences, encode_fn_name: str | None = None, prompt_name: str | None = None,
-                     prompt: str | None = None, **kwargs):
+    def embed_inputs(
+        self,
+        model,
+        sentences,
+        encode_fn_name: str | None = None,
+        prompt_name: str | None = None,
+        prompt: str | None = None,
+        **kwargs,
+    ):
         if not all(isinstance(s, str) for s in sentences):  # multimodal inputs: ST's own path
-            return super().embed_inputs(model, sentences, encode_fn_name=encode_fn_name, prompt_name=prompt_name,
-                                        prompt=prompt, **kwargs)
+            return super().embed_inputs(
+                model, sentences, encode_fn_name=encode_fn_name, prompt_name=prompt_name, prompt=prompt, **kwargs
+            )
         key = (id(model), encode_fn_name, prompt_name, prompt, tuple(sentences))
 
         def compute():
-            return encode_sorted(model, sentences, kind=encode_fn_name, batch_size=self.batch_size, prompt=prompt,
-                                 prompt_name=prompt_name, show_progress_bar=self.show_progress_bar, **kwargs)
+            return encode_sorted(
+                model,
+                sentences,
+                kind=encode_fn_name,
+                batch_size=self.batch_size,
+                prompt=prompt,
+                prompt_name=prompt_name,
+                show_progress_bar=self.show_progress_bar,
+                **kwargs,
+            )
 
         return truncate(self.reuse(key, compute), self.truncate_dim)
 
@@ -71,8 +87,15 @@ def subsample(data: IRData, *, max_queries: int | None, max_corpus: int | None, 
     return out
 
 
-def build_ir_evaluator(data: IRData, args: dict[str, Any], *, max_queries: int | None = None,
-                       max_corpus: int | None = None, seed: int = 42, where: str = "evaluator.args"):
+def build_ir_evaluator(
+    data: IRData,
+    args: dict[str, Any],
+    *,
+    max_queries: int | None = None,
+    max_corpus: int | None = None,
+    seed: int = 42,
+    where: str = "evaluator.args",
+):
     """A RetrievalEvaluator over `data` (optionally subsampled), with `args` checked against ST's signature.
 
     Args:
@@ -92,8 +115,7 @@ def build_ir_evaluator(data: IRData, args: dict[str, Any], *, max_queries: int |
     valid = set(inspect.signature(InformationRetrievalEvaluator.__init__).parameters) - RESERVED
     for key in args:
         if key not in valid:
-            raise UserError(f"{where}.{key}: unknown InformationRetrievalEvaluator argument"
-                            f"{did_you_mean(key, valid)}")
+            raise UserError(f"{where}.{key}: unknown InformationRetrievalEvaluator argument{did_you_mean(key, valid)}")
     data = subsample(data, max_queries=max_queries, max_corpus=max_corpus, seed=seed)
     kwargs = {"show_progress_bar": False, **args}
     try:

@@ -55,11 +55,13 @@ def check_config(config: EvalConfig) -> None:
     for i, task in enumerate(config.tasks):
         check_preprocess_args(task, f"tasks[{i}]")
         if task.type == "ir":
-            retrieval.check_evaluator_args(task.args, InformationRetrievalEvaluator, reserved=retrieval.RESERVED,
-                                           where=f"tasks[{i}].args")
+            retrieval.check_evaluator_args(
+                task.args, InformationRetrievalEvaluator, reserved=retrieval.RESERVED, where=f"tasks[{i}].args"
+            )
         else:
-            retrieval.check_evaluator_args(task.args, EmbeddingSimilarityEvaluator, reserved=sts.RESERVED,
-                                           where=f"tasks[{i}].args")
+            retrieval.check_evaluator_args(
+                task.args, EmbeddingSimilarityEvaluator, reserved=sts.RESERVED, where=f"tasks[{i}].args"
+            )
     for i, spec in enumerate(config.models):
         if is_bm25(spec.name):
             check_bm25_args(spec.args, f"models[{i}].args")
@@ -92,8 +94,10 @@ def resolve_dims(asked: list[int] | None, full: int, location: str, where: str) 
         return dims, notes
     dims = [d for d in asked if d <= full]
     if not dims:
-        raise UserError(f"dimensions: every size ({', '.join(map(str, asked))}) is larger than {where}'s embedding "
-                        f"size {full}; use sizes <= {full}")
+        raise UserError(
+            f"dimensions: every size ({', '.join(map(str, asked))}) is larger than {where}'s embedding "
+            f"size {full}; use sizes <= {full}"
+        )
     if len(dims) < len(asked):
         notes.append(f"{where}: sizes {[d for d in asked if d > full]} skipped (embedding size is {full})")
     return dims, notes
@@ -106,8 +110,11 @@ def evaluate_task(model, spec: ModelSpec, data: TaskData, dims: list[int], confi
 
     args = {"batch_size": config.batch_size, **data.task.args}
     if model is None:
-        evaluator = BM25Evaluator(bm25_args=spec.args, **data.ir.as_evaluator_kwargs(),  # type: ignore[union-attr]
-                                  **{"show_progress_bar": False, **args})
+        evaluator = BM25Evaluator(
+            bm25_args=spec.args,
+            **data.ir.as_evaluator_kwargs(),  # type: ignore[union-attr]
+            **{"show_progress_bar": False, **args},
+        )
     elif data.ir is not None:
         evaluator = build_ir_evaluator(data.ir, args, where=f"{data.where}.args")
     else:
@@ -151,8 +158,10 @@ def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _:
             report.notes.extend(notes)
         for data in tasks:
             if model is None and data.pairs is not None:
-                report.notes.append(f"{where} ({spec.name}): skipped {data.where} (sts): BM25 ranks documents for a "
-                                    "query and gives no similarity score for a sentence pair")
+                report.notes.append(
+                    f"{where} ({spec.name}): skipped {data.where} (sts): BM25 ranks documents for a "
+                    "query and gives no similarity score for a sentence pair"
+                )
                 continue
             start = time.perf_counter()
             results = evaluate_task(model, spec, data, dims, config)  # type: ignore[arg-type]
@@ -160,9 +169,18 @@ def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _:
             report.timings.append(Timing(spec.name, data.task.label, seconds, data.texts))
             log(f"{spec.name} on {data.task.label}: {seconds:.1f} s ({data.texts / max(seconds, 1e-9):.0f} texts/s)")
             for dim, metrics in results.items():
-                report.rows.extend(rows_from_metrics(
-                    metrics, model=spec.name, task=data.task.type, dataset=data.task.label,
-                    dataset_fingerprint=data.fingerprint, split=data.task.split, dim=dim, date=date))
+                report.rows.extend(
+                    rows_from_metrics(
+                        metrics,
+                        model=spec.name,
+                        task=data.task.type,
+                        dataset=data.task.label,
+                        dataset_fingerprint=data.fingerprint,
+                        split=data.task.split,
+                        dim=dim,
+                        date=date,
+                    )
+                )
         del model
         gc.collect()
     return report

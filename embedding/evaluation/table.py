@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-
 from collections.abc import Iterable
 from pathlib import PurePath
 
@@ -60,8 +59,9 @@ def comparison_rows(rows: list[ResultRow], *, all_metrics: bool = False) -> tupl
     return models, lines
 
 
-def print_comparison(rows: list[ResultRow], *, all_metrics: bool = False, console=None,
-                     title: str = "evaluation results") -> None:
+def print_comparison(
+    rows: list[ResultRow], *, all_metrics: bool = False, console=None, title: str = "evaluation results"
+) -> None:
     """Print the comparison table with rich; the best value of each line in bold."""
     from rich.console import Console
     from rich.table import Table
@@ -79,8 +79,10 @@ def print_comparison(rows: list[ResultRow], *, all_metrics: bool = False, consol
     previous = None
     for task, dataset, split, dim, metric, *cells in lines:
         best = max((c for c in cells if c is not None), default=None)
-        shown = [("" if c is None else (f"[bold]{c:.4f}[/bold]" if c == best and len(models) > 1 else f"{c:.4f}"))
-                 for c in cells]
+        shown = [
+            ("" if c is None else (f"[bold]{c:.4f}[/bold]" if c == best and len(models) > 1 else f"{c:.4f}"))
+            for c in cells
+        ]
         head = (task, short(dataset), split, "full" if dim is None else str(dim))
         table.add_row(*(head if head != previous else ("", "", "", "")), metric, *shown)
         previous = head

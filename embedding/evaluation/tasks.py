@@ -59,8 +59,11 @@ def check_preprocess_args(task: TaskSpec, where: str) -> None:
         if "qrels_split" in args:
             problems.append(Problem(f"{at}.qrels_split", f"set the split with `{where}.split`"))
     else:
-        problems = [Problem(f"{at}.{key}", f"not used by sts tasks{did_you_mean(key, STS_ARGS)}; valid: "
-                            f"{one_of(STS_ARGS)}") for key in args if key not in STS_ARGS]
+        problems = [
+            Problem(f"{at}.{key}", f"not used by sts tasks{did_you_mean(key, STS_ARGS)}; valid: {one_of(STS_ARGS)}")
+            for key in args
+            if key not in STS_ARGS
+        ]
     if problems:
         raise ConfigError(problems)
 
@@ -93,8 +96,10 @@ def load_task(task: TaskSpec, index: int, *, seed: int) -> TaskData:
     args = dict(task.dataset.preprocess_args)
     if beir.is_beir_folder(task.dataset.name) and args.get("format", "beir") == "beir":
         if task.type != "ir":
-            raise DataError(f"{where}.dataset: `{task.dataset.name}` is a BEIR retrieval folder; use it with "
-                            "type: ir (sts needs scored pairs: sentence1, sentence2, score)")
+            raise DataError(
+                f"{where}.dataset: `{task.dataset.name}` is a BEIR retrieval folder; use it with "
+                "type: ir (sts needs scored pairs: sentence1, sentence2, score)"
+            )
         data = TaskData(task, where, ir=beir.load_beir(task.dataset.name, task.split, where=f"{where}.split"))
     else:
         data = _load_split(task, args, where, seed)
@@ -127,8 +132,10 @@ def _scored_pairs(raw, args: dict[str, Any], where: str) -> ScoredPairs:
     columns = args.get("columns") or {}
     missing = [theirs for theirs in columns.values() if theirs not in raw.column_names]
     if missing:
-        raise DataError(f"{where}.preprocess_args.columns: column(s) {', '.join(missing)} not in the dataset; "
-                        f"it has {', '.join(raw.column_names)}")
+        raise DataError(
+            f"{where}.preprocess_args.columns: column(s) {', '.join(missing)} not in the dataset; "
+            f"it has {', '.join(raw.column_names)}"
+        )
     renames = {theirs: ours for ours, theirs in columns.items() if theirs != ours}
     if renames:
         clash = [ours for ours in renames.values() if ours in raw.column_names and ours not in renames]
@@ -137,8 +144,10 @@ def _scored_pairs(raw, args: dict[str, Any], where: str) -> ScoredPairs:
         raw = raw.select(range(min(int(args["limit"]), len(raw))))
     fmt = args.get("format") or detect_format(raw.column_names) or "scored-pairs"
     if fmt != "scored-pairs":
-        raise DataError(f"{where}: format `{fmt}` cannot be used for an `sts` task; use scored-pairs data "
-                        "(sentence1, sentence2, score)")
+        raise DataError(
+            f"{where}: format `{fmt}` cannot be used for an `sts` task; use scored-pairs data "
+            "(sentence1, sentence2, score)"
+        )
     check_columns(raw, where)
     return scored_pairs(raw, where=where, name_to_label=args.get("name_to_label"))
 

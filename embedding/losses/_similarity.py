@@ -15,11 +15,16 @@ from torch import Tensor
 from .registry import SIMILARITIES
 
 _MATRIX: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "cosine": util.cos_sim, "dot": util.dot_score, "euclidean": util.euclidean_sim, "manhattan": util.manhattan_sim,
+    "cosine": util.cos_sim,
+    "dot": util.dot_score,
+    "euclidean": util.euclidean_sim,
+    "manhattan": util.manhattan_sim,
 }
 _PAIRWISE: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "cosine": util.pairwise_cos_sim, "dot": util.pairwise_dot_score,
-    "euclidean": util.pairwise_euclidean_sim, "manhattan": util.pairwise_manhattan_sim,
+    "cosine": util.pairwise_cos_sim,
+    "dot": util.pairwise_dot_score,
+    "euclidean": util.pairwise_euclidean_sim,
+    "manhattan": util.pairwise_manhattan_sim,
 }
 
 

@@ -64,8 +64,14 @@ class AugmentedCoSENTLoss(EmbeddingLoss):
             loss = AugmentedCoSENTLoss(model, min_score=-1.0)
     """
 
-    def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine", min_score: float = -1.0,
-                 margin: float = 0.0) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        scale: float = 20.0,
+        similarity: str = "cosine",
+        min_score: float = -1.0,
+        margin: float = 0.0,
+    ) -> None:
         super().__init__(model)
         self.scale = self._positive_scale(scale)
         self.similarity = check_similarity(similarity)
@@ -80,8 +86,7 @@ class AugmentedCoSENTLoss(EmbeddingLoss):
         return ranked_pairs_loss(scores.reshape(-1), targets.reshape(-1), self.scale * self.margin)
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"scale": self.scale, "similarity": self.similarity, "min_score": self.min_score,
-                "margin": self.margin}
+        return {"scale": self.scale, "similarity": self.similarity, "min_score": self.min_score, "margin": self.margin}
 
     @property
     def citation(self) -> str:

@@ -26,10 +26,16 @@ def _own_loss_classes() -> dict[str, type[nn.Module]]:
     from .cross_entropy import BinaryCrossEntropyLoss
     from .ranking import RankingLoss
 
-    return {"ranking": RankingLoss, "augmented-ranking": AugmentedRankingLoss, "cached-ranking": CachedRankingLoss,
-            "cosine": CoSENTMarginLoss, "augmented-cosine": AugmentedCoSENTLoss,
-            "cross-entropy": BinaryCrossEntropyLoss, "augmented-cross-entropy": AugmentedBinaryCrossEntropyLoss,
-            "cosine-cross-entropy": CosineCrossEntropyLoss}
+    return {
+        "ranking": RankingLoss,
+        "augmented-ranking": AugmentedRankingLoss,
+        "cached-ranking": CachedRankingLoss,
+        "cosine": CoSENTMarginLoss,
+        "augmented-cosine": AugmentedCoSENTLoss,
+        "cross-entropy": BinaryCrossEntropyLoss,
+        "augmented-cross-entropy": AugmentedBinaryCrossEntropyLoss,
+        "cosine-cross-entropy": CosineCrossEntropyLoss,
+    }
 
 
 def resolve_eps(eps: Any, num_train_rows: int) -> float:
@@ -37,8 +43,14 @@ def resolve_eps(eps: Any, num_train_rows: int) -> float:
     if eps != "auto":
         return float(eps)
     if num_train_rows < 2:
-        raise ConfigError([Problem("variation_penalty.loss_args.eps", f"`auto` needs the number of training rows "
-                                   f"(got {num_train_rows}); set eps to a number, e.g. 2e-5")])
+        raise ConfigError(
+            [
+                Problem(
+                    "variation_penalty.loss_args.eps",
+                    f"`auto` needs the number of training rows (got {num_train_rows}); set eps to a number, e.g. 2e-5",
+                )
+            ]
+        )
     return 1.0 / (num_train_rows - 1)
 
 
@@ -64,9 +76,14 @@ def _st_argument(cls: type, key: str, value: Any) -> Any:
         for candidate in (value, value.upper(), value.lower()):
             if candidate in options:
                 return getattr(owner, candidate)
-        raise ConfigError([Problem("objective.loss_args.distance_metric",
-                                   f"unknown metric {value!r} of {cls.__name__}; "
-                                   f"valid: {', '.join(f'`{o}`' for o in options)}")])
+        raise ConfigError(
+            [
+                Problem(
+                    "objective.loss_args.distance_metric",
+                    f"unknown metric {value!r} of {cls.__name__}; valid: {', '.join(f'`{o}`' for o in options)}",
+                )
+            ]
+        )
     return value
 
 
@@ -104,8 +121,15 @@ def _main_loss(model: Any, objective: ObjectiveSpec, name: str) -> nn.Module:
     return _construct("objective.loss_args", cls, model, **fixed, **args)
 
 
-def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any = None, num_train_rows: int = 0,
-                         allow_custom_code: bool = False, merge_columns: str = "auto") -> nn.Module:
+def build_objective_loss(
+    model: Any,
+    objective: ObjectiveSpec,
+    *,
+    teacher: Any = None,
+    num_train_rows: int = 0,
+    allow_custom_code: bool = False,
+    merge_columns: str = "auto",
+) -> nn.Module:
     """Build the one loss module an objective trains with (an `ObjectiveLoss`).
 
     Its forward embeds each column once and returns a dict of weighted components (`main`, `distillation`,
@@ -139,8 +163,15 @@ def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any =
     shares = hasattr(main, "compute_loss_from_embeddings")
     extra_terms = [key for key in ("distillation", "variation_penalty") if getattr(objective, key) is not None]
     if not shares and extra_terms:  # only reachable with a custom class (the registry checks the others)
-        raise ConfigError([Problem(f"objective.{extra_terms[0]}", f"loss `{name}` has no compute_loss_from_"
-                                   f"embeddings, so it cannot share its embeddings with `{extra_terms[0]}`")])
+        raise ConfigError(
+            [
+                Problem(
+                    f"objective.{extra_terms[0]}",
+                    f"loss `{name}` has no compute_loss_from_"
+                    f"embeddings, so it cannot share its embeddings with `{extra_terms[0]}`",
+                )
+            ]
+        )
     distillation = penalty = None
     if objective.distillation is not None:
         from .kl_distillation import KLDistillationLoss
@@ -152,8 +183,11 @@ def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any =
         from .in_batch_variance_penalty import InBatchNegativesVariancePenaltyLoss
         from .labeled_variance_penalty import LabeledNegativesVariancePenaltyLoss
 
-        cls = InBatchNegativesVariancePenaltyLoss if objective.type == "contrastive" else \
-            LabeledNegativesVariancePenaltyLoss
+        cls = (
+            InBatchNegativesVariancePenaltyLoss
+            if objective.type == "contrastive"
+            else LabeledNegativesVariancePenaltyLoss
+        )
         eps = resolve_eps(objective.variation_penalty.loss_args.get("eps", "auto"), num_train_rows)
         penalty = cls(model, eps=eps)
 
@@ -162,12 +196,22 @@ def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any =
     if matryoshka is not None:
         width = model.get_embedding_dimension()
         if max(matryoshka.matryoshka_dims) > width:
-            raise ConfigError([Problem("objective.matryoshka.matryoshka_dims", f"{matryoshka.matryoshka_dims} has "
-                                       f"a dim larger than the model's embedding dimension {width}")])
+            raise ConfigError(
+                [
+                    Problem(
+                        "objective.matryoshka.matryoshka_dims",
+                        f"{matryoshka.matryoshka_dims} has a dim larger than the model's embedding dimension {width}",
+                    )
+                ]
+            )
         if width not in matryoshka.matryoshka_dims:
-            logger.warning("matryoshka_dims %s does not include the model's full dimension %d, so the full "
-                           "embedding is not trained directly; consider adding %d", matryoshka.matryoshka_dims,
-                           width, width)
+            logger.warning(
+                "matryoshka_dims %s does not include the model's full dimension %d, so the full "
+                "embedding is not trained directly; consider adding %d",
+                matryoshka.matryoshka_dims,
+                width,
+                width,
+            )
         dims, weights = matryoshka.matryoshka_dims, matryoshka.matryoshka_weights
         if not shares:  # the loss embeds by itself: let sentence-transformers truncate inside its forward
             from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss
@@ -175,11 +219,17 @@ def build_objective_loss(model: Any, objective: ObjectiveSpec, *, teacher: Any =
             main = MatryoshkaLoss(model, main, dims, weights, matryoshka.n_dims_per_step)
             dims = weights = None
     return ObjectiveLoss(
-        model, main, objective_type=objective.type, distillation=distillation,
+        model,
+        main,
+        objective_type=objective.type,
+        distillation=distillation,
         distillation_alpha=objective.distillation.alpha if objective.distillation else 1.0,
-        penalty=penalty, penalty_alpha=objective.variation_penalty.alpha if objective.variation_penalty else 1.0,
-        matryoshka_dims=dims, matryoshka_weights=weights,
+        penalty=penalty,
+        penalty_alpha=objective.variation_penalty.alpha if objective.variation_penalty else 1.0,
+        matryoshka_dims=dims,
+        matryoshka_weights=weights,
         n_dims_per_step=matryoshka.n_dims_per_step if matryoshka else -1,
-        matryoshka_apply_to=matryoshka.apply_to if matryoshka else "main", weight=objective.weight,
+        matryoshka_apply_to=matryoshka.apply_to if matryoshka else "main",
+        weight=objective.weight,
         merge_columns=merge_columns,
     )

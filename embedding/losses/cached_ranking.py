@@ -13,8 +13,9 @@ from . import _citations
 from .ranking import RankingLoss
 
 
-def sum_row_chunks(compute: Callable[[tuple[int, int]], dict[str, Tensor]], num_rows: int, chunk: int,
-                   with_backward: bool) -> dict[str, Tensor]:
+def sum_row_chunks(
+    compute: Callable[[tuple[int, int]], dict[str, Tensor]], num_rows: int, chunk: int, with_backward: bool
+) -> dict[str, Tensor]:
     """Add up `compute(rows)` over row chunks of a batch, back-propagating each chunk's total right away.
 
     Backward per chunk frees that chunk's score matrices before the next one is built, so the loss stage needs
@@ -85,11 +86,20 @@ class CachedRankingLoss(CachedLossMixin, RankingLoss):
             loss = CachedRankingLoss(model, mini_batch_size=32)
     """
 
-    def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine", margin: float = 0.0,
-                 gather_across_devices: bool = False, mini_batch_size: int = 32,
-                 mini_batch_num_tokens: int | None = None, show_progress_bar: bool = False) -> None:
-        super().__init__(model, scale=scale, similarity=similarity, margin=margin,
-                         gather_across_devices=gather_across_devices)
+    def __init__(
+        self,
+        model: nn.Module,
+        scale: float = 20.0,
+        similarity: str = "cosine",
+        margin: float = 0.0,
+        gather_across_devices: bool = False,
+        mini_batch_size: int = 32,
+        mini_batch_num_tokens: int | None = None,
+        show_progress_bar: bool = False,
+    ) -> None:
+        super().__init__(
+            model, scale=scale, similarity=similarity, margin=margin, gather_across_devices=gather_across_devices
+        )
         if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int) or mini_batch_size < 1:
             raise ValueError(f"mini_batch_size must be a positive integer, got {mini_batch_size!r}")
         _validate_mini_batch_num_tokens(mini_batch_num_tokens)
@@ -100,8 +110,9 @@ class CachedRankingLoss(CachedLossMixin, RankingLoss):
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
         return self.forward_cached(sentence_features, labels)
 
-    def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
-                       with_backward: bool = False) -> Tensor:
+    def calculate_loss(
+        self, reps: list[list[Tensor]], labels: Tensor | None = None, *, with_backward: bool = False
+    ) -> Tensor:
         embeddings = [torch.cat(column) for column in reps]
 
         def compute(rows: tuple[int, int]) -> dict[str, Tensor]:
@@ -110,8 +121,11 @@ class CachedRankingLoss(CachedLossMixin, RankingLoss):
         return sum_row_chunks(compute, len(embeddings[0]), self.mini_batch_size, with_backward)["loss"]
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {**super().get_config_dict(), "mini_batch_size": self.mini_batch_size,
-                "mini_batch_num_tokens": self.mini_batch_num_tokens}
+        return {
+            **super().get_config_dict(),
+            "mini_batch_size": self.mini_batch_size,
+            "mini_batch_num_tokens": self.mini_batch_num_tokens,
+        }
 
     @property
     def citation(self) -> str:

@@ -79,8 +79,9 @@ def _device_type(features: dict[str, Any]) -> str:
     return "cpu"
 
 
-def embed_grouped(model: nn.Module, features_list: list[dict[str, Any]], policy: MergeColumns = "auto"
-                  ) -> list[Tensor]:
+def embed_grouped(
+    model: nn.Module, features_list: list[dict[str, Any]], policy: MergeColumns = "auto"
+) -> list[Tensor]:
     """One `sentence_embedding` tensor per column, from as few model calls as the policy finds worth it.
 
     Columns that cannot be merged at all (different feature keys, no token tensors) fall back to one call each, as
@@ -97,7 +98,8 @@ def embed_grouped(model: nn.Module, features_list: list[dict[str, Any]], policy:
     embeddings: list[Tensor | None] = [None] * len(features_list)
     for group in groups:
         # embed_columns merges (pads to the group's widest column) or falls back per column when it cannot.
-        for index, tensor in zip(group, embed_columns(model, [features_list[i] for i in group],
-                                                      separate_first=False)):
+        for index, tensor in zip(
+            group, embed_columns(model, [features_list[i] for i in group], separate_first=False), strict=True
+        ):
             embeddings[index] = tensor
     return embeddings  # type: ignore[return-value]

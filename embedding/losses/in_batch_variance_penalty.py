@@ -64,8 +64,9 @@ class InBatchNegativesVariancePenaltyLoss(EmbeddingLoss):
         super().__init__(model)
         self.eps = float(eps)
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None,
-                                     rows: tuple[int, int] | None = None) -> Tensor:
+    def compute_loss_from_embeddings(
+        self, embeddings: list[Tensor], labels: Tensor | None = None, rows: tuple[int, int] | None = None
+    ) -> Tensor:
         """The penalty (labels unused); `rows` = (begin, end) returns those anchors' share, as in `RankingLoss`."""
         n = embeddings[0].size(0)
         begin, end = rows or (0, n)

@@ -71,8 +71,9 @@ class KLDistillationLoss(EmbeddingLoss):
             loss = KLDistillationLoss(student, scale=20.0)
     """
 
-    def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine",
-                 reduction: str = "batchmean") -> None:
+    def __init__(
+        self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine", reduction: str = "batchmean"
+    ) -> None:
         super().__init__(model)
         self.scale = self._positive_scale(scale)
         if reduction not in KL_REDUCTIONS:
@@ -80,8 +81,9 @@ class KLDistillationLoss(EmbeddingLoss):
         self.similarity = check_similarity(similarity)
         self.reduction = reduction
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor,
-                                     rows: tuple[int, int] | None = None) -> Tensor:
+    def compute_loss_from_embeddings(
+        self, embeddings: list[Tensor], labels: Tensor, rows: tuple[int, int] | None = None
+    ) -> Tensor:
         """The loss from the student embeddings and the packed teacher labels; `rows` as in `RankingLoss`."""
         _, teacher = unpack_targets(labels, len(embeddings), "contrastive")
         n = embeddings[0].size(0)

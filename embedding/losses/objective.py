@@ -71,12 +71,24 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         merge_columns: `auto`, `always` or `never`, see above (the config's top-level `merge_columns`).
     """
 
-    def __init__(self, model: nn.Module, main: nn.Module, *, objective_type: str,
-                 distillation: nn.Module | None = None, distillation_alpha: float = 1.0,
-                 penalty: nn.Module | None = None, penalty_alpha: float = 1.0,
-                 matryoshka_dims: Sequence[int] | None = None, matryoshka_weights: Sequence[float] | None = None,
-                 n_dims_per_step: int = -1, matryoshka_apply_to: str = "main", weight: float = 1.0,
-                 component_prefix: str = "", merge_columns: MergeColumns = "auto") -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        main: nn.Module,
+        *,
+        objective_type: str,
+        distillation: nn.Module | None = None,
+        distillation_alpha: float = 1.0,
+        penalty: nn.Module | None = None,
+        penalty_alpha: float = 1.0,
+        matryoshka_dims: Sequence[int] | None = None,
+        matryoshka_weights: Sequence[float] | None = None,
+        n_dims_per_step: int = -1,
+        matryoshka_apply_to: str = "main",
+        weight: float = 1.0,
+        component_prefix: str = "",
+        merge_columns: MergeColumns = "auto",
+    ) -> None:
         super().__init__()
         self.model = model
         self.main = main
@@ -96,8 +108,10 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         # Only our own cached loss: its chunked terms are what the shared-embedding GradCache step needs.
         self.uses_gradient_cache = isinstance(main, CachedRankingLoss)
         if not self.shares_embeddings and (distillation is not None or penalty is not None):
-            raise ValueError(f"{type(main).__name__} has no compute_loss_from_embeddings, so it cannot share the "
-                             "student embeddings with distillation / penalty terms")
+            raise ValueError(
+                f"{type(main).__name__} has no compute_loss_from_embeddings, so it cannot share the "
+                "student embeddings with distillation / penalty terms"
+            )
 
     # GradCache settings come from the cached main loss.
     @property
@@ -112,8 +126,9 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
     def show_progress_bar(self) -> bool:
         return getattr(self.main, "show_progress_bar", False)
 
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
-                ) -> dict[str, Tensor]:
+    def forward(
+        self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
+    ) -> dict[str, Tensor]:
         if not self.shares_embeddings:
             return self._named({}, "main", self.main(sentence_features, labels), self.weight)
         if not self.uses_gradient_cache:
@@ -127,8 +142,9 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         components = {name: parts[name] for name in names[1:]}
         return {names[0]: total - sum(components.values(), torch.zeros_like(total)), **components}
 
-    def calculate_loss(self, reps: list[list[Tensor]], labels: Tensor | None = None, *,
-                       with_backward: bool = False) -> Tensor:
+    def calculate_loss(
+        self, reps: list[list[Tensor]], labels: Tensor | None = None, *, with_backward: bool = False
+    ) -> Tensor:
         """GradCache step (2): all terms over row chunks of the cached embeddings (CachedLossMixin contract)."""
         embeddings = [torch.cat(column) for column in reps]
         dims = self._sample_dims()  # once per step, shared by every row chunk
@@ -140,43 +156,59 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         self._last_parts = {key: value.detach() for key, value in parts.items()}
         return torch.stack(list(parts.values())).sum()
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None
-                                     ) -> dict[str, Tensor]:
+    def compute_loss_from_embeddings(
+        self, embeddings: list[Tensor], labels: Tensor | None = None
+    ) -> dict[str, Tensor]:
         """All weighted components from one embedding tensor per column (the packed labels, if distilling)."""
         return self._terms(embeddings, labels, self._sample_dims(), None)
 
     def _sample_dims(self) -> list[tuple[int | None, float]]:
         if not self.matryoshka_dims:
             return [(None, 1.0)]
-        pairs = list(zip(self.matryoshka_dims, self.matryoshka_weights))
+        pairs = list(zip(self.matryoshka_dims, self.matryoshka_weights, strict=True))
         if 0 < self.n_dims_per_step < len(pairs):
             pairs = random.sample(pairs, self.n_dims_per_step)
         return pairs
 
-    def _terms(self, embeddings: list[Tensor], labels: Tensor | None, dims: list[tuple[int | None, float]],
-               rows: tuple[int, int] | None) -> dict[str, Tensor]:
+    def _terms(
+        self,
+        embeddings: list[Tensor],
+        labels: Tensor | None,
+        dims: list[tuple[int | None, float]],
+        rows: tuple[int, int] | None,
+    ) -> dict[str, Tensor]:
         packed = self.distillation is not None
         y = task_labels(labels, self.objective_type, packed)
         every_dim = dims if self.matryoshka_apply_to == "all" else [(None, 1.0)]
         out: dict[str, Tensor] = {}
         self._add(out, "main", self.main, embeddings, y, dims, rows, 1.0)
         if self.distillation is not None:
-            self._add(out, "distillation", self.distillation, embeddings, labels, every_dim, rows,
-                      self.distillation_alpha)
+            self._add(
+                out, "distillation", self.distillation, embeddings, labels, every_dim, rows, self.distillation_alpha
+            )
         if self.penalty is not None:
             self._add(out, "penalty", self.penalty, embeddings, y, every_dim, rows, self.penalty_alpha)
         return out
 
-    def _add(self, out: dict[str, Tensor], name: str, loss: nn.Module, embeddings: list[Tensor],
-             labels: Tensor | None, dims: list[tuple[int | None, float]], rows: tuple[int, int] | None,
-             alpha: float) -> None:
+    def _add(
+        self,
+        out: dict[str, Tensor],
+        name: str,
+        loss: nn.Module,
+        embeddings: list[Tensor],
+        labels: Tensor | None,
+        dims: list[tuple[int | None, float]],
+        rows: tuple[int, int] | None,
+        alpha: float,
+    ) -> None:
         extra = {} if rows is None else {"rows": rows}
         for dim, dim_weight in dims:
             value = loss.compute_loss_from_embeddings(truncate(embeddings, dim), labels, **extra)
             self._named(out, name, value, self.weight * alpha * dim_weight)
 
-    def _named(self, out: dict[str, Tensor], name: str, value: Tensor | dict[str, Tensor],
-               coefficient: float) -> dict[str, Tensor]:
+    def _named(
+        self, out: dict[str, Tensor], name: str, value: Tensor | dict[str, Tensor], coefficient: float
+    ) -> dict[str, Tensor]:
         items = value.items() if isinstance(value, dict) else [("", value)]
         for key, tensor in items:
             full = f"{self.component_prefix}{name}" + (f"/{key}" if key else "")
@@ -192,12 +224,24 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
             config = {("inner_loss" if key == "loss" else key): value for key, value in config.items()}
             return _jsonable({"loss": type(loss).__name__, **extra, **config})
 
-        matryoshka = None if not self.matryoshka_dims else {
-            "dims": list(self.matryoshka_dims), "weights": list(self.matryoshka_weights),
-            "n_dims_per_step": self.n_dims_per_step, "apply_to": self.matryoshka_apply_to}
-        return {"objective_type": self.objective_type, "weight": self.weight, "main": describe(self.main),
-                "distillation": describe(self.distillation, alpha=self.distillation_alpha),
-                "variation_penalty": describe(self.penalty, alpha=self.penalty_alpha), "matryoshka": matryoshka}
+        matryoshka = (
+            None
+            if not self.matryoshka_dims
+            else {
+                "dims": list(self.matryoshka_dims),
+                "weights": list(self.matryoshka_weights),
+                "n_dims_per_step": self.n_dims_per_step,
+                "apply_to": self.matryoshka_apply_to,
+            }
+        )
+        return {
+            "objective_type": self.objective_type,
+            "weight": self.weight,
+            "main": describe(self.main),
+            "distillation": describe(self.distillation, alpha=self.distillation_alpha),
+            "variation_penalty": describe(self.penalty, alpha=self.penalty_alpha),
+            "matryoshka": matryoshka,
+        }
 
     @property
     def citation(self) -> str:

@@ -81,24 +81,32 @@ class RankingLoss(EmbeddingLoss):
     #: Whether the positive → anchor direction also ranks the hard negatives (AugmentedRankingLoss).
     augment_backward = False
 
-    def __init__(self, model: nn.Module, scale: float = 20.0, similarity: str = "cosine", margin: float = 0.0,
-                 gather_across_devices: bool = False) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        scale: float = 20.0,
+        similarity: str = "cosine",
+        margin: float = 0.0,
+        gather_across_devices: bool = False,
+    ) -> None:
         super().__init__(model)
         self.scale = self._positive_scale(scale)
         self.similarity = check_similarity(similarity)
         self.margin = float(margin)
         self.gather_across_devices = bool(gather_across_devices)
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None,
-                                     rows: tuple[int, int] | None = None) -> Tensor:
+    def compute_loss_from_embeddings(
+        self, embeddings: list[Tensor], labels: Tensor | None = None, rows: tuple[int, int] | None = None
+    ) -> Tensor:
         """The loss from one embedding tensor per column; labels are unused.
 
         `rows` = (begin, end) restricts it to those anchor rows and returns their share of the batch loss, so that
         summing the shares of all row chunks gives the full loss (used by the GradCache path).
         """
         if len(embeddings) < 2:
-            raise ValueError(f"{type(self).__name__} expects at least 2 columns (anchor, positive), "
-                             f"got {len(embeddings)}")
+            raise ValueError(
+                f"{type(self).__name__} expects at least 2 columns (anchor, positive), got {len(embeddings)}"
+            )
         queries, docs = embeddings[0], list(embeddings[1:])
         n, offset = queries.size(0), 0
         if self.gather_across_devices:
@@ -121,8 +129,12 @@ class RankingLoss(EmbeddingLoss):
         return (torch.logsumexp(logits, dim=1) - logits[rows, own]).sum()
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"scale": self.scale, "similarity": self.similarity, "margin": self.margin,
-                "gather_across_devices": self.gather_across_devices}
+        return {
+            "scale": self.scale,
+            "similarity": self.similarity,
+            "margin": self.margin,
+            "gather_across_devices": self.gather_across_devices,
+        }
 
     @property
     def citation(self) -> str:

@@ -44,8 +44,10 @@ LOSSES: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 LOSS_NAMES = {kind: set(table) for kind, table in LOSSES.items()}  # kept for callers that only need the names
-DISTILLATION_ARGS = {"contrastive": frozenset({"scale", "similarity", "reduction"}),
-                     "similarity": frozenset({"scale", "similarity"})}
+DISTILLATION_ARGS = {
+    "contrastive": frozenset({"scale", "similarity", "reduction"}),
+    "similarity": frozenset({"scale", "similarity"}),
+}
 PENALTY_ARGS = frozenset({"eps"})
 
 # Deprecated sentence-transformers names -> (v6 class, fixed arguments). Both compute (forward + backward) / 2.
@@ -60,17 +62,39 @@ ST_WRAPPERS = {
     "AdaptiveLayerLoss": "it wraps another loss, which a config cannot build",
 }
 # String values a config may give to sentence-transformers callables (resolved in build.py).
-ST_SIMILARITY_FCTS = ("cos_sim", "dot_score", "euclidean_sim", "manhattan_sim", "pairwise_cos_sim",
-                      "pairwise_dot_score", "pairwise_euclidean_sim", "pairwise_manhattan_sim", "pairwise_angle_sim")
+ST_SIMILARITY_FCTS = (
+    "cos_sim",
+    "dot_score",
+    "euclidean_sim",
+    "manhattan_sim",
+    "pairwise_cos_sim",
+    "pairwise_dot_score",
+    "pairwise_euclidean_sim",
+    "pairwise_manhattan_sim",
+    "pairwise_angle_sim",
+)
 ST_OBJECT_ARGS = frozenset({"loss_fct", "cos_score_transformation"})
 NUMBER_ARGS = frozenset({"scale", "temperature", "min_score", "margin"})
 INT_ARGS = frozenset({"mini_batch_size", "n_layers_per_step"})
 # sentence-transformers losses that read a label column; the others treat every row as a positive pair.
-ST_LABEL_LOSSES = frozenset({
-    "CoSENTLoss", "AnglELoss", "CosineSimilarityLoss", "ContrastiveLoss", "OnlineContrastiveLoss", "SoftmaxLoss",
-    "MSELoss", "MarginMSELoss", "DistillKLDivLoss", "BatchAllTripletLoss", "BatchHardTripletLoss",
-    "BatchHardSoftMarginTripletLoss", "BatchSemiHardTripletLoss", "EmbedDistillLoss",
-})
+ST_LABEL_LOSSES = frozenset(
+    {
+        "CoSENTLoss",
+        "AnglELoss",
+        "CosineSimilarityLoss",
+        "ContrastiveLoss",
+        "OnlineContrastiveLoss",
+        "SoftmaxLoss",
+        "MSELoss",
+        "MarginMSELoss",
+        "DistillKLDivLoss",
+        "BatchAllTripletLoss",
+        "BatchHardTripletLoss",
+        "BatchHardSoftMarginTripletLoss",
+        "BatchSemiHardTripletLoss",
+        "EmbedDistillLoss",
+    }
+)
 # Losses whose labels must be 0/1 (the e-faq similarity labels default to 1 / 0 / -1).
 BINARY_LABEL_LOSSES = frozenset({"ContrastiveLoss", "OnlineContrastiveLoss"})
 
@@ -99,8 +123,13 @@ def _unknown_args(given: dict[str, Any], valid: set[str] | frozenset[str], where
     for key in given:
         if key not in valid:
             hint = " (set it with the objective's `margin:` key)" if key == "margin" and "margin" not in valid else ""
-            problems.append(Problem(f"{where}.{key}", f"unknown argument of {what}{hint}{did_you_mean(key, valid)}; "
-                                    f"valid: {one_of(valid) if valid else '(none)'}"))
+            problems.append(
+                Problem(
+                    f"{where}.{key}",
+                    f"unknown argument of {what}{hint}{did_you_mean(key, valid)}; "
+                    f"valid: {one_of(valid) if valid else '(none)'}",
+                )
+            )
     return problems
 
 
@@ -134,29 +163,48 @@ def _typed_arg_problems(args: dict[str, Any], where: str) -> list[Problem]:
 def _label_problems(kind: str, name: str, objective: dict[str, Any], where: str) -> list[Problem]:
     """A loss must fit the objective's data: labels or not, and the label values it can learn from."""
     if kind == "contrastive" and name in ST_LABEL_LOSSES:
-        return [Problem(f"{where}.loss", f"`{name}` needs a label column, but contrastive data has none "
-                        "(anchor, positive, negatives); use it in a `similarity` objective")]
+        return [
+            Problem(
+                f"{where}.loss",
+                f"`{name}` needs a label column, but contrastive data has none "
+                "(anchor, positive, negatives); use it in a `similarity` objective",
+            )
+        ]
     if kind == "similarity" and name not in ST_LABEL_LOSSES:
-        return [Problem(f"{where}.loss", f"`{name}` ignores the label column: every (anchor, candidate) row would "
-                        "count as a positive pair, dissimilar ones included; use it in a `contrastive` objective")]
+        return [
+            Problem(
+                f"{where}.loss",
+                f"`{name}` ignores the label column: every (anchor, candidate) row would "
+                "count as a positive pair, dissimilar ones included; use it in a `contrastive` objective",
+            )
+        ]
     if name in BINARY_LABEL_LOSSES:
         train = _mapping(_mapping(objective.get("datasets")).get("train"))
         mapping = _mapping(train.get("preprocess_args")).get("name_to_label") or {
-            "similar": 1, "almost_similar": 0, "dissimilar": -1}
+            "similar": 1,
+            "almost_similar": 0,
+            "dissimilar": -1,
+        }
         bad = {k: v for k, v in _mapping(mapping).items() if v not in (0, 1)}
         if bad:
             shown = ", ".join(f"{k}: {v}" for k, v in bad.items())
-            return [Problem(f"{where}", f"`{name}` learns from labels 0/1 only, but the labels include {shown}; "
-                            "set datasets.train.preprocess_args.name_to_label, e.g. "
-                            "{similar: 1, almost_similar: 0, dissimilar: 0}")]
+            return [
+                Problem(
+                    f"{where}",
+                    f"`{name}` learns from labels 0/1 only, but the labels include {shown}; "
+                    "set datasets.train.preprocess_args.name_to_label, e.g. "
+                    "{similar: 1, almost_similar: 0, dissimilar: 0}",
+                )
+            ]
     return []
 
 
 def _st_loss_problems(name: str, spec: dict[str, Any], args: dict[str, Any], where: str) -> list[Problem]:
     valid = set(spec["args"])
     problems = _unknown_args(args, valid, f"{where}.loss_args", f"`{name}`")
-    problems += [Problem(f"{where}.loss_args", f"`{name}` needs `{key}`")
-                 for key in spec["required"] if key not in args]
+    problems += [
+        Problem(f"{where}.loss_args", f"`{name}` needs `{key}`") for key in spec["required"] if key not in args
+    ]
     for key in sorted(set(args) & ST_OBJECT_ARGS):
         problems.append(Problem(f"{where}.loss_args.{key}", "takes a Python object and cannot be set from a config"))
     problems += _choice(args, "similarity_fct", ST_SIMILARITY_FCTS, f"{where}.loss_args")
@@ -171,12 +219,16 @@ def _unknown_name(kind: str, name: str, where: str) -> Problem:
     own = LOSSES[kind]
     other = [k for k in LOSSES if k != kind and name in LOSSES[k]]
     if other:
-        return Problem(f"{where}.loss", f"`{name}` is a {other[0]} loss, not a {kind} one; {kind} losses: "
-                       f"{one_of(own)}")
+        return Problem(
+            f"{where}.loss", f"`{name}` is a {other[0]} loss, not a {kind} one; {kind} losses: {one_of(own)}"
+        )
     st_names = sorted(st_losses()) + sorted(ST_ALIASES)
-    return Problem(f"{where}.loss", f"unknown {kind} loss `{name}`{did_you_mean(name, [*own, *st_names])}; valid: "
-                   f"{one_of(own)}, a sentence-transformers loss class ({one_of(st_names)}), or `module:Class` "
-                   f"with `allow_custom_code: true`")
+    return Problem(
+        f"{where}.loss",
+        f"unknown {kind} loss `{name}`{did_you_mean(name, [*own, *st_names])}; valid: "
+        f"{one_of(own)}, a sentence-transformers loss class ({one_of(st_names)}), or `module:Class` "
+        f"with `allow_custom_code: true`",
+    )
 
 
 def objective_loss_problems(objective: dict[str, Any], where: str, *, allow_custom_code: bool) -> list[Problem]:
@@ -207,8 +259,13 @@ def objective_loss_problems(objective: dict[str, Any], where: str, *, allow_cust
         can_margin, can_gather, from_embeddings = entry["margin"], entry["gather"], True
     elif ":" in name:
         if not allow_custom_code:
-            return [Problem(f"{where}.loss", f"`{name}` is a custom loss class; loading it runs code from the "
-                            "config, so set `allow_custom_code: true` at the top level of the config to allow it")]
+            return [
+                Problem(
+                    f"{where}.loss",
+                    f"`{name}` is a custom loss class; loading it runs code from the "
+                    "config, so set `allow_custom_code: true` at the top level of the config to allow it",
+                )
+            ]
         module, _, cls = name.partition(":")
         if not module or not cls.isidentifier():
             return [Problem(f"{where}.loss", f"`{name}` is not `module.path:ClassName`")]
@@ -226,16 +283,26 @@ def objective_loss_problems(objective: dict[str, Any], where: str, *, allow_cust
 
     if margin is not None and not can_margin:
         ok = sorted(n for n, e in LOSSES[kind].items() if e["margin"])
-        problems.append(Problem(f"{where}.margin",
-                                f"loss `{name}` cannot use a margin; losses that can: {one_of(ok)}"))
+        problems.append(
+            Problem(f"{where}.margin", f"loss `{name}` cannot use a margin; losses that can: {one_of(ok)}")
+        )
     if objective.get("gather_across_devices") and not can_gather:
-        problems.append(Problem(f"{where}.gather_across_devices",
-                                f"loss `{name}` has no cross-device negatives; remove `gather_across_devices`"))
+        problems.append(
+            Problem(
+                f"{where}.gather_across_devices",
+                f"loss `{name}` has no cross-device negatives; remove `gather_across_devices`",
+            )
+        )
     for key in has_extra_terms:
         if not from_embeddings:
-            problems.append(Problem(f"{where}.{key}", f"loss `{name}` embeds the batch itself (no "
-                                    f"compute_loss_from_embeddings), so it cannot share its embeddings with a "
-                                    f"`{key}` term; pick another loss or drop `{key}`"))
+            problems.append(
+                Problem(
+                    f"{where}.{key}",
+                    f"loss `{name}` embeds the batch itself (no "
+                    f"compute_loss_from_embeddings), so it cannot share its embeddings with a "
+                    f"`{key}` term; pick another loss or drop `{key}`",
+                )
+            )
     problems += _extra_term_problems(kind, objective, where)
     return problems
 
@@ -244,14 +311,16 @@ def _extra_term_problems(kind: str, objective: dict[str, Any], where: str) -> li
     problems: list[Problem] = []
     distillation = _mapping(objective.get("distillation"))
     d_args = _mapping(distillation.get("loss_args"))
-    problems += _unknown_args(d_args, DISTILLATION_ARGS[kind], f"{where}.distillation.loss_args",
-                              f"{kind} distillation")
+    problems += _unknown_args(
+        d_args, DISTILLATION_ARGS[kind], f"{where}.distillation.loss_args", f"{kind} distillation"
+    )
     problems += _choice(d_args, "similarity", SIMILARITIES, f"{where}.distillation.loss_args")
     problems += _choice(d_args, "reduction", KL_REDUCTIONS, f"{where}.distillation.loss_args")
     p_args = _mapping(_mapping(objective.get("variation_penalty")).get("loss_args"))
     problems += _unknown_args(p_args, PENALTY_ARGS, f"{where}.variation_penalty.loss_args", "the variation penalty")
     eps = p_args.get("eps", "auto")
     if eps != "auto" and (isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps <= 0):
-        problems.append(Problem(f"{where}.variation_penalty.loss_args.eps",
-                                f"must be a positive number or `auto`, got {eps!r}"))
+        problems.append(
+            Problem(f"{where}.variation_penalty.loss_args.eps", f"must be a positive number or `auto`, got {eps!r}")
+        )
     return problems

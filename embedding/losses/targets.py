@@ -60,7 +60,7 @@ def unpack_targets(labels: Tensor | None, num_columns: int, objective_type: str)
         )
     y = labels[:, 0] if offset else None
     width = (labels.shape[1] - offset) // num_columns
-    teacher = [labels[:, offset + j * width: offset + (j + 1) * width].detach() for j in range(num_columns)]
+    teacher = [labels[:, offset + j * width : offset + (j + 1) * width].detach() for j in range(num_columns)]
     return y, teacher
 
 

@@ -22,8 +22,12 @@ def _encode(teacher: Any, texts: list[str], role: str | None, batch_size: int) -
     # Contrastive anchors are queries and the candidates documents, so a teacher with query/document prompts
     # (e5, bge...) gets the right one; similarity pairs are symmetric and use the teacher's default prompt.
     encode = {"query": teacher.encode_query, "document": teacher.encode_document}.get(role, teacher.encode)
-    return np.asarray(encode(texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False,
-                             normalize_embeddings=False), dtype=np.float32)
+    return np.asarray(
+        encode(
+            texts, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False, normalize_embeddings=False
+        ),
+        dtype=np.float32,
+    )
 
 
 def attach_teacher_targets(dataset: Any, teacher: Any, objective_type: str, *, batch_size: int = 64) -> Any:
@@ -51,14 +55,20 @@ def attach_teacher_targets(dataset: Any, teacher: Any, objective_type: str, *, b
     if not text_columns:
         raise DataError(f"distillation: the dataset has no text column (columns: {dataset.column_names})")
     if keeps_label and label_column is None:
-        raise DataError(f"distillation: a similarity dataset needs a label column ({', '.join(LABEL_COLUMNS)}); "
-                        f"columns: {dataset.column_names}")
+        raise DataError(
+            f"distillation: a similarity dataset needs a label column ({', '.join(LABEL_COLUMNS)}); "
+            f"columns: {dataset.column_names}"
+        )
     if not keeps_label and label_column is not None:
-        raise DataError(f"distillation: a contrastive dataset must not have a `{label_column}` column; the teacher "
-                        "targets go there")
+        raise DataError(
+            f"distillation: a contrastive dataset must not have a `{label_column}` column; the teacher "
+            "targets go there"
+        )
 
-    roles = {c: ("query" if i == 0 else "document") if objective_type == "contrastive" else None
-             for i, c in enumerate(text_columns)}
+    roles = {
+        c: ("query" if i == 0 else "document") if objective_type == "contrastive" else None
+        for i, c in enumerate(text_columns)
+    }
     vectors: dict[str | None, np.ndarray] = {}
     positions: dict[str | None, dict[str, int]] = {}
     for role in dict.fromkeys(roles.values()):
@@ -78,6 +88,13 @@ def attach_teacher_targets(dataset: Any, teacher: Any, objective_type: str, *, b
     features["label"] = List(Value("float32"))
     # A fresh fingerprint: hashing the closure (all teacher vectors) would be slow, and a cache keyed on the data
     # alone could hand back another teacher's targets.
-    return dataset.map(pack, batched=True, batch_size=1000, features=features,
-                       remove_columns=[label_column] if label_column else None,
-                       load_from_cache_file=False, new_fingerprint=uuid.uuid4().hex, desc="teacher targets")
+    return dataset.map(
+        pack,
+        batched=True,
+        batch_size=1000,
+        features=features,
+        remove_columns=[label_column] if label_column else None,
+        load_from_cache_file=False,
+        new_fingerprint=uuid.uuid4().hex,
+        desc="teacher targets",
+    )

@@ -68,7 +68,7 @@ def plot_losses(run: RunData, path: Path) -> Path | None:
         return None
     plt = _pyplot()
     fig, axes = plt.subplots(len(groups), 1, figsize=(9, max(3.6, 3.0 * len(groups))), sharex=True, squeeze=False)
-    for ax, (objective, lines) in zip(axes[:, 0], groups.items()):
+    for ax, (objective, lines) in zip(axes[:, 0], groups.items(), strict=True):
         for label, records, key in lines:
             steps, values = _series(records, key)
             ax.plot(steps, values, "--" if "(eval)" in label else "-", marker="o", markersize=3, label=label)
@@ -84,8 +84,17 @@ def plot_losses(run: RunData, path: Path) -> Path | None:
 def plot_eval_metrics(run: RunData, path: Path, main_metric: str | None = None) -> Path | None:
     """Evaluator metrics over steps, one panel per metric family (ndcg, map, recall...)."""
     evals = run.eval_events
-    keys = sorted({k for r in evals for k, v in r.items() if k.startswith("eval_") and not SKIP_EVAL.search(k)
-                   and not _is_eval_loss(k) and isinstance(v, (int, float))})
+    keys = sorted(
+        {
+            k
+            for r in evals
+            for k, v in r.items()
+            if k.startswith("eval_")
+            and not SKIP_EVAL.search(k)
+            and not _is_eval_loss(k)
+            and isinstance(v, (int, float))
+        }
+    )
     if not keys:
         return None
     families: dict[str, list[str]] = defaultdict(list)
@@ -97,18 +106,24 @@ def plot_eval_metrics(run: RunData, path: Path, main_metric: str | None = None) 
     rows = math.ceil(len(order) / cols)
     plt = _pyplot()
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols + 1, 3.4 * rows + 0.3), squeeze=False)
-    for ax, family in zip(axes.flat, order):
+    for ax, family in zip(axes.flat, order, strict=False):
         for key in families[family]:
             steps, values = _series(evals, key)
             bold = main_metric is not None and key == f"eval_{main_metric}"
-            ax.plot(steps, values, marker="o", markersize=3, linewidth=2.5 if bold else 1.2,
-                    label=key[5:] + (" (main)" if bold else ""))
+            ax.plot(
+                steps,
+                values,
+                marker="o",
+                markersize=3,
+                linewidth=2.5 if bold else 1.2,
+                label=key[5:] + (" (main)" if bold else ""),
+            )
         ax.set_title(family)
         ax.set_xlabel("step")
         _integer_steps(ax)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(order):]:
+    for ax in list(axes.flat)[len(order) :]:
         ax.set_visible(False)
     fig.suptitle("evaluator metrics during training")
     return _save(fig, path)
@@ -135,8 +150,9 @@ def _bars(ax, labels: list[str], before: list[float | None], after: list[float |
         ax.legend(fontsize=8, loc="best")
 
 
-def plot_before_after(before: dict[str, float], after: dict[str, float], path: Path,
-                      main_metric: str | None = None) -> Path | None:
+def plot_before_after(
+    before: dict[str, float], after: dict[str, float], path: Path, main_metric: str | None = None
+) -> Path | None:
     """Before/after bars per metric (metrics without a Matryoshka size; else those at the largest size)."""
     keys = [k for k in dict.fromkeys([*after, *before]) if split_dim(k)[1] is None]
     if not keys:
@@ -153,8 +169,9 @@ def plot_before_after(before: dict[str, float], after: dict[str, float], path: P
     return _save(fig, path)
 
 
-def plot_matryoshka(before: dict[str, float], after: dict[str, float], path: Path,
-                    main_metric: str | None = None, limit: int = 6) -> Path | None:
+def plot_matryoshka(
+    before: dict[str, float], after: dict[str, float], path: Path, main_metric: str | None = None, limit: int = 6
+) -> Path | None:
     """Before/after bars per Matryoshka size, one panel per metric (the main metric first); None without sizes."""
     table: dict[str, dict[int, tuple[float | None, float | None]]] = defaultdict(dict)
     for key in dict.fromkeys([*after, *before]):
@@ -175,13 +192,18 @@ def plot_matryoshka(before: dict[str, float], after: dict[str, float], path: Pat
     rows = math.ceil(len(names) / cols)
     plt = _pyplot()
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols + 1, 3.4 * rows + 0.4), squeeze=False)
-    for ax, name in zip(axes.flat, names):
+    for ax, name in zip(axes.flat, names, strict=False):
         dims = sorted(table[name])
-        _bars(ax, [str(d) for d in dims], [table[name][d][0] for d in dims], [table[name][d][1] for d in dims],
-              legend=False)
+        _bars(
+            ax,
+            [str(d) for d in dims],
+            [table[name][d][0] for d in dims],
+            [table[name][d][1] for d in dims],
+            legend=False,
+        )
         ax.set_title(name, fontsize=9)
         ax.set_ylabel("dimension")
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", fontsize=8)  # one legend: the panels stay readable
@@ -191,9 +213,14 @@ def plot_matryoshka(before: dict[str, float], after: dict[str, float], path: Pat
 
 def plot_resources(run: RunData, path: Path) -> Path | None:
     """Process memory (RSS) over steps, and GPU memory where it was recorded."""
-    lines = [(label, *_series(run.resources, key)) for label, key in
-             (("RSS (MiB)", "used_memory_mb"), ("GPU reserved (MiB)", "used_vram_mb"),
-              ("GPU max allocated (MiB)", "max_allocated_vram_mb"))]
+    lines = [
+        (label, *_series(run.resources, key))
+        for label, key in (
+            ("RSS (MiB)", "used_memory_mb"),
+            ("GPU reserved (MiB)", "used_vram_mb"),
+            ("GPU max allocated (MiB)", "max_allocated_vram_mb"),
+        )
+    ]
     lines = [line for line in lines if line[1]]
     if not lines:
         return None

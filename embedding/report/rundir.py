@@ -30,8 +30,7 @@ class RunData:
 
     @property
     def train_events(self) -> list[dict[str, Any]]:
-        return [r for r in self.logs
-                if "event" not in r and ("loss" in r or any(k.startswith("loss/") for k in r))]
+        return [r for r in self.logs if "event" not in r and ("loss" in r or any(k.startswith("loss/") for k in r))]
 
     @property
     def eval_events(self) -> list[dict[str, Any]]:
@@ -56,8 +55,9 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 def _not_a_run(run_dir: Path, missing: list[str]) -> UserError:
     runs = sorted(p.parent.name for p in run_dir.glob("*/logs.jsonl"))[:5]
     hint = f"; runs inside it: {', '.join(runs)}" if runs else "; pass the folder output_dir/run_name of a run"
-    return UserError(f"{run_dir}: not a run dir, {' and '.join(missing)} missing (written by `embedding train`)"
-                     + hint)
+    return UserError(
+        f"{run_dir}: not a run dir, {' and '.join(missing)} missing (written by `embedding train`)" + hint
+    )
 
 
 def load_run(run_dir: str | Path) -> RunData:
@@ -82,8 +82,13 @@ def load_run(run_dir: str | Path) -> RunData:
             evaluation = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
         except json.JSONDecodeError:
             evaluation = None  # the report says so instead of failing
-    return RunData(run_dir, config if isinstance(config, dict) else {}, _jsonl(run_dir / "logs.jsonl"),
-                   _jsonl(run_dir / "resources.jsonl"), evaluation)
+    return RunData(
+        run_dir,
+        config if isinstance(config, dict) else {},
+        _jsonl(run_dir / "logs.jsonl"),
+        _jsonl(run_dir / "resources.jsonl"),
+        evaluation,
+    )
 
 
 def flat_metrics(values: Any, prefix: str = "") -> dict[str, float]:
@@ -106,5 +111,5 @@ def split_dim(key: str) -> tuple[str, int | None]:
     match = DIM.search(key)
     if not match:
         return key, None
-    base = (key[:match.start()] + key[match.end():]).strip("_/-").replace("__", "_")
+    base = (key[: match.start()] + key[match.end() :]).strip("_/-").replace("__", "_")
     return base, int(match.group(1) or match.group(2))

@@ -47,14 +47,16 @@ def _objective_rows(config: dict[str, Any]) -> list[str]:
     objectives = [o for o in config.get("objectives") or [] if isinstance(o, dict)]
     lines = ["| objective | type | training data | loss | weight | Matryoshka dims |", "|---|---|---|---|---:|---|"]
     for i, obj in enumerate(objectives):
-        train = ((obj.get("datasets") or {}).get("train") or {})
+        train = (obj.get("datasets") or {}).get("train") or {}
         split = (train.get("args") or {}).get("split")
         dims = (obj.get("matryoshka") or {}).get("matryoshka_dims")
         loss = obj.get("loss") or ("ranking" if obj.get("type") == "contrastive" else "cosine")
         extras = [name for name in ("distillation", "variation_penalty") if obj.get(name)]
-        lines.append(f"| {objective_default_name(objectives, i)} | {obj.get('type', '-')} | "
-                     f"`{train.get('name', '-')}`{f' [{split}]' if split else ''} | "
-                     f"{' + '.join([loss, *extras])} | {obj.get('weight', 1.0)} | {dims or '-'} |")
+        lines.append(
+            f"| {objective_default_name(objectives, i)} | {obj.get('type', '-')} | "
+            f"`{train.get('name', '-')}`{f' [{split}]' if split else ''} | "
+            f"{' + '.join([loss, *extras])} | {obj.get('weight', 1.0)} | {dims or '-'} |"
+        )
     return lines
 
 
@@ -78,8 +80,11 @@ def _metrics(run: RunData) -> tuple[dict[str, float], dict[str, float], str | No
     last = next((r for r in reversed(run.eval_events)), None)
     if last is None:
         return {}, {}, main, ""
-    metrics = {k[5:]: v for k, v in last.items() if k.startswith("eval_") and isinstance(v, (int, float))
-               and not plots.SKIP_EVAL.search(k)}
+    metrics = {
+        k[5:]: v
+        for k, v in last.items()
+        if k.startswith("eval_") and isinstance(v, (int, float)) and not plots.SKIP_EVAL.search(k)
+    }
     return {}, metrics, main, f"last evaluation during training (step {last.get('step')}); no evaluation.json"
 
 
@@ -92,15 +97,21 @@ def _task_lines(rows: list[dict[str, Any]]) -> list[str]:
         models, lines = comparison_rows([ResultRow(**row) for row in rows])
     except TypeError:  # rows of another version: the JSON keeps them, the report skips them
         return []
-    out = ["| task | dataset | split | dim | metric | " + " | ".join(models) + (" | change |" if len(models) == 2
-                                                                              else " |"),
-           "|---|---|---|---|---|" + "---:|" * (len(models) + (len(models) == 2))]
+    out = [
+        "| task | dataset | split | dim | metric | "
+        + " | ".join(models)
+        + (" | change |" if len(models) == 2 else " |"),
+        "|---|---|---|---|---|" + "---:|" * (len(models) + (len(models) == 2)),
+    ]
     for task, dataset, split, dim, metric, *cells in lines:
         values = ["" if c is None else f"{c:.4f}" for c in cells]
         if len(cells) == 2:
             values.append("" if None in cells else f"{cells[1] - cells[0]:+.4f}")
-        out.append(f"| {task} | {short(dataset)} | {split} | {'full' if dim is None else dim} | {metric} | "
-                   + " | ".join(values) + " |")
+        out.append(
+            f"| {task} | {short(dataset)} | {split} | {'full' if dim is None else dim} | {metric} | "
+            + " | ".join(values)
+            + " |"
+        )
     return out
 
 
@@ -127,25 +138,33 @@ def write_report(run_dir: str | Path, *, config_path: str | None = None) -> Path
     before, after, main, source = _metrics(run)
     for name in PLOTS:  # a regenerated report never links a stale plot
         (out / name).unlink(missing_ok=True)
-    drawn = [p.name for p in (
-        plots.plot_losses(run, out / "loss.png"),
-        plots.plot_eval_metrics(run, out / "eval_metrics.png", main),
-        plots.plot_before_after(before, after, out / "before_after.png", main) if run.evaluation else None,
-        plots.plot_matryoshka(before, after, out / "matryoshka.png", main),
-        plots.plot_resources(run, out / "resources.png"),
-    ) if p is not None]
+    drawn = [
+        p.name
+        for p in (
+            plots.plot_losses(run, out / "loss.png"),
+            plots.plot_eval_metrics(run, out / "eval_metrics.png", main),
+            plots.plot_before_after(before, after, out / "before_after.png", main) if run.evaluation else None,
+            plots.plot_matryoshka(before, after, out / "matryoshka.png", main),
+            plots.plot_resources(run, out / "resources.png"),
+        )
+        if p is not None
+    ]
 
     config = run.config
     evaluation = run.evaluation or {}
     train_metrics = evaluation.get("train_metrics") or next(
-        (r for r in reversed(run.logs) if "train_runtime" in r), {})
+        (r for r in reversed(run.logs) if "train_runtime" in r), {}
+    )
     steps = max((r.get("step", 0) for r in run.logs if isinstance(r.get("step"), int)), default=0)
     epoch = max((r.get("epoch", 0) for r in run.logs if isinstance(r.get("epoch"), (int, float))), default=0)
     times = [r["time"] for r in run.logs if isinstance(r.get("time"), (int, float))]
     # The resolved config is written as the run starts; a copied run dir has newer mtimes than its log times.
     started = start.get("time") or min([(out / "config.resolved.yaml").stat().st_mtime, *times])
-    finished = (out / "evaluation.json").stat().st_mtime if (out / "evaluation.json").exists() else \
-        (max(times) if times else None)
+    finished = (
+        (out / "evaluation.json").stat().st_mtime
+        if (out / "evaluation.json").exists()
+        else (max(times) if times else None)
+    )
     model = (config.get("base_model") or {}).get("name", "-")
     facts = [
         ("run", f"`{config.get('run_name', out.name)}`"),
@@ -166,20 +185,34 @@ def write_report(run_dir: str | Path, *, config_path: str | None = None) -> Path
         lines += ["## Final metrics", "", f"From {source}." + (f" Main metric: **{main}**." if main else ""), ""]
         lines += [*metrics_table(before, after, main), ""]
     else:
-        lines += ["## Final metrics", "", "No evaluator metrics in this run (no `evaluator` configured, or the "
-                  "run stopped before evaluating).", ""]
+        lines += [
+            "## Final metrics",
+            "",
+            "No evaluator metrics in this run (no `evaluator` configured, or the run stopped before evaluating).",
+            "",
+        ]
     tasks = _task_lines(evaluation.get("tasks") or [])
     if tasks:
-        lines += ["## Extra evaluation tasks", "", "`evaluation.tasks` on the base model and the final model "
-                  "(all rows with full model names: `evaluation/results.json`, `.csv`).", "", *tasks, ""]
+        lines += [
+            "## Extra evaluation tasks",
+            "",
+            "`evaluation.tasks` on the base model and the final model "
+            "(all rows with full model names: `evaluation/results.json`, `.csv`).",
+            "",
+            *tasks,
+            "",
+        ]
     summary = _loss_summary(run)
     if summary:
         lines += ["## Loss", "", *summary, ""]
     for name in drawn:
         title, what = PLOTS[name]
         lines += [f"## {title}", "", f"{what[0].upper()}{what[1:]}.", "", f"![{title}]({name})", ""]
-    lines += ["---", f"Written by `embedding report` on {_when(time.time())}; regenerate with "
-              f"`embedding report {out}`.", ""]
+    lines += [
+        "---",
+        f"Written by `embedding report` on {_when(time.time())}; regenerate with `embedding report {out}`.",
+        "",
+    ]
     report = out / "report.md"
     report.write_text("\n".join(lines), encoding="utf-8")
     return report

@@ -57,8 +57,10 @@ def schedule(plan, args) -> tuple[list[float], int, bool]:
     the batch counts), `round_robin` alternates and stops when the smallest dataset runs out (equal shares).
     """
     batch, world = args.per_device_train_batch_size, max(1, args.world_size)
-    counts = [len(o.train.dataset) // batch if args.dataloader_drop_last else math.ceil(len(o.train.dataset) / batch)
-              for o in plan.objectives]
+    counts = [
+        len(o.train.dataset) // batch if args.dataloader_drop_last else math.ceil(len(o.train.dataset) / batch)
+        for o in plan.objectives
+    ]
     if len(counts) > 1 and _value(args.multi_dataset_batch_sampler) == "round_robin":
         shares, per_epoch = [1 / len(counts)] * len(counts), min(counts) * len(counts)
     else:
@@ -105,17 +107,22 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
     shares, steps, exact = schedule(plan, args)
     model = plan.resolution.describe() if plan.resolution is not None else plan.config.base_model.name
     rows = []
-    for obj, share in zip(plan.objectives, shares):
+    for obj, share in zip(plan.objectives, shares, strict=True):
         dataset = obj.spec.datasets.train
         split = dataset.args.get("split")
-        rows.append({
-            "objective": obj.name, "type": obj.spec.type, "format": obj.train.format,
-            "rows": f"{len(obj.train.dataset):,} (from {obj.train.raw_rows:,} raw)",
-            "data": dataset.name + (f" [{split}]" if split else ""),
-            "loss": _loss_name(obj.loss), "weight": f"{obj.spec.weight:g}",
-            "negatives/anchor": _negatives(obj, args.per_device_train_batch_size, world),
-            "steps share": f"{share:.0%}",
-        })
+        rows.append(
+            {
+                "objective": obj.name,
+                "type": obj.spec.type,
+                "format": obj.train.format,
+                "rows": f"{len(obj.train.dataset):,} (from {obj.train.raw_rows:,} raw)",
+                "data": dataset.name + (f" [{split}]" if split else ""),
+                "loss": _loss_name(obj.loss),
+                "weight": f"{obj.spec.weight:g}",
+                "negatives/anchor": _negatives(obj, args.per_device_train_batch_size, world),
+                "steps share": f"{share:.0%}",
+            }
+        )
     effective = args.per_device_train_batch_size * world * max(1, args.gradient_accumulation_steps)
     facts = [
         ("model", model),
@@ -123,8 +130,12 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
         ("precision", _precision(args)),
         ("encoder calls", _column_forwards(plan, args)),
         ("batch size", f"{args.per_device_train_batch_size} per device, {effective} per optimizer step"),
-        ("steps", f"{steps:,}" + ("" if exact else f" (≈ {args.num_train_epochs:g} epochs)")
-         + (f", mixing {plan.config.mixing}" if len(plan.objectives) > 1 else "")),
+        (
+            "steps",
+            f"{steps:,}"
+            + ("" if exact else f" (≈ {args.num_train_epochs:g} epochs)")
+            + (f", mixing {plan.config.mixing}" if len(plan.objectives) > 1 else ""),
+        ),
         ("learning rate", f"{args.learning_rate:g}"),
         ("evaluation", _eval_schedule(plan, args)),
         ("seed", str(plan.seed)),
@@ -151,8 +162,11 @@ def print_banner(plan, trainer, *, console=None) -> None:
         for key, value in facts:
             logger.info("  %s: %s", key, value)
         for row in rows:
-            logger.info("  objective %s: %s", row["objective"],
-                        ", ".join(f"{k} {v}" for k, v in row.items() if k != "objective"))
+            logger.info(
+                "  objective %s: %s",
+                row["objective"],
+                ", ".join(f"{k} {v}" for k, v in row.items() if k != "objective"),
+            )
         return
     from rich.console import Console
     from rich.markup import escape
@@ -211,16 +225,20 @@ class ProgressLines(TrainerCallback):
     def line(self, state, logs: dict[str, Any]) -> str:
         step, total = state.global_step, state.max_steps
         if "train_runtime" in logs:
-            return (f"done: {step}/{total} steps in {_duration(logs['train_runtime'])}"
-                    + (f", mean loss {logs['train_loss']:.4f}" if "train_loss" in logs else ""))
+            return f"done: {step}/{total} steps in {_duration(logs['train_runtime'])}" + (
+                f", mean loss {logs['train_loss']:.4f}" if "train_loss" in logs else ""
+            )
         parts = [f"step {step}/{total}" + (f" ({step / total:.0%})" if total else "")]
         evaluation = any(k.startswith("eval_") for k in logs)
         if evaluation:
             parts[0] = "eval " + parts[0]
             if self.metric and f"eval_{self.metric}" in logs:
                 parts.append(f"{self.metric} {logs[f'eval_{self.metric}']:.4f}")
-            parts += [f"{k[5:]} {v:.4f}" for k, v in logs.items()
-                      if k.startswith("eval_") and k.endswith("loss") and isinstance(v, (int, float))]
+            parts += [
+                f"{k[5:]} {v:.4f}"
+                for k, v in logs.items()
+                if k.startswith("eval_") and k.endswith("loss") and isinstance(v, (int, float))
+            ]
         if "loss" in logs:
             parts.append(f"loss {logs['loss']:.4f}")
         if "learning_rate" in logs:
@@ -235,8 +253,7 @@ def install_progress(trainer) -> ProgressLines:
     """Line progress when stdout is not a terminal (or `disable_tqdm` is set); loss in the bar otherwise."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-    metric = trainer.args.metric_for_best_model or getattr(getattr(trainer, "evaluator", None),
-                                                            "primary_metric", None)
+    metric = trainer.args.metric_for_best_model or getattr(getattr(trainer, "evaluator", None), "primary_metric", None)
     bar = next((cb for cb in trainer.callback_handler.callbacks if isinstance(cb, ProgressCallback)), None)
     if not interactive() or trainer.args.disable_tqdm or bar is None:
         # PrinterCallback (what disable_tqdm installs) prints raw dicts; these lines replace it.

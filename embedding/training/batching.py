@@ -49,14 +49,21 @@ def text_columns(dataset, valid_label_columns: Sequence[str] | None = None) -> l
     return [c for c in dataset.column_names if c not in skip]
 
 
-def column_stats(dataset, columns: Sequence[str], tokenizer=None, max_length: int | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def column_stats(
+    dataset, columns: Sequence[str], tokenizer=None, max_length: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(lengths, value ids), both (rows, columns): token counts (characters without a tokenizer; 0 for non-text
     columns) and ids of each cell's value, equal across columns for equal values (for no-duplicates checks)."""
     import pyarrow as pa
 
-    key = (getattr(dataset, "_fingerprint", None) or id(dataset), len(dataset), tuple(columns),
-           getattr(tokenizer, "name_or_path", None), len(tokenizer) if tokenizer is not None else 0, max_length)
+    key = (
+        getattr(dataset, "_fingerprint", None) or id(dataset),
+        len(dataset),
+        tuple(columns),
+        getattr(tokenizer, "name_or_path", None),
+        len(tokenizer) if tokenizer is not None else 0,
+        max_length,
+    )
     if key not in _CACHE:
         table = dataset.with_format("arrow")[:]  # honours select/shuffle index mappings
         cells, is_text = [], []
@@ -104,16 +111,36 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
     sentence-transformers, where accelerate expects it.
     """
 
-    def __init__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns: list[str] | None = None,
-                 generator=None, seed: int = 0, *, lengths=None, tokenizer=None, max_length: int | None = None,
-                 mega_batch: int = DEFAULT_MEGA_BATCH, no_duplicates: bool = False, world_size: int = 1) -> None:
-        super().__init__(dataset, batch_size=batch_size, drop_last=drop_last,
-                         valid_label_columns=valid_label_columns, generator=generator, seed=seed)
+    def __init__(
+        self,
+        dataset,
+        batch_size: int,
+        drop_last: bool,
+        valid_label_columns: list[str] | None = None,
+        generator=None,
+        seed: int = 0,
+        *,
+        lengths=None,
+        tokenizer=None,
+        max_length: int | None = None,
+        mega_batch: int = DEFAULT_MEGA_BATCH,
+        no_duplicates: bool = False,
+        world_size: int = 1,
+    ) -> None:
+        super().__init__(
+            dataset,
+            batch_size=batch_size,
+            drop_last=drop_last,
+            valid_label_columns=valid_label_columns,
+            generator=generator,
+            seed=seed,
+        )
         self.dataset, self.mega_batch, self.no_duplicates = dataset, max(1, int(mega_batch)), no_duplicates
         self.world_size, self.ids, self._last = max(1, int(world_size)), None, None
         if lengths is None or no_duplicates:
-            self.column_lengths, self.ids = column_stats(dataset, text_columns(dataset, valid_label_columns),
-                                                         tokenizer, max_length)
+            self.column_lengths, self.ids = column_stats(
+                dataset, text_columns(dataset, valid_label_columns), tokenizer, max_length
+            )
         if lengths is not None:
             self.column_lengths = np.asarray(lengths).reshape(len(dataset), -1)
         self.lengths = self.column_lengths.max(axis=1) if len(dataset) else np.zeros(0, np.int32)
@@ -139,28 +166,36 @@ class LengthGroupedBatchSampler(DefaultBatchSampler):
         order = rng.permutation(n)
         span = self.mega_batch * step
         # Stable sort after the shuffle: rows of equal length stay in random order.
-        stream = np.concatenate([m[np.argsort(self.lengths[m], kind="stable")]
-                                 for m in np.array_split(order, range(span, n, span))] or [order])
-        groups = [stream[i:i + step].tolist() for i in range(0, n, step)]
+        stream = np.concatenate(
+            [m[np.argsort(self.lengths[m], kind="stable")] for m in np.array_split(order, range(span, n, span))]
+            or [order]
+        )
+        groups = [stream[i : i + step].tolist() for i in range(0, n, step)]
         short = groups.pop() if groups and len(groups[-1]) < step else None
         if self.no_duplicates:
-            groups, left_out = _without_duplicates(groups + [short] * (short is not None and not self.drop_last),
-                                                   self.lengths, self.ids, rng)
+            groups, left_out = _without_duplicates(
+                groups + [short] * (short is not None and not self.drop_last), self.lengths, self.ids, rng
+            )
             key = (int(self.seed or 0), epoch, n, left_out, self.batch_size)
             if left_out and key not in _WARNED:  # the startup padding report and the trainer build a sampler each
                 _WARNED.add(key)
-                logger.warning("no_duplicates: %d of %d rows fit in no batch of epoch %d without repeating a text; "
-                               "they sit this epoch out (batches are topped up with rows of other batches)",
-                               left_out, n, epoch)
+                logger.warning(
+                    "no_duplicates: %d of %d rows fit in no batch of epoch %d without repeating a text; "
+                    "they sit this epoch out (batches are topped up with rows of other batches)",
+                    left_out,
+                    n,
+                    epoch,
+                )
             short = groups.pop() if short is not None and not self.drop_last else None
         ordered = [groups[i] for i in rng.permutation(len(groups))]
         if short is not None and not self.drop_last:
             ordered.append(short)
-        return [group[i:i + size] for group in ordered for i in range(0, len(group), size)]
+        return [group[i : i + size] for group in ordered for i in range(0, len(group), size)]
 
 
-def _without_duplicates(batches: list[list[int]], lengths: np.ndarray, ids: np.ndarray, rng: np.random.Generator
-                        ) -> tuple[list[list[int]], int]:
+def _without_duplicates(
+    batches: list[list[int]], lengths: np.ndarray, ids: np.ndarray, rng: np.random.Generator
+) -> tuple[list[list[int]], int]:
     """Move each row whose text is already in its batch to a batch with room and none of its texts: the narrowest
     batch at least as long as the row (no wider padding), else the widest shorter one. Returns (batches, rows
     left out). Batch count and sizes stay (the trainer planned the epoch, and the resume skip, with them): the holes

@@ -60,7 +60,8 @@ class ResourceMonitor(TrainerCallback):
             record["used_vram_mb"] = round(reserved / 2**20, 2)
             record["max_allocated_vram_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 2)
             record["used_vram_percentage"] = round(
-                100 * reserved / torch.cuda.get_device_properties(device).total_memory, 2)
+                100 * reserved / torch.cuda.get_device_properties(device).total_memory, 2
+            )
         return record
 
     def on_log(self, args, state, control, logs=None, **kwargs):

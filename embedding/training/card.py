@@ -31,8 +31,17 @@ def scrub(value: Any) -> Any:
     """
     if isinstance(value, dict):
         # Containers under such keys (tokenizer_kwargs) are searched, not blanked; flags (use_auth_token) stay.
-        return {k: ("***" if SECRET_KEY.search(str(k)) and isinstance(v, (str, int, float))
-                    and not isinstance(v, bool) and v != "" else scrub(v)) for k, v in value.items()}
+        return {
+            k: (
+                "***"
+                if SECRET_KEY.search(str(k))
+                and isinstance(v, (str, int, float))
+                and not isinstance(v, bool)
+                and v != ""
+                else scrub(v)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [scrub(v) for v in value]
     if isinstance(value, str):
@@ -56,13 +65,23 @@ def dataset_entries(plan) -> list[dict[str, Any]]:
     """One entry per objective split (train, validation) of a Plan, in the form `extend_model_card` takes."""
     entries = []
     for obj in plan.objectives:
-        for split, data, spec in (("train", obj.train, obj.spec.datasets.train),
-                                  ("validation", obj.validation, obj.spec.datasets.validation)):
+        for split, data, spec in (
+            ("train", obj.train, obj.spec.datasets.train),
+            ("validation", obj.validation, obj.spec.datasets.validation),
+        ):
             if data is None or spec is None:
                 continue
-            entries.append({"objective": obj.name, "split": spec.args.get("split", split), "name": spec.name,
-                            "fingerprint": getattr(data.dataset, "_fingerprint", None) or "",
-                            "rows": len(data.dataset), "raw_rows": data.raw_rows, "format": data.format})
+            entries.append(
+                {
+                    "objective": obj.name,
+                    "split": spec.args.get("split", split),
+                    "name": spec.name,
+                    "fingerprint": getattr(data.dataset, "_fingerprint", None) or "",
+                    "rows": len(data.dataset),
+                    "raw_rows": data.raw_rows,
+                    "format": data.format,
+                }
+            )
     return entries
 
 
@@ -86,27 +105,49 @@ def metrics_table(before: dict[str, float], after: dict[str, float], main_metric
     return lines
 
 
-def training_section(*, config: dict[str, Any], datasets: list[dict[str, Any]], before: dict[str, float],
-                     after: dict[str, float], main_metric: str | None, seed: int) -> str:
+def training_section(
+    *,
+    config: dict[str, Any],
+    datasets: list[dict[str, Any]],
+    before: dict[str, float],
+    after: dict[str, float],
+    main_metric: str | None,
+    seed: int,
+) -> str:
     """The markdown appended to the card (between markers, so it can be replaced)."""
-    lines = [BEGIN, "", "## Training with embedding", "",
-             "This model was trained with `embedding` from the configuration below. To reproduce it, save the "
-             "YAML block as `config.yaml` and run `embedding train --config config.yaml` with the package versions "
-             "listed here.", ""]
+    lines = [
+        BEGIN,
+        "",
+        "## Training with embedding",
+        "",
+        "This model was trained with `embedding` from the configuration below. To reproduce it, save the "
+        "YAML block as `config.yaml` and run `embedding train --config config.yaml` with the package versions "
+        "listed here.",
+        "",
+    ]
     if after or before:
         lines += ["### Evaluation before and after training", ""]
         lines += metrics_table(before or {}, after or {}, main_metric)
         lines.append("")
     if datasets:
-        lines += ["### Training data", "", "| objective | split | dataset | rows | fingerprint |",
-                  "|---|---|---|---:|---|"]
+        lines += [
+            "### Training data",
+            "",
+            "| objective | split | dataset | rows | fingerprint |",
+            "|---|---|---|---:|---|",
+        ]
         for entry in datasets:
             rows = entry.get("rows", "")
             rows = f"{rows:,}" if isinstance(rows, int) else rows
-            lines.append(f"| {_cell(entry.get('objective', ''))} | {_cell(entry.get('split', ''))} | "
-                         f"{_cell(scrub(str(entry.get('name', ''))))} | {rows} | `{entry.get('fingerprint', '')}` |")
-        lines += ["", "Fingerprints are those of the preprocessed `datasets` tables: equal fingerprints, equal rows.",
-                  ""]
+            lines.append(
+                f"| {_cell(entry.get('objective', ''))} | {_cell(entry.get('split', ''))} | "
+                f"{_cell(scrub(str(entry.get('name', ''))))} | {rows} | `{entry.get('fingerprint', '')}` |"
+            )
+        lines += [
+            "",
+            "Fingerprints are those of the preprocessed `datasets` tables: equal fingerprints, equal rows.",
+            "",
+        ]
     lines += ["### Reproducibility", "", f"- seed: `{seed}`"]
     lines += [f"- {name}: `{ver}`" for name, ver in package_versions().items()]
     text = yaml.safe_dump(scrub(config), sort_keys=False, allow_unicode=True).rstrip()
@@ -114,9 +155,16 @@ def training_section(*, config: dict[str, Any], datasets: list[dict[str, Any]], 
     return "\n".join(lines) + "\n"
 
 
-def extend_model_card(model_dir: Path, *, config: dict[str, Any], datasets: list[dict[str, Any]],
-                      before: dict[str, float], after: dict[str, float], main_metric: str | None,
-                      seed: int) -> None:
+def extend_model_card(
+    model_dir: Path,
+    *,
+    config: dict[str, Any],
+    datasets: list[dict[str, Any]],
+    before: dict[str, float],
+    after: dict[str, float],
+    main_metric: str | None,
+    seed: int,
+) -> None:
     """Append the "Training with embedding" section to `model_dir/README.md`, keeping the generated card.
 
     Args:
@@ -133,6 +181,7 @@ def extend_model_card(model_dir: Path, *, config: dict[str, Any], datasets: list
     if BEGIN in existing:  # extended before (e.g. a re-run of the final evaluation): replace, never duplicate
         head, _, rest = existing.partition(BEGIN)
         existing = head + rest.partition(END)[2].lstrip("\n")
-    section = training_section(config=config, datasets=datasets, before=before, after=after,
-                               main_metric=main_metric, seed=seed)
+    section = training_section(
+        config=config, datasets=datasets, before=before, after=after, main_metric=main_metric, seed=seed
+    )
     card.write_text(existing.rstrip("\n") + "\n\n" + section if existing.strip() else section, encoding="utf-8")

@@ -38,8 +38,7 @@ def local_processes() -> int:
         return 1
 
 
-def auto_dataloader_args(user_args: dict, *, cuda: bool, cpu_count: int, local_processes: int = 1
-                         ) -> tuple[dict, str]:
+def auto_dataloader_args(user_args: dict, *, cuda: bool, cpu_count: int, local_processes: int = 1) -> tuple[dict, str]:
     """Dataloader arguments for the keys the user left unset, and a one-line explanation for the log.
 
     Args:
@@ -60,8 +59,10 @@ def auto_dataloader_args(user_args: dict, *, cuda: bool, cpu_count: int, local_p
         # One core per process stays with the main process (it launches the GPU work); the rest tokenize.
         workers = min(MAX_WORKERS, share - 1)
         added["dataloader_num_workers"] = workers
-        why = (f"{workers} dataloader workers (auto: CUDA, {share} CPUs for this process, tokenization off the "
-               "main process)")
+        why = (
+            f"{workers} dataloader workers (auto: CUDA, {share} CPUs for this process, tokenization off the "
+            "main process)"
+        )
     else:
         workers = 0
         added["dataloader_num_workers"] = 0
@@ -104,8 +105,17 @@ class LengthGroupingMixin:
             return sampler
         return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
 
-    def length_grouped_sampler(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None,
-                               seed=0, *, train: bool | None = None):
+    def length_grouped_sampler(
+        self,
+        dataset,
+        batch_size,
+        drop_last,
+        valid_label_columns=None,
+        generator=None,
+        seed=0,
+        *,
+        train: bool | None = None,
+    ):
         """The LengthGroupedBatchSampler the trainer uses for this dataset, or None: sentence-transformers' own."""
         from .batching import DEFAULT_MEGA_BATCH, GROUPABLE, LengthGroupedBatchSampler
 
@@ -114,10 +124,18 @@ class LengthGroupingMixin:
         if not (train and self.group_by_length and name in GROUPABLE and hasattr(dataset, "with_format")):
             return None
         return LengthGroupedBatchSampler(
-            dataset, batch_size, drop_last, valid_label_columns, generator, seed,
-            tokenizer=getattr(self.model, "tokenizer", None), max_length=getattr(self.model, "max_seq_length", None),
-            mega_batch=self.length_mega_batch or DEFAULT_MEGA_BATCH, no_duplicates=GROUPABLE[name],
-            world_size=self.args.world_size)
+            dataset,
+            batch_size,
+            drop_last,
+            valid_label_columns,
+            generator,
+            seed,
+            tokenizer=getattr(self.model, "tokenizer", None),
+            max_length=getattr(self.model, "max_seq_length", None),
+            mega_batch=self.length_mega_batch or DEFAULT_MEGA_BATCH,
+            no_duplicates=GROUPABLE[name],
+            world_size=self.args.world_size,
+        )
 
 
 def describe_padding(trainer, names: list[str] | None = None) -> str:
@@ -149,15 +167,23 @@ def describe_padding(trainer, names: list[str] | None = None) -> str:
         try:  # the sampler this objective trains with (EmbeddingTrainer sets it per objective the same way)
             if i < len(samplers) and samplers[i]:
                 args.batch_sampler = samplers[i]
-            grouped = trainer.length_grouped_sampler(dataset, size, args.dataloader_drop_last, labels, None,
-                                                     args.seed, train=True)
+            grouped = trainer.length_grouped_sampler(
+                dataset, size, args.dataloader_drop_last, labels, None, args.seed, train=True
+            )
         finally:
             args.batch_sampler = default
-        lengths = grouped.column_lengths if grouped is not None else column_stats(
-            dataset, text_columns(dataset, labels), getattr(trainer.model, "tokenizer", None),
-            getattr(trainer.model, "max_seq_length", None))[0]
+        lengths = (
+            grouped.column_lengths
+            if grouped is not None
+            else column_stats(
+                dataset,
+                text_columns(dataset, labels),
+                getattr(trainer.model, "tokenizer", None),
+                getattr(trainer.model, "max_seq_length", None),
+            )[0]
+        )
         order = np.random.default_rng(int(args.seed or 0)).permutation(len(dataset))
-        plain = padding_fraction(lengths[order[j:j + size]].ravel() for j in range(0, len(order), size))
+        plain = padding_fraction(lengths[order[j : j + size]].ravel() for j in range(0, len(order), size))
         if grouped is None:
             parts.append(f"{name} {plain:.0%} (not grouped)")
             continue

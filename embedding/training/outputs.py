@@ -18,8 +18,10 @@ SECRET_KEYS = re.compile(r"token|secret|password|api_key", re.IGNORECASE)
 def redact(value: Any) -> Any:
     """Replace secrets (hub tokens and the like) by *** so they never reach logs, configs or model cards."""
     if isinstance(value, dict):
-        return {k: ("***" if SECRET_KEYS.search(str(k)) and v not in (None, "", False) else redact(v))
-                for k, v in value.items()}
+        return {
+            k: ("***" if SECRET_KEYS.search(str(k)) and v not in (None, "", False) else redact(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
@@ -47,12 +49,16 @@ def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool 
     barrier()
     if resume in (True, "latest", "true", "True") and not any(run_dir.glob("checkpoint-*")):
         # before anything is created: a mistyped run_name must not leave an empty run dir behind
-        raise UserError(f"--resume: {run_dir} holds no checkpoint to resume (is run_name / output_dir the one "
-                        "of the run to continue?); start without --resume to train from the base model")
+        raise UserError(
+            f"--resume: {run_dir} holds no checkpoint to resume (is run_name / output_dir the one "
+            "of the run to continue?); start without --resume to train from the base model"
+        )
     if existing and not resume:
         if not overwrite:
-            raise UserError(f"run dir {run_dir} already holds a run; pass --resume to continue it, --overwrite to "
-                            "move it aside, or choose another run_name")
+            raise UserError(
+                f"run dir {run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+                "move it aside, or choose another run_name"
+            )
         if is_main():
             run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
     barrier()
@@ -65,8 +71,9 @@ def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool 
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise UserError(f"output_dir: cannot write to {run_dir} ({exc.strerror}); choose a writable output_dir") \
-            from None
+        raise UserError(
+            f"output_dir: cannot write to {run_dir} ({exc.strerror}); choose a writable output_dir"
+        ) from None
     barrier()
     return run_dir
 
@@ -74,7 +81,8 @@ def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool 
 def is_complete_checkpoint(path: Path) -> bool:
     """A checkpoint the trainer can resume from: weights and trainer state written completely."""
     has_weights = any((path / f).exists() for f in ("model.safetensors", "pytorch_model.bin")) or any(
-        path.glob("**/model.safetensors"))
+        path.glob("**/model.safetensors")
+    )
     return has_weights and (path / "trainer_state.json").exists()
 
 
@@ -84,14 +92,20 @@ def find_resume_checkpoint(run_dir: Path, resume: Any) -> Path | None:
     if isinstance(resume, str) and resume not in ("latest", "true", "True"):
         path = Path(resume)
         if not path.is_dir():
-            raise UserError(f"--resume {resume}: no such checkpoint folder ({path.resolve()}); give a "
-                            "checkpoint-N folder of a run, or --resume alone for the run dir's newest one")
+            raise UserError(
+                f"--resume {resume}: no such checkpoint folder ({path.resolve()}); give a "
+                "checkpoint-N folder of a run, or --resume alone for the run dir's newest one"
+            )
         if not is_complete_checkpoint(path):
-            raise UserError(f"--resume {resume}: not a complete checkpoint (needs model weights and "
-                            "trainer_state.json)")
+            raise UserError(
+                f"--resume {resume}: not a complete checkpoint (needs model weights and trainer_state.json)"
+            )
         return path
-    found = sorted((p for p in run_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
-                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    found = sorted(
+        (p for p in run_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+        key=lambda p: int(p.name.split("-")[-1]),
+        reverse=True,
+    )
     for path in found:
         if is_complete_checkpoint(path):
             return path
@@ -101,7 +115,8 @@ def find_resume_checkpoint(run_dir: Path, resume: Any) -> Path | None:
 # Keys a resumed run may change: how long it trains and how it logs, evaluates and saves; not what it trains.
 RESUME_MAY_CHANGE = re.compile(
     r"^(args\.(max_steps|num_train_epochs|logging_\w+|eval_\w+|save_\w+|report_to|"
-    r"dataloader_\w+|per_device_eval_batch_size|disable_tqdm|run_name)|evaluation\.|early_stopping\.)")
+    r"dataloader_\w+|per_device_eval_batch_size|disable_tqdm|run_name)|evaluation\.|early_stopping\.)"
+)
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -135,16 +150,21 @@ def resume_config_changes(run_dir: Path, resolved: dict[str, Any]) -> list[str]:
     except yaml.YAMLError:
         return []
     old, new = _flatten(before), _flatten(resolved)
-    changes = [(key, old.get(key, "<unset>"), new.get(key, "<unset>")) for key in sorted(set(old) | set(new))
-               if old.get(key, "<unset>") != new.get(key, "<unset>")]
+    changes = [
+        (key, old.get(key, "<unset>"), new.get(key, "<unset>"))
+        for key in sorted(set(old) | set(new))
+        if old.get(key, "<unset>") != new.get(key, "<unset>")
+    ]
     lines = [f"{key}: {a!r} -> {b!r}" for key, a, b in changes]
-    refused = [line for (key, _, _), line in zip(changes, lines) if not RESUME_MAY_CHANGE.match(key)]
+    refused = [line for (key, _, _), line in zip(changes, lines, strict=True) if not RESUME_MAY_CHANGE.match(key)]
     if refused:
         raise UserError(
-            f"--resume: {run_dir} was started with another config ({path.name}):\n  " + "\n  ".join(refused)
+            f"--resume: {run_dir} was started with another config ({path.name}):\n  "
+            + "\n  ".join(refused)
             + f"\nResume with the run's own config (embedding train --config {path} --resume), or start a new "
             "run: --overwrite (moves this one aside) or another run_name. A resume may only change how long the "
-            "run trains and how it logs, evaluates and saves.")
+            "run trains and how it logs, evaluates and saves."
+        )
     return lines
 
 

@@ -62,16 +62,22 @@ def seed_of(config: TrainConfig) -> int:
 def load_data(plan: Plan) -> None:
     """Preprocess every objective's data (cached) and build the evaluator's IR data."""
     config = plan.config
-    for i, (name, spec) in enumerate(zip(objective_names(config), config.objectives)):
+    for i, (name, spec) in enumerate(zip(objective_names(config), config.objectives, strict=True)):
         where = f"objectives[{i}].datasets"
         train_raw = plan.sources.get(spec.datasets.train, f"{where}.train")
-        train = training_rows(train_raw, spec.type, spec.datasets.train.preprocess_args, seed=plan.seed,
-                              where=f"{where}.train")
+        train = training_rows(
+            train_raw, spec.type, spec.datasets.train.preprocess_args, seed=plan.seed, where=f"{where}.train"
+        )
         validation = None
         if spec.datasets.validation is not None:
             val_raw = plan.sources.get(spec.datasets.validation, f"{where}.validation")
-            validation = training_rows(val_raw, spec.type, spec.datasets.validation.preprocess_args,
-                                       seed=plan.seed, where=f"{where}.validation")
+            validation = training_rows(
+                val_raw,
+                spec.type,
+                spec.datasets.validation.preprocess_args,
+                seed=plan.seed,
+                where=f"{where}.validation",
+            )
         plan.objectives.append(ObjectivePlan(name, spec, train, validation))
 
 
@@ -108,8 +114,10 @@ def check_model_fits(plan: Plan) -> None:
     for i, obj in enumerate(plan.objectives):
         m = obj.spec.matryoshka
         if m and dim and max(m.matryoshka_dims) > dim:
-            raise UserError(f"objectives[{i}].matryoshka.matryoshka_dims: {max(m.matryoshka_dims)} is larger than "
-                            f"the model's embedding size {dim}; use dims <= {dim}")
+            raise UserError(
+                f"objectives[{i}].matryoshka.matryoshka_dims: {max(m.matryoshka_dims)} is larger than "
+                f"the model's embedding size {dim}; use dims <= {dim}"
+            )
 
 
 def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
@@ -121,13 +129,24 @@ def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
         if obj.spec.distillation is not None:
             teacher = teachers[teacher_key(obj.spec.distillation.teacher)]
         try:
-            obj.loss = build_objective_loss(plan.model, obj.spec, teacher=teacher,
-                                            num_train_rows=len(obj.train.dataset),
-                                            allow_custom_code=plan.config.allow_custom_code,
-                                            merge_columns=plan.config.merge_columns)
+            obj.loss = build_objective_loss(
+                plan.model,
+                obj.spec,
+                teacher=teacher,
+                num_train_rows=len(obj.train.dataset),
+                allow_custom_code=plan.config.allow_custom_code,
+                merge_columns=plan.config.merge_columns,
+            )
         except ConfigError as exc:  # the loss builder knows the objective, not its index or the file
-            problems = [Problem(p.where.replace("objective", f"objectives[{i}]", 1) if p.where.startswith(
-                "objective") else f"objectives[{i}].{p.where}", p.message) for p in exc.problems]
+            problems = [
+                Problem(
+                    p.where.replace("objective", f"objectives[{i}]", 1)
+                    if p.where.startswith("objective")
+                    else f"objectives[{i}].{p.where}",
+                    p.message,
+                )
+                for p in exc.problems
+            ]
             raise ConfigError(problems, source=plan.source) from None
         if hasattr(obj.loss, "component_prefix"):
             obj.loss.component_prefix = f"loss/{obj.name}/"  # logs.jsonl: loss/<objective>/main, .../penalty

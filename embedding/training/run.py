@@ -13,8 +13,8 @@ import yaml
 
 from ..config.schema import TrainConfig
 from ..errors import UserError
-from .outputs import find_resume_checkpoint, prepare_run_dir, redact, resume_config_changes, save_final_model
 from .distributed import broadcast, is_distributed, is_main
+from .outputs import find_resume_checkpoint, prepare_run_dir, redact, resume_config_changes, save_final_model
 from .plan import Plan, build_plan
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,9 @@ def _apply_dataloader_defaults(config: TrainConfig, args: dict[str, Any]) -> Non
     from .dataloading import auto_dataloader_args, available_cpus, local_processes
 
     cuda = torch.cuda.is_available() and not args.get("use_cpu")
-    added, why = auto_dataloader_args(config.args, cuda=cuda, cpu_count=available_cpus(),
-                                      local_processes=local_processes())
+    added, why = auto_dataloader_args(
+        config.args, cuda=cuda, cpu_count=available_cpus(), local_processes=local_processes()
+    )
     args.update(added)  # never a key the user set
     logger.info(why)
 
@@ -79,8 +80,9 @@ def _apply_precision(config: TrainConfig, args: dict[str, Any]) -> None:
 
     if "bf16" in args or "fp16" in args:
         return  # the user chose explicitly in args
-    if config.precision == "bf16" or (config.precision == "auto" and torch.cuda.is_available()
-                                       and torch.cuda.is_bf16_supported()):
+    if config.precision == "bf16" or (
+        config.precision == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    ):
         args["bf16"] = True
     elif config.precision == "fp16":
         args["fp16"] = True
@@ -96,8 +98,9 @@ def build_trainer(plan: Plan, callbacks: list):
     evals = {o.name: o.validation.dataset for o in plan.objectives if o.validation is not None}
     if plan.config.early_stopping:
         es = plan.config.early_stopping
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=es.patience,
-                                               early_stopping_threshold=es.threshold))
+        callbacks.append(
+            EarlyStoppingCallback(early_stopping_patience=es.patience, early_stopping_threshold=es.threshold)
+        )
     losses = {o.name: o.loss for o in plan.objectives}
     if len(plan.objectives) == 1:
         # One objective: a plain dataset, so the batch order depends only on the seed, not on the multi-dataset
@@ -136,10 +139,12 @@ def _single_objective_overrides(trainer, spec) -> None:
 def _warn_if_model_only(checkpoint: Path) -> None:
     """`save_only_model: true` checkpoints hold no optimizer / scheduler state: say what that resume loses."""
     if not any((checkpoint / name).exists() for name in ("optimizer.pt", "optimizer.bin", "scheduler.pt")):
-        logger.warning("%s holds the model weights only (args.save_only_model: true): the weights continue, but the "
-                       "optimizer state and the learning-rate schedule start over (warmup included), so the result "
-                       "differs from an uninterrupted run. Set args.save_only_model: false for exact resumes.",
-                       checkpoint)
+        logger.warning(
+            "%s holds the model weights only (args.save_only_model: true): the weights continue, but the "
+            "optimizer state and the learning-rate schedule start over (warmup included), so the result "
+            "differs from an uninterrupted run. Set args.save_only_model: false for exact resumes.",
+            checkpoint,
+        )
 
 
 def evaluate(plan: Plan, model) -> dict[str, float]:
@@ -157,8 +162,14 @@ def resume_command(config_path: str | None, overrides: list[str] | None = None) 
     return " ".join(["embedding train --config", config, *sets, "--resume"])
 
 
-def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: bool = False,
-          config_path: str | None = None, overrides: list[str] | None = None) -> RunResult:
+def train(
+    config: TrainConfig,
+    *,
+    resume: str | bool | None = None,
+    overwrite: bool = False,
+    config_path: str | None = None,
+    overrides: list[str] | None = None,
+) -> RunResult:
     from ..report.trackers import tensorboard_into_run_dir
     from .banner import install_progress, print_banner, quiet_progress_bars
     from .callbacks import InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
@@ -192,8 +203,14 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
         from .dataloading import describe_padding
 
         logger.info("padding: %s", describe_padding(trainer, [o.name for o in plan.objectives]))
-    log.write({"event": "run_start", "config_path": config_path, "model": plan.resolution.describe(),
-               "time": round(time.time(), 3)})
+    log.write(
+        {
+            "event": "run_start",
+            "config_path": config_path,
+            "model": plan.resolution.describe(),
+            "time": round(time.time(), 3),
+        }
+    )
 
     result = RunResult(run_dir=run_dir, model_dir=run_dir / "final")
     if config.evaluation.before and plan.evaluator is not None and checkpoint is None:
@@ -211,8 +228,10 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     if guard.fault is not None:
         log.write({"event": "non_finite", "step": guard.fault.step, "objective": guard.fault.objective})
         _write_report(run_dir, config_path)
-        raise TrainingFault(f"{guard.fault}; training stopped. The last good checkpoint is kept in {run_dir}; "
-                            "lower args.learning_rate or check the objective's data, then --resume")
+        raise TrainingFault(
+            f"{guard.fault}; training stopped. The last good checkpoint is kept in {run_dir}; "
+            "lower args.learning_rate or check the objective's data, then --resume"
+        )
     if interrupt.signum is not None:
         from .callbacks import Interrupted
 
@@ -227,8 +246,13 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
     if plan.evaluator is not None:
         result.after = broadcast(evaluate(plan, trainer.model) if is_main() else None)
         result.main_metric = getattr(plan.evaluator, "primary_metric", None)
-    report = {"before": result.before, "after": result.after, "main_metric": result.main_metric,
-              "train_seconds": round(time.time() - started, 2), "train_metrics": result.train_metrics}
+    report = {
+        "before": result.before,
+        "after": result.after,
+        "main_metric": result.main_metric,
+        "train_seconds": round(time.time() - started, 2),
+        "train_metrics": result.train_metrics,
+    }
     if config.evaluation.tasks and is_main():
         result.task_rows = evaluate_tasks(config, result.model_dir, run_dir, plan.seed)
         report["tasks"] = [dict(row.__dict__) for row in result.task_rows]
@@ -236,11 +260,18 @@ def train(config: TrainConfig, *, resume: str | bool | None = None, overwrite: b
         from .card import dataset_entries, extend_model_card
 
         (run_dir / "evaluation.json").write_text(json.dumps(report, indent=2))
-        extend_model_card(result.model_dir, config=redact(config.model_dump(mode="json")),
-                          datasets=dataset_entries(plan), before=result.before, after=result.after,
-                          main_metric=result.main_metric, seed=plan.seed)
-    log.write({"event": "run_end", "model_dir": str(result.model_dir),
-               **{f"after/{k}": v for k, v in result.after.items()}})
+        extend_model_card(
+            result.model_dir,
+            config=redact(config.model_dump(mode="json")),
+            datasets=dataset_entries(plan),
+            before=result.before,
+            after=result.after,
+            main_metric=result.main_metric,
+            seed=plan.seed,
+        )
+    log.write(
+        {"event": "run_end", "model_dir": str(result.model_dir), **{f"after/{k}": v for k, v in result.after.items()}}
+    )
     _write_report(run_dir, config_path)
     return result
 
@@ -255,13 +286,18 @@ def evaluate_tasks(config: TrainConfig, model_dir, run_dir, seed: int) -> list[A
     from ..evaluation.run import run_evaluation
     from ..evaluation.schema import EvalConfig
 
-    eval_config = EvalConfig(models=[config.base_model, ModelSpec(name=str(model_dir))], tasks=config.evaluation.tasks,
-                             dimensions=config.evaluation.dimensions, output_dir=str(run_dir / "evaluation"),
-                             seed=seed)
+    eval_config = EvalConfig(
+        models=[config.base_model, ModelSpec(name=str(model_dir))],
+        tasks=config.evaluation.tasks,
+        dimensions=config.evaluation.dimensions,
+        output_dir=str(run_dir / "evaluation"),
+        seed=seed,
+    )
     report = run_evaluation(eval_config, log=logger.info)
     write_results(run_dir / "evaluation", report.rows)
-    return [dataclasses.replace(row, model="after" if row.model == str(model_dir) else "before")
-            for row in report.rows]
+    return [
+        dataclasses.replace(row, model="after" if row.model == str(model_dir) else "before") for row in report.rows
+    ]
 
 
 def _write_report(run_dir, config_path) -> None:

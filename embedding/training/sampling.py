@@ -15,8 +15,14 @@ class WeightedBatchSampler(MultiDatasetDefaultBatchSampler):
     (a reshuffled pass), so a small, heavily weighted dataset is upsampled rather than dropped.
     """
 
-    def __init__(self, dataset, batch_samplers, generator: torch.Generator | None = None, seed: int = 0,
-                 weights: list[float] | None = None) -> None:
+    def __init__(
+        self,
+        dataset,
+        batch_samplers,
+        generator: torch.Generator | None = None,
+        seed: int = 0,
+        weights: list[float] | None = None,
+    ) -> None:
         super().__init__(dataset, batch_samplers=batch_samplers, generator=generator, seed=seed)
         weights = weights or [1.0] * len(batch_samplers)
         if len(weights) != len(batch_samplers):

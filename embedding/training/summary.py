@@ -26,5 +26,7 @@ def print_result(result, console=None) -> None:
         print_comparison(result.task_rows, console=console, title="evaluation.tasks (before -> after training)")
     console.print(f"model saved to [bold]{result.model_dir}[/bold] (load with SentenceTransformer(path))")
     extra = ", evaluation/results.json|csv" if result.task_rows else ""
-    console.print(f"run dir: {result.run_dir} (logs.jsonl, resources.jsonl, evaluation.json{extra}, report.md, "
-                  "config.resolved.yaml)")
+    console.print(
+        f"run dir: {result.run_dir} (logs.jsonl, resources.jsonl, evaluation.json{extra}, report.md, "
+        "config.resolved.yaml)"
+    )

@@ -54,8 +54,9 @@ class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
         if self.mixing == "weighted":
             from .sampling import WeightedBatchSampler
 
-            return WeightedBatchSampler(dataset, batch_samplers, generator=generator, seed=seed,
-                                        weights=self.objective_weights)
+            return WeightedBatchSampler(
+                dataset, batch_samplers, generator=generator, seed=seed, weights=self.objective_weights
+            )
         return super().get_multi_dataset_batch_sampler(dataset, batch_samplers, generator, seed)
 
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:
@@ -87,14 +88,18 @@ class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
         os.replace(os.path.join(staging, name), final)
         shutil.rmtree(staging, ignore_errors=True)
         self._unstage_paths(staging, run_dir, Path(final) / "trainer_state.json")
-        rotate_checkpoints(output_dir=run_dir, save_total_limit=self.args.save_total_limit,
-                           best_model_checkpoint=self.state.best_model_checkpoint, use_mtime=False)
+        rotate_checkpoints(
+            output_dir=run_dir,
+            save_total_limit=self.args.save_total_limit,
+            best_model_checkpoint=self.state.best_model_checkpoint,
+            use_mtime=False,
+        )
 
     def _unstage_paths(self, staging: str, run_dir: str, state_file: Path) -> None:
         """The best-checkpoint path was recorded while the folder sat in staging; point it at the run dir."""
         best = self.state.best_model_checkpoint
         if best and best.startswith(staging):
-            self.state.best_model_checkpoint = run_dir + best[len(staging):]
+            self.state.best_model_checkpoint = run_dir + best[len(staging) :]
             if state_file.exists():
                 state = json.loads(state_file.read_text())
                 state["best_model_checkpoint"] = self.state.best_model_checkpoint
@@ -118,15 +123,20 @@ class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
         import torch
         from transformers import Trainer
 
-        kind = "train" if "loss" in logs else "eval" if any(k.startswith("eval_") and k.endswith("loss")
-                                                               for k in logs) else None
+        kind = (
+            "train"
+            if "loss" in logs
+            else "eval"
+            if any(k.startswith("eval_") and k.endswith("loss") for k in logs)
+            else None
+        )
         sums = self.__dict__.get("_component_sums", {}).pop(kind, None) if kind else None
         if sums:
             logs = dict(logs)
             keys = sorted(sums)
             stacked = torch.stack([torch.stack(sums[k]) for k in keys])  # (components, 2): sum, count
             gathered = self.accelerator.gather(stacked.unsqueeze(0)).reshape(-1, len(keys), 2).sum(0)
-            for key, (total, count) in zip(keys, gathered.tolist()):
+            for key, (total, count) in zip(keys, gathered.tolist(), strict=True):
                 if count:
                     logs[f"eval_{key}" if kind == "eval" else key] = round(total / count, 6)
         return Trainer.log(self, logs, start_time) if start_time is not None else Trainer.log(self, logs)

@@ -14,8 +14,9 @@ from tests.conftest import REPO, base_config
 
 def run_cli(*args, cwd=REPO, entry=("-m", "embedding")):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, *entry, *args], cwd=cwd, capture_output=True, text=True, env=env,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, *entry, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 @pytest.fixture
@@ -36,9 +37,10 @@ def test_config_flag_spellings(cfg_file, flag, capsys):
 
 
 def test_validate_loads_no_torch(cfg_file):
-    code = ("import sys; from embedding.cli import main; rc = main(['validate', '-c', %r]); "
-            "print(rc, 'torch' in sys.modules, 'sentence_transformers' in sys.modules, 'datasets' in sys.modules)"
-            % str(cfg_file))
+    code = (
+        f"import sys; from embedding.cli import main; rc = main(['validate', '-c', {str(cfg_file)!r}]); "
+        "print(rc, 'torch' in sys.modules, 'sentence_transformers' in sys.modules, 'datasets' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True).stdout
     assert out.strip().splitlines()[-1] == "0 False False False"
 

@@ -45,8 +45,9 @@ def test_explicit_cls_replaces_the_models_mean_pooling(st_folder, caplog):
     assert pool.get_embedding_dimension() == 32
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "pooling" in r.getMessage()]
     assert len(warnings) == 1
-    assert f"base_model.pooling: {st_folder} pooled with mean; changed to cls as configured" == \
-        warnings[0].getMessage()
+    assert (
+        f"base_model.pooling: {st_folder} pooled with mean; changed to cls as configured" == warnings[0].getMessage()
+    )
 
 
 def test_cls_pooling_is_what_encode_uses(st_folder):

@@ -153,8 +153,19 @@ def test_unknown_model_with_unreachable_hub_fails_fast_with_the_key_path(online_
 
 def test_evaluate_cli_with_unknown_model_exits_2_quickly(online_but_unreachable, efaq_dir, capsys):
     start = time.perf_counter()
-    rc = main(["evaluate", "--model", "nonexist-model", "--task", "ir", "--dataset", str(efaq_dir),
-               "--output-dir", str(online_but_unreachable / "eval")])
+    rc = main(
+        [
+            "evaluate",
+            "--model",
+            "nonexist-model",
+            "--task",
+            "ir",
+            "--dataset",
+            str(efaq_dir),
+            "--output-dir",
+            str(online_but_unreachable / "eval"),
+        ]
+    )
     elapsed = time.perf_counter() - start
     err = capsys.readouterr().err
     assert rc == 2, err
@@ -169,8 +180,10 @@ def test_model_path_typo_is_reported_without_probing(online_but_unreachable, mon
     no_probe(monkeypatch)
     with pytest.raises(UserError) as info:
         resolve("runs/my-run/fnal", "base_model.name")
-    assert str(info.value).startswith("base_model.name: model folder `runs/my-run/fnal` does not exist (checked "
-                                      f"{online_but_unreachable / 'runs/my-run/fnal'})")
+    assert str(info.value).startswith(
+        "base_model.name: model folder `runs/my-run/fnal` does not exist (checked "
+        f"{online_but_unreachable / 'runs/my-run/fnal'})"
+    )
 
 
 def test_reachable_hub_keeps_handing_the_name_to_the_hub(online_but_unreachable, monkeypatch):
@@ -247,8 +260,10 @@ def test_dataset_path_typo_is_reported_without_probing(online_but_unreachable, m
     with pytest.raises(DataError) as info:
         load_split(DatasetSpec(name=name, args={"split": "train"}), "objectives[0].datasets.train")
     text = str(info.value)
-    assert text.startswith(f"objectives[0].datasets.train.name: dataset `{name}` not found: there is no local file "
-                           f"or folder {online_but_unreachable / name}")
+    assert text.startswith(
+        f"objectives[0].datasets.train.name: dataset `{name}` not found: there is no local file "
+        f"or folder {online_but_unreachable / name}"
+    )
     assert "give a local path" in text
 
 
@@ -283,17 +298,26 @@ def write_st_model(folder: Path, hidden: int, *, dense: int | None = None, pooli
     """A sentence-transformers folder as far as validate reads it: config.json, modules.json, module configs."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": hidden}))
-    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]
     (folder / "1_Pooling").mkdir(exist_ok=True)
-    (folder / "1_Pooling" / "config.json").write_text(json.dumps(
-        pooling or {"embedding_dimension": hidden, "pooling_mode": "mean", "include_prompt": True}))
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps(pooling or {"embedding_dimension": hidden, "pooling_mode": "mean", "include_prompt": True})
+    )
     if dense is not None:
         modules.append({"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
         (folder / "2_Dense").mkdir(exist_ok=True)
         (folder / "2_Dense" / "config.json").write_text(json.dumps({"in_features": hidden, "out_features": dense}))
-    modules.append({"idx": len(modules), "name": str(len(modules)), "path": f"{len(modules)}_Normalize",
-                    "type": "sentence_transformers.models.Normalize"})
+    modules.append(
+        {
+            "idx": len(modules),
+            "name": str(len(modules)),
+            "path": f"{len(modules)}_Normalize",
+            "type": "sentence_transformers.models.Normalize",
+        }
+    )
     (folder / "modules.json").write_text(json.dumps(modules))
     return folder
 
@@ -314,9 +338,10 @@ def test_dims_larger_than_hidden_size_fail_validate(tmp_path, capsys):
     assert rc == 2
     assert f"error: config {tmp_path / 'cfg.yaml'} has 2 problems:" in err  # objective 0 has [16, 32] as well
     for i in (0, 1):
-        assert (f"objectives[{i}].matryoshka.matryoshka_dims: 32 is larger than the model's embedding size 24 "
-                f"(base_model `{model}`: {model / '1_Pooling' / 'config.json'} embedding_dimension); use dims <= 24"
-                in err)
+        assert (
+            f"objectives[{i}].matryoshka.matryoshka_dims: 32 is larger than the model's embedding size 24 "
+            f"(base_model `{model}`: {model / '1_Pooling' / 'config.json'} embedding_dimension); use dims <= 24" in err
+        )
 
 
 def test_dims_that_fit_pass_validate(tmp_path, capsys):
@@ -334,8 +359,12 @@ def test_dense_module_sets_the_size(tmp_path, capsys):
 
 
 def test_legacy_pooling_config_with_two_modes_doubles_the_size(tmp_path, capsys):
-    pooling = {"word_embedding_dimension": 16, "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": True,
-               "pooling_mode_cls_token": False}
+    pooling = {
+        "word_embedding_dimension": 16,
+        "pooling_mode_mean_tokens": True,
+        "pooling_mode_max_tokens": True,
+        "pooling_mode_cls_token": False,
+    }
     model = write_st_model(tmp_path / "model", 16, pooling=pooling)
     assert validate(tmp_path, model, [16, 32], capsys) == (0, "")
     rc, err = validate(tmp_path, model, [16, 64], capsys)
@@ -348,16 +377,21 @@ def test_plain_transformers_checkpoint_uses_hidden_size(tmp_path, capsys):
     (model / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 16}))
     rc, err = validate(tmp_path, model, [8, 16], capsys)
     assert rc == 2
-    assert (f"objectives[0].matryoshka.matryoshka_dims: 32 is larger than the model's embedding size 16 "
-            f"(base_model `{model}`: {model / 'config.json'} hidden_size)") in err
+    assert (
+        f"objectives[0].matryoshka.matryoshka_dims: 32 is larger than the model's embedding size 16 "
+        f"(base_model `{model}`: {model / 'config.json'} hidden_size)"
+    ) in err
 
 
 def test_truncate_dim_lowers_the_size(tmp_path, capsys):
     model = write_st_model(tmp_path / "model", 64)
     rc, err = validate(tmp_path, model, [16, 48], capsys, args={"truncate_dim": 32})
     assert rc == 2
-    assert "objectives[1].matryoshka.matryoshka_dims: 48 is larger than the model's embedding size 32 " \
-           "(base_model `" in err and "base_model.args.truncate_dim" in err
+    assert (
+        "objectives[1].matryoshka.matryoshka_dims: 48 is larger than the model's embedding size 32 (base_model `"
+        in err
+        and "base_model.args.truncate_dim" in err
+    )
 
 
 @pytest.mark.parametrize("name", ["some-org/not-on-this-machine", "runs/missing/final"])
@@ -393,13 +427,18 @@ def test_packaged_minilm_is_384_through_the_cli(tmp_path):
     cfg["objectives"][1]["matryoshka"]["matryoshka_dims"] = [64, 512]
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    code = ("import sys; from embedding.cli import main; rc = main(['validate', '-c', %r]); "
-            "print(rc, 'torch' in sys.modules)" % str(path))
+    code = (
+        f"import sys; from embedding.cli import main; rc = main(['validate', '-c', {str(path)!r}]); "
+        "print(rc, 'torch' in sys.modules)"
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "empty-cache")}
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.stdout.strip().splitlines()[-1] == "2 False", result.stderr
     assert f"error: config {path} has 1 problem:" in result.stderr
-    assert ("objectives[1].matryoshka.matryoshka_dims: 512 is larger than the model's embedding size 384 "
-            "(base_model `sentence-transformers/all-MiniLM-L6-v2`") in result.stderr
+    assert (
+        "objectives[1].matryoshka.matryoshka_dims: 512 is larger than the model's embedding size 384 "
+        "(base_model `sentence-transformers/all-MiniLM-L6-v2`"
+    ) in result.stderr
     assert "use dims <= 384" in result.stderr and "Traceback" not in result.stderr

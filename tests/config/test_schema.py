@@ -30,9 +30,16 @@ def test_valid_config_passes(cfg):
         ((), "run_nme", "run_nme: unknown key `run_nme` (did you mean `run_name`?)"),
         (("base_model",), "nmae", "base_model.nmae: unknown key `nmae` (did you mean `name`?)"),
         (("objectives", 0), "los", "objectives[0].los: unknown key `los` (did you mean `loss`?)"),
-        (("objectives", 1, "datasets", "train"), "arg", "objectives[1].datasets.train.arg: unknown key `arg` "
-                                                        "(did you mean `args`?)"),
-        (("early_stopping",), "patiense", "early_stopping.patiense: unknown key `patiense` (did you mean `patience`?)"),
+        (
+            ("objectives", 1, "datasets", "train"),
+            "arg",
+            "objectives[1].datasets.train.arg: unknown key `arg` (did you mean `args`?)",
+        ),
+        (
+            ("early_stopping",),
+            "patiense",
+            "early_stopping.patiense: unknown key `patiense` (did you mean `patience`?)",
+        ),
     ],
 )
 def test_unknown_keys_name_path_and_suggestion(cfg, path, key, expected):
@@ -73,15 +80,22 @@ def test_trainer_argument_choices_and_evaluator_args(cfg):
     cfg["args"]["eval_strategy"] = "step"
     cfg["evaluator"]["args"]["ndcg_at"] = [10]
     problems = problems_of(cfg)
-    assert any(p.startswith("args.eval_strategy: 'step' is not a valid choice (did you mean `steps`?)") for p in problems)
-    assert any(p.startswith("evaluator.args.ndcg_at: unknown InformationRetrievalEvaluator argument (did you mean "
-                            "`ndcg_at_k`?)") for p in problems)
+    assert any(
+        p.startswith("args.eval_strategy: 'step' is not a valid choice (did you mean `steps`?)") for p in problems
+    )
+    assert any(
+        p.startswith(
+            "evaluator.args.ndcg_at: unknown InformationRetrievalEvaluator argument (did you mean `ndcg_at_k`?)"
+        )
+        for p in problems
+    )
 
 
 def test_duplicate_objective_names(cfg):
     cfg["objectives"][0]["name"] = cfg["objectives"][1]["name"] = "faq"
-    assert problems_of(cfg) == ["objectives[1].name: `faq` is already the name of objectives[0]; objective names "
-                                "must be unique"]
+    assert problems_of(cfg) == [
+        "objectives[1].name: `faq` is already the name of objectives[0]; objective names must be unique"
+    ]
 
 
 def test_all_problems_reported_together(cfg):
@@ -113,8 +127,10 @@ def test_early_stopping_needs_evaluation_metric_and_best_model(cfg):
 def test_metric_for_best_model_must_be_produced(cfg):
     cfg["evaluator"]["args"]["map_at_k"] = [10]
     problems = problems_of(cfg)
-    assert problems == ["args.metric_for_best_model: `cosine_map@1` is not produced by the configured evaluator "
-                        "(did you mean `cosine_map@10`?), or add 1 to evaluator.args.map_at_k"]
+    assert problems == [
+        "args.metric_for_best_model: `cosine_map@1` is not produced by the configured evaluator "
+        "(did you mean `cosine_map@10`?), or add 1 to evaluator.args.map_at_k"
+    ]
 
 
 def test_metric_for_best_model_accepts_eval_prefix_and_objective_loss(cfg):
@@ -127,8 +143,9 @@ def test_metric_for_best_model_accepts_eval_prefix_and_objective_loss(cfg):
 
 def test_save_steps_multiple_of_eval_steps(cfg):
     cfg["args"]["save_steps"] = 3
-    assert problems_of(cfg) == ["args.save_steps: 3 must be a multiple of eval_steps (2) when load_best_model_at_end "
-                                "is on; e.g. save_steps: 2"]
+    assert problems_of(cfg) == [
+        "args.save_steps: 3 must be a multiple of eval_steps (2) when load_best_model_at_end is on; e.g. save_steps: 2"
+    ]
 
 
 def test_reserved_trainer_args(cfg):
@@ -138,17 +155,23 @@ def test_reserved_trainer_args(cfg):
 
 def test_matryoshka_dims_must_be_sorted(cfg):
     cfg["objectives"][0]["matryoshka"]["matryoshka_dims"] = [32, 16, 64]
-    assert problems_of(cfg) == ["objectives[0].matryoshka.matryoshka_dims: dims must be sorted (ascending or "
-                                "descending), got [32, 16, 64]; e.g. [16, 32, 64]"]
+    assert problems_of(cfg) == [
+        "objectives[0].matryoshka.matryoshka_dims: dims must be sorted (ascending or "
+        "descending), got [32, 16, 64]; e.g. [16, 32, 64]"
+    ]
 
 
 def test_preprocess_args_are_checked(cfg):
     cfg["objectives"][0]["datasets"]["train"]["preprocess_args"]["negative_sample"] = 2
     cfg["objectives"][0]["datasets"]["train"]["preprocess_args"]["negative_samples"] = -3
     problems = problems_of(cfg)
-    assert any("negative_sample: unknown preprocess argument for contrastive data (did you mean "
-               "`negative_samples`?)" in p for p in problems)
-    assert "objectives[0].datasets.train.preprocess_args.negative_samples: expected an integer >= 0, got -3" in problems
+    assert any(
+        "negative_sample: unknown preprocess argument for contrastive data (did you mean `negative_samples`?)" in p
+        for p in problems
+    )
+    assert (
+        "objectives[0].datasets.train.preprocess_args.negative_samples: expected an integer >= 0, got -3" in problems
+    )
 
 
 def test_unknown_loss_lists_valid_names(cfg):

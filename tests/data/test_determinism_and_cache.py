@@ -10,8 +10,11 @@ from embedding.data.preprocess import training_rows
 from tests.conftest import EFAQ_ROWS
 from tests.data.conftest import arrow_table
 
-LABELED = [{"text": f"{word} {i}", "label": word, "domain": "a" if word in ("x", "y") else "b"}
-           for word in ("x", "y", "z", "w") for i in range(5)]
+LABELED = [
+    {"text": f"{word} {i}", "label": word, "domain": "a" if word in ("x", "y") else "b"}
+    for word in ("x", "y", "z", "w")
+    for i in range(5)
+]
 TRIPLETS = [{"anchor": f"q{i}", "positive": f"p{i}", "negative": f"n{i}"} for i in range(6)]
 SCORED = [{"sentence1": f"s{i}", "sentence2": f"t{i}", "score": i / 5} for i in range(6)]
 CASES = [  # (rows, objective, preprocess_args, whether the seed matters)
@@ -51,6 +54,7 @@ def test_rows_do_not_depend_on_the_number_of_processes():
 
     rows = [{**r, "sentence": f"{r['sentence']} {i}"} for i in range(30) for r in EFAQ_ROWS]
     one = training_rows(datasets.Dataset.from_list(rows), "contrastive", {"negative_samples": 2}, seed=3, where="t")
-    two = training_rows(datasets.Dataset.from_list(rows), "contrastive", {"negative_samples": 2, "num_proc": 2},
-                        seed=3, where="t")
+    two = training_rows(
+        datasets.Dataset.from_list(rows), "contrastive", {"negative_samples": 2, "num_proc": 2}, seed=3, where="t"
+    )
     assert arrow_table(one.dataset).equals(arrow_table(two.dataset))

@@ -51,8 +51,9 @@ def test_similarity_rows_and_label_mapping():
     assert data.column_names == ["anchor", "candidate", "label"]
     first = rows_of(data)[:4]
     assert [r["label"] for r in first] == [1.0, 1.0, 0.0, -1.0]
-    custom = training_rows(raw(), "similarity", {"name_to_label": {"similar": 5, "dissimilar": 0}}, seed=1,
-                           where="t").dataset
+    custom = training_rows(
+        raw(), "similarity", {"name_to_label": {"similar": 5, "dissimilar": 0}}, seed=1, where="t"
+    ).dataset
     assert set(custom["label"]) == {5.0, 0.0}
 
 
@@ -74,8 +75,10 @@ def test_missing_column_lists_existing_and_columns_mapping_fixes_it():
 
 
 def test_pool_fill_terminates_and_drops_rows_that_cannot_be_served():
-    rows = [{"sentence": "a", "similar": ["b"], "almost_similar": [], "dissimilar": ["c"]},
-            {"sentence": "c", "similar": ["d"], "almost_similar": [], "dissimilar": ["a"]}]
+    rows = [
+        {"sentence": "a", "similar": ["b"], "almost_similar": [], "dissimilar": ["c"]},
+        {"sentence": "c", "similar": ["d"], "almost_similar": [], "dissimilar": ["a"]},
+    ]
     data = training_rows(raw(rows), "contrastive", {"negative_samples": 1}, seed=1, where="t")
     assert len(data.dataset) == 2
     # Row 0's only candidate besides its own texts is 'c'; with k=2 the global pool {a, c} cannot serve it.
@@ -104,10 +107,20 @@ def test_retrieval_negative_samples_is_seeded():
 def test_second_run_reuses_the_cache(tmp_path):
     path = tmp_path / "d.jsonl"
     raw().to_json(str(path))
-    first = training_rows(datasets.load_dataset("json", data_files=str(path), split="train"), "contrastive",
-                          {"negative_samples": 1}, seed=3, where="t")
-    second = training_rows(datasets.load_dataset("json", data_files=str(path), split="train"), "contrastive",
-                           {"negative_samples": 1}, seed=3, where="t")
+    first = training_rows(
+        datasets.load_dataset("json", data_files=str(path), split="train"),
+        "contrastive",
+        {"negative_samples": 1},
+        seed=3,
+        where="t",
+    )
+    second = training_rows(
+        datasets.load_dataset("json", data_files=str(path), split="train"),
+        "contrastive",
+        {"negative_samples": 1},
+        seed=3,
+        where="t",
+    )
     assert not first.cache_hit and second.cache_hit
     assert rows_of(first.dataset) == rows_of(second.dataset)
 

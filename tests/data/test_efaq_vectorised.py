@@ -18,10 +18,18 @@ from tests.data.conftest import arrow_table, rows_of
 CLASH_A = "abcdefgh--X--mnopqrst--Y--uvwxyz12"
 CLASH_B = "abcdefgh--Q--mnopqrst--Z--uvwxyz12"
 MESSY = [
-    {"sentence": "  a  ", "similar": ["b", " b", "a", None, "", "c"], "almost_similar": ["c", "d", "a", "d"],
-     "dissimilar": ["e", "b", "f", "g"]},
-    {"sentence": CLASH_A, "similar": [CLASH_B, CLASH_A, CLASH_B], "almost_similar": [CLASH_A, CLASH_B, "h"],
-     "dissimilar": ["i", "j", "k"]},
+    {
+        "sentence": "  a  ",
+        "similar": ["b", " b", "a", None, "", "c"],
+        "almost_similar": ["c", "d", "a", "d"],
+        "dissimilar": ["e", "b", "f", "g"],
+    },
+    {
+        "sentence": CLASH_A,
+        "similar": [CLASH_B, CLASH_A, CLASH_B],
+        "almost_similar": [CLASH_A, CLASH_B, "h"],
+        "dissimilar": ["i", "j", "k"],
+    },
     {"sentence": "x", "similar": None, "almost_similar": ["y"], "dissimilar": []},
     {"sentence": "z", "similar": ["z1"], "almost_similar": None, "dissimilar": ["x", "y", "w", "v"]},
 ]
@@ -53,8 +61,7 @@ def test_ranking_rows_follow_the_per_row_rules_even_with_fingerprint_clashes():
 
     first, second = text_fingerprints(pa.array([CLASH_A, CLASH_B]))
     assert first == second  # the data below really exercises the exact re-check
-    data = training_rows(datasets.Dataset.from_list(MESSY), "contrastive", {"negative_samples": 2}, seed=3,
-                         where="t")
+    data = training_rows(datasets.Dataset.from_list(MESSY), "contrastive", {"negative_samples": 2}, seed=3, where="t")
     got = rows_of(data.dataset)
     expected_pairs = [(r.anchor, p) for i, raw in enumerate(MESSY) for r in [_Row(raw, i, "t")] for p in r.positives]
     assert [(g["anchor"], g["positive"]) for g in got] == expected_pairs
@@ -81,31 +88,43 @@ def test_rows_do_not_depend_on_the_batch_size(monkeypatch):
 
 
 def test_short_rows_are_filled_from_the_pool_deterministically():
-    rows = [{"sentence": "a", "similar": ["b"], "almost_similar": [], "dissimilar": ["c"]},
-            {"sentence": "d", "similar": ["e"], "almost_similar": ["f", "g", "h"], "dissimilar": []}]
-    first = rows_of(training_rows(datasets.Dataset.from_list(rows), "contrastive", {"negative_samples": 2},
-                                  seed=1, where="t").dataset)
-    again = rows_of(training_rows(datasets.Dataset.from_list(rows), "contrastive", {"negative_samples": 2},
-                                  seed=1, where="t").dataset)
+    rows = [
+        {"sentence": "a", "similar": ["b"], "almost_similar": [], "dissimilar": ["c"]},
+        {"sentence": "d", "similar": ["e"], "almost_similar": ["f", "g", "h"], "dissimilar": []},
+    ]
+    first = rows_of(
+        training_rows(
+            datasets.Dataset.from_list(rows), "contrastive", {"negative_samples": 2}, seed=1, where="t"
+        ).dataset
+    )
+    again = rows_of(
+        training_rows(
+            datasets.Dataset.from_list(rows), "contrastive", {"negative_samples": 2}, seed=1, where="t"
+        ).dataset
+    )
     assert first == again and len(first) == 2
     assert "c" in (first[0]["negative_1"], first[0]["negative_2"])
     assert {first[0]["negative_1"], first[0]["negative_2"]} <= {"c", "f", "g", "h"}
 
 
-@pytest.mark.parametrize("row, column, message", [
-    ({"sentence": None}, "sentence", "expected a non-empty string, got None"),
-    ({"sentence": ["a list"]}, "sentence", "expected a non-empty string, got a list"),
-    ({"similar": "one text"}, "similar", "expected a list of strings, got a str"),
-    ({"similar": ["ok", 3]}, "similar", "expected strings in the list, got a int ('3')"),
-])
+@pytest.mark.parametrize(
+    "row, column, message",
+    [
+        ({"sentence": None}, "sentence", "expected a non-empty string, got None"),
+        ({"sentence": ["a list"]}, "sentence", "expected a non-empty string, got a list"),
+        ({"similar": "one text"}, "similar", "expected a list of strings, got a str"),
+        ({"similar": ["ok", 3]}, "similar", "expected strings in the list, got a int ('3')"),
+    ],
+)
 def test_malformed_cells_from_json_files_name_row_and_column(tmp_path, row, column, message):
     # Mixed types make `datasets` store the column as JSON text; the error must still show the real value.
     rows = [dict(r) for r in EFAQ_ROWS]
     rows[3] = {**rows[3], **row}
     path = write_jsonl(tmp_path / "faq.jsonl", rows)
     raw = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "cache"))
-    with pytest.raises(DataError, match=rf"t: row 3, column `{column}`: {message}".replace("(", r"\(")
-                       .replace(")", r"\)")):
+    with pytest.raises(
+        DataError, match=rf"t: row 3, column `{column}`: {message}".replace("(", r"\(").replace(")", r"\)")
+    ):
         training_rows(raw, "contrastive", {"negative_samples": 1}, seed=1, where="t")
 
 

@@ -11,8 +11,11 @@ from embedding.data.inspect import preprocess_all
 from embedding.data.preprocess import training_rows
 from tests.conftest import EFAQ_ROWS, base_config, write_jsonl
 
-LABELED = [{"text": f"{word} number {i}", "label": word, "domain": "shop" if word != "weather" else "chat"}
-           for word in ("refund", "track", "weather") for i in range(4)]
+LABELED = [
+    {"text": f"{word} number {i}", "label": word, "domain": "shop" if word != "weather" else "chat"}
+    for word in ("refund", "track", "weather")
+    for i in range(4)
+]
 
 
 @pytest.fixture
@@ -22,8 +25,13 @@ def config_file(tmp_path, efaq_dir, monkeypatch):
     labeled = tmp_path / "labeled"
     write_jsonl(labeled / "train.jsonl", LABELED)
     config = base_config("unused-model", efaq_dir, tmp_path / "out")
-    config["objectives"].append({"name": "intents", "type": "similarity",
-                                 "datasets": {"train": {"name": str(labeled), "args": {"split": "train"}}}})
+    config["objectives"].append(
+        {
+            "name": "intents",
+            "type": "similarity",
+            "datasets": {"train": {"name": str(labeled), "args": {"split": "train"}}},
+        }
+    )
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -35,8 +43,13 @@ def test_second_run_reports_a_cache_hit(config_file):
     config = load_config(config_file)
     first, second = preprocess_all(config), preprocess_all(config)
     titles = [s.title for s in first]
-    assert titles == ["contrastive / train", "contrastive / validation", "similarity / train", "intents / train",
-                      "evaluator"]
+    assert titles == [
+        "contrastive / train",
+        "contrastive / validation",
+        "similarity / train",
+        "intents / train",
+        "evaluator",
+    ]
     assert [s.cache_hit for s in first] == [False, False, False, False, None]
     assert [s.cache_hit for s in second] == [True, True, True, True, None]
     assert [s.samples for s in first] == [s.samples for s in second]
@@ -59,8 +72,10 @@ def test_cli_prints_every_objective_and_limit_cuts_the_raw_rows(config_file, cap
 
 
 def test_false_negatives_and_dropped_rows_are_counted(file_backed):
-    rows = [{**EFAQ_ROWS[0], "almost_similar": ["pedir cartao empresa", "como pedir o cartao da empresa"]},
-            {**EFAQ_ROWS[1], "similar": []}] + EFAQ_ROWS[2:]
+    rows = [
+        {**EFAQ_ROWS[0], "almost_similar": ["pedir cartao empresa", "como pedir o cartao da empresa"]},
+        {**EFAQ_ROWS[1], "similar": []},
+    ] + EFAQ_ROWS[2:]
     data = training_rows(file_backed(rows), "contrastive", {"negative_samples": 1}, seed=1, where="t")
     assert data.stats["negatives dropped as false negatives"] == 2  # a positive and the anchor itself
     assert any("1 raw rows without a positive" in note for note in data.notes)

@@ -41,8 +41,15 @@ def test_ranking_rows_pair_paraphrases_and_prefer_same_group_negatives():
 
 
 def test_positives_per_anchor_and_no_group_column():
-    rows = rows_of(training_rows(raw(), "contrastive", {"negative_samples": 1, "positives_per_anchor": 2,
-                                                        "group_column": None}, seed=1, where="t").dataset)
+    rows = rows_of(
+        training_rows(
+            raw(),
+            "contrastive",
+            {"negative_samples": 1, "positives_per_anchor": 2, "group_column": None},
+            seed=1,
+            where="t",
+        ).dataset
+    )
     assert len(rows) == 2 * len(ROWS)
     by_anchor: dict[str, set] = {}
     for r in rows:
@@ -52,16 +59,26 @@ def test_positives_per_anchor_and_no_group_column():
 
 
 def test_similarity_rows_are_bounded_and_labelled_by_relation():
-    data = training_rows(raw(), "similarity", {"samples_per_anchor": {"same_label": 2, "same_group": 1,
-                                                                      "other_group": 3}}, seed=2, where="t")
+    data = training_rows(
+        raw(),
+        "similarity",
+        {"samples_per_anchor": {"same_label": 2, "same_group": 1, "other_group": 3}},
+        seed=2,
+        where="t",
+    )
     rows = rows_of(data.dataset)
     assert data.dataset.column_names == ["anchor", "candidate", "label"]
-    def available(text, same_label, same_group):
-        return sum(t != text and (LABEL[t] == LABEL[text]) == same_label and (GROUP[t] == GROUP[text]) == same_group
-                   for t in LABEL)
 
-    assert len(rows) == sum(min(2, available(t, True, True)) + min(1, available(t, False, True))
-                            + min(3, available(t, False, False)) for t in LABEL)  # "weather" has no same-group
+    def available(text, same_label, same_group):
+        return sum(
+            t != text and (LABEL[t] == LABEL[text]) == same_label and (GROUP[t] == GROUP[text]) == same_group
+            for t in LABEL
+        )
+
+    assert len(rows) == sum(
+        min(2, available(t, True, True)) + min(1, available(t, False, True)) + min(3, available(t, False, False))
+        for t in LABEL
+    )  # "weather" has no same-group
     for r in rows:
         a, c = r["anchor"], r["candidate"]
         expected = 1.0 if LABEL[a] == LABEL[c] else (0.0 if GROUP[a] == GROUP[c] else -1.0)
@@ -71,8 +88,10 @@ def test_similarity_rows_are_bounded_and_labelled_by_relation():
 
 
 def test_a_text_under_two_labels_is_never_a_negative_and_repeats_are_used_once():
-    rows = ROWS + [{"text": "refund my order", "label": "cancel", "domain": "orders"},  # ambiguous
-                   {"text": "track my order", "label": "track", "domain": "orders"}]  # plain repeat
+    rows = ROWS + [
+        {"text": "refund my order", "label": "cancel", "domain": "orders"},  # ambiguous
+        {"text": "track my order", "label": "track", "domain": "orders"},
+    ]  # plain repeat
     data = training_rows(raw(rows), "contrastive", {"negative_samples": 3}, seed=1, where="t")
     out = rows_of(data.dataset)
     assert all("refund my order" not in r.values() for r in out)
@@ -101,12 +120,15 @@ def test_retrieval_relevant_docs_are_the_other_texts_of_the_label():
     assert capped.stats["texts_beyond_max_texts_per_label"] == len(ROWS) - 2 * len(INTENTS)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"text": ""}, r"row 2, column `text`: expected a non-empty string, got an empty string"),
-    ({"text": None}, r"row 2, column `text`: expected a non-empty string, got None"),
-    ({"label": None}, r"row 2, column `label`: expected a label \(a string or an integer\), got None"),
-    ({"domain": None}, r"row 2, column `domain`: expected a domain \(a string or an integer\), got None"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"text": ""}, r"row 2, column `text`: expected a non-empty string, got an empty string"),
+        ({"text": None}, r"row 2, column `text`: expected a non-empty string, got None"),
+        ({"label": None}, r"row 2, column `label`: expected a label \(a string or an integer\), got None"),
+        ({"domain": None}, r"row 2, column `domain`: expected a domain \(a string or an integer\), got None"),
+    ],
+)
 def test_malformed_rows_name_row_and_column(bad, message):
     rows = [dict(r) for r in ROWS]
     rows[2].update(bad)

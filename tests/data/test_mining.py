@@ -14,14 +14,30 @@ from tests.data.conftest import arrow_table, rows_of
 
 # "como pedir o cartao" appears as the anchor of two raw rows, and is itself a positive of a third row.
 ROWS = [
-    {"sentence": "como pedir o cartao", "similar": ["pedir cartao empresa"], "almost_similar": ["cancelar pedido"],
-     "dissimilar": ["frete gratis"]},
-    {"sentence": "como pedir o cartao", "similar": ["cartao da empresa como pedir"],
-     "almost_similar": ["rastrear encomenda"], "dissimilar": ["nota fiscal"]},
-    {"sentence": "quero um cartao", "similar": ["como pedir o cartao"], "almost_similar": ["pagamento boleto pix"],
-     "dissimilar": ["cupom desconto loja"]},
-    {"sentence": "devolver produto", "similar": ["troca garantia produto"], "almost_similar": ["cancelar pedido"],
-     "dissimilar": ["qual prazo de entrega"]},
+    {
+        "sentence": "como pedir o cartao",
+        "similar": ["pedir cartao empresa"],
+        "almost_similar": ["cancelar pedido"],
+        "dissimilar": ["frete gratis"],
+    },
+    {
+        "sentence": "como pedir o cartao",
+        "similar": ["cartao da empresa como pedir"],
+        "almost_similar": ["rastrear encomenda"],
+        "dissimilar": ["nota fiscal"],
+    },
+    {
+        "sentence": "quero um cartao",
+        "similar": ["como pedir o cartao"],
+        "almost_similar": ["pagamento boleto pix"],
+        "dissimilar": ["cupom desconto loja"],
+    },
+    {
+        "sentence": "devolver produto",
+        "similar": ["troca garantia produto"],
+        "almost_similar": ["cancelar pedido"],
+        "dissimilar": ["qual prazo de entrega"],
+    },
 ]
 FORBIDDEN = {"como pedir o cartao", "pedir cartao empresa", "cartao da empresa como pedir", "quero um cartao"}
 
@@ -33,8 +49,9 @@ def texts_of(rows) -> set[str]:
 def test_mining_never_returns_a_positive_of_the_anchor_from_any_row(tiny_bert):
     available = len(texts_of(ROWS) - FORBIDDEN)
     options = {"model": str(tiny_bert), "num_negatives": available}
-    data = training_rows(datasets.Dataset.from_list(ROWS), "contrastive", {"mine_hard_negatives": options},
-                         seed=1, where="t")
+    data = training_rows(
+        datasets.Dataset.from_list(ROWS), "contrastive", {"mine_hard_negatives": options}, seed=1, where="t"
+    )
     rows = rows_of(data.dataset)
     mined = [r for r in rows if r["anchor"] == "como pedir o cartao"]
     assert len(mined) == 2
@@ -46,18 +63,30 @@ def test_mining_never_returns_a_positive_of_the_anchor_from_any_row(tiny_bert):
 
 def test_mining_labeled_data_never_returns_a_same_label_text(tiny_bert):
     rows = [{"text": f"{word} {i}", "label": word} for word in ("refund", "track", "cancel") for i in range(4)]
-    data = training_rows(datasets.Dataset.from_list(rows), "contrastive",
-                         {"mine_hard_negatives": {"model": str(tiny_bert), "num_negatives": 8}}, seed=1, where="t")
+    data = training_rows(
+        datasets.Dataset.from_list(rows),
+        "contrastive",
+        {"mine_hard_negatives": {"model": str(tiny_bert), "num_negatives": 8}},
+        seed=1,
+        where="t",
+    )
     out = rows_of(data.dataset)
     assert len(out) == len(rows)
     for row in out:  # 8 = every text of the other two labels
         assert {row[f"negative_{j + 1}"].split()[0] for j in range(8)} == {"refund", "track", "cancel"} - {
-            row["anchor"].split()[0]}
+            row["anchor"].split()[0]
+        }
 
 
 def test_mining_is_seeded_and_cached_without_loading_the_model_again(tiny_bert, file_backed, monkeypatch):
-    args = {"mine_hard_negatives": {"model": str(tiny_bert), "num_negatives": 2, "range_max": 6,
-                                    "sampling_strategy": "random"}}
+    args = {
+        "mine_hard_negatives": {
+            "model": str(tiny_bert),
+            "num_negatives": 2,
+            "range_max": 6,
+            "sampling_strategy": "random",
+        }
+    }
     raw = file_backed(ROWS)
     first = training_rows(raw, "contrastive", args, seed=4, where="t")
     again = training_rows(datasets.Dataset.from_list(ROWS), "contrastive", args, seed=4, where="t")  # recomputed
@@ -75,9 +104,18 @@ def test_mining_is_seeded_and_cached_without_loading_the_model_again(tiny_bert, 
 
 def test_mining_needs_a_model_and_sane_ranges(tiny_bert):
     with pytest.raises(DataError, match="mine_hard_negatives.model: required: a model name"):
-        training_rows(datasets.Dataset.from_list(ROWS), "contrastive", {"mine_hard_negatives": {"num_negatives": 1}},
-                      seed=1, where="t")
+        training_rows(
+            datasets.Dataset.from_list(ROWS),
+            "contrastive",
+            {"mine_hard_negatives": {"num_negatives": 1}},
+            seed=1,
+            where="t",
+        )
     with pytest.raises(DataError, match="mine_hard_negatives.range_max: range_max - range_min must leave at least"):
-        training_rows(datasets.Dataset.from_list(ROWS), "contrastive",
-                      {"mine_hard_negatives": {"model": str(tiny_bert), "num_negatives": 1, "range_min": 3,
-                                               "range_max": 3}}, seed=1, where="t")
+        training_rows(
+            datasets.Dataset.from_list(ROWS),
+            "contrastive",
+            {"mine_hard_negatives": {"model": str(tiny_bert), "num_negatives": 1, "range_min": 3, "range_max": 3}},
+            seed=1,
+            where="t",
+        )

@@ -18,8 +18,8 @@ ASSIN2 = SHARED / "assin2" / "pairs"
 @pytest.mark.skipif(not CLINC.exists(), reason="needs ../shared/datasets/clinc150")
 def test_clinc150_labeled_gives_contrastive_similarity_and_retrieval_data():
     raw = datasets.load_dataset(str(CLINC), split="train")
-    label = dict(zip(raw["text"], raw["label"]))
-    domain = dict(zip(raw["text"], raw["domain"]))
+    label = dict(zip(raw["text"], raw["label"], strict=True))
+    domain = dict(zip(raw["text"], raw["domain"], strict=True))
     ranking = training_rows(raw, "contrastive", {"negative_samples": 3}, seed=42, where="t")
     assert len(ranking.dataset) == len(raw) == 15_000
     for row in ranking.dataset.select(range(0, 15_000, 50)):

@@ -12,21 +12,43 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-WORDS = ("how do i return an order refund shipping track my package payment card cancel the subscription "
-         "where is what when can change password account delivery address invoice download zebra giraffe "
-         "penguin dolphin a man woman plays guitar piano dog cat runs sleeps on beach").split()
+WORDS = (
+    "how do i return an order refund shipping track my package payment card cancel the subscription "
+    "where is what when can change password account delivery address invoice download zebra giraffe "
+    "penguin dolphin a man woman plays guitar piano dog cat runs sleeps on beach"
+).split()
 
 EFAQ = [
-    {"sentence": "how do i return an order", "similar": ["return order refund", "can i return my order"],
-     "almost_similar": ["cancel the subscription"], "dissimilar": ["change password"]},
-    {"sentence": "track my package", "similar": ["where is my package", "track package delivery"],
-     "almost_similar": ["delivery address"], "dissimilar": ["download invoice"]},
-    {"sentence": "cancel the subscription", "similar": ["cancel subscription", "can i cancel my subscription"],
-     "almost_similar": ["how do i return an order"], "dissimilar": ["payment card"]},
-    {"sentence": "change password", "similar": ["change my password", "account password change"],
-     "almost_similar": ["change delivery address"], "dissimilar": ["track my package"]},
-    {"sentence": "download invoice", "similar": ["where is my invoice", "invoice download"],
-     "almost_similar": ["payment card"], "dissimilar": ["cancel the subscription"]},
+    {
+        "sentence": "how do i return an order",
+        "similar": ["return order refund", "can i return my order"],
+        "almost_similar": ["cancel the subscription"],
+        "dissimilar": ["change password"],
+    },
+    {
+        "sentence": "track my package",
+        "similar": ["where is my package", "track package delivery"],
+        "almost_similar": ["delivery address"],
+        "dissimilar": ["download invoice"],
+    },
+    {
+        "sentence": "cancel the subscription",
+        "similar": ["cancel subscription", "can i cancel my subscription"],
+        "almost_similar": ["how do i return an order"],
+        "dissimilar": ["payment card"],
+    },
+    {
+        "sentence": "change password",
+        "similar": ["change my password", "account password change"],
+        "almost_similar": ["change delivery address"],
+        "dissimilar": ["track my package"],
+    },
+    {
+        "sentence": "download invoice",
+        "similar": ["where is my invoice", "invoice download"],
+        "almost_similar": ["payment card"],
+        "dissimilar": ["cancel the subscription"],
+    },
 ]
 PAIRS = [
     {"sentence1": "a man plays guitar", "sentence2": "a man plays piano", "score": 0.6},
@@ -35,19 +57,27 @@ PAIRS = [
     {"sentence1": "a woman plays guitar", "sentence2": "a man plays guitar", "score": 0.7},
     {"sentence1": "the dog sleeps", "sentence2": "a cat sleeps", "score": 0.4},
 ]
-LABELED = [{"text": t, "label": label} for label, texts in {
-    "refund": ["return order refund", "can i return my order", "refund my order", "return an order"],
-    "tracking": ["where is my package", "track my package", "track package delivery", "package delivery"],
-    "password": ["change my password", "account password change", "change password", "password account"],
-}.items() for t in texts]
+LABELED = [
+    {"text": t, "label": label}
+    for label, texts in {
+        "refund": ["return order refund", "can i return my order", "refund my order", "return an order"],
+        "tracking": ["where is my package", "track my package", "track package delivery", "package delivery"],
+        "password": ["change my password", "account password change", "change password", "password account"],
+    }.items()
+    for t in texts
+]
 BEIR_CORPUS = [
     {"_id": "d1", "title": "Zebra", "text": "the zebra runs"},
     {"_id": "d2", "title": "Giraffe", "text": "the giraffe sleeps"},
     {"_id": "d3", "title": "Penguin", "text": "a penguin on the beach"},
     {"_id": "d4", "title": "", "text": "a dolphin plays"},
 ]
-BEIR_QUERIES = [{"_id": "q1", "text": "zebra"}, {"_id": "q2", "text": "giraffe"},
-                {"_id": "q3", "text": "penguin beach"}, {"_id": "q4", "text": "dolphin"}]
+BEIR_QUERIES = [
+    {"_id": "q1", "text": "zebra"},
+    {"_id": "q2", "text": "giraffe"},
+    {"_id": "q3", "text": "penguin beach"},
+    {"_id": "q4", "text": "dolphin"},
+]
 
 
 def write_jsonl(path: Path, rows) -> Path:
@@ -77,8 +107,14 @@ def tiny_model(tmp_path_factory) -> Path:
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *dict.fromkeys(WORDS)]
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
     BertModel(config).save_pretrained(folder)
     BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(folder)
     return folder

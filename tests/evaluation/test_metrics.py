@@ -20,9 +20,18 @@ from embedding.evaluation.sts import build_sts_evaluator
 
 from .conftest import EFAQ, PAIRS
 
-IR_KEYS = {f"cosine_{m}@{k}" for m, ks in {"accuracy": (1, 3, 5, 10), "precision": (1, 3, 5, 10),
-                                           "recall": (1, 3, 5, 10), "mrr": (10,), "ndcg": (10,),
-                                           "map": (100,)}.items() for k in ks}
+IR_KEYS = {
+    f"cosine_{m}@{k}"
+    for m, ks in {
+        "accuracy": (1, 3, 5, 10),
+        "precision": (1, 3, 5, 10),
+        "recall": (1, 3, 5, 10),
+        "mrr": (10,),
+        "ndcg": (10,),
+        "map": (100,),
+    }.items()
+    for k in ks
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +79,12 @@ def test_dims_sweep_equals_one_plain_run_per_dim(st_model, ir_data):
 
 def test_bm25_reports_st_metric_names_and_ranks_exact_keyword_match_first():
     # Given one query per rare keyword; each keyword is in exactly one document
-    corpus = {"d1": "the zebra runs fast", "d2": "a giraffe eats leaves", "d3": "penguins swim in cold water",
-              "d4": "the dolphin jumps"}
+    corpus = {
+        "d1": "the zebra runs fast",
+        "d2": "a giraffe eats leaves",
+        "d3": "penguins swim in cold water",
+        "d4": "the dolphin jumps",
+    }
     queries = {"q1": "where is the zebra", "q2": "giraffe", "q3": "what do penguins do", "q4": "dolphin show"}
     relevant = {"q1": {"d1"}, "q2": {"d2"}, "q3": {"d3"}, "q4": {"d4"}}
 
@@ -86,16 +99,31 @@ def test_bm25_reports_st_metric_names_and_ranks_exact_keyword_match_first():
 
 def test_bm25_honours_the_evaluator_k_lists():
     corpus = {"d1": "zebra", "d2": "giraffe"}
-    evaluator = BM25Evaluator(queries={"q": "zebra"}, corpus=corpus, relevant_docs={"q": {"d1"}}, mrr_at_k=[1],
-                              ndcg_at_k=[2], accuracy_at_k=[1], precision_recall_at_k=[1], map_at_k=[2])
-    assert set(evaluator()) == {"bm25_mrr@1", "bm25_ndcg@2", "bm25_accuracy@1", "bm25_precision@1",
-                                "bm25_recall@1", "bm25_map@2"}
+    evaluator = BM25Evaluator(
+        queries={"q": "zebra"},
+        corpus=corpus,
+        relevant_docs={"q": {"d1"}},
+        mrr_at_k=[1],
+        ndcg_at_k=[2],
+        accuracy_at_k=[1],
+        precision_recall_at_k=[1],
+        map_at_k=[2],
+    )
+    assert set(evaluator()) == {
+        "bm25_mrr@1",
+        "bm25_ndcg@2",
+        "bm25_accuracy@1",
+        "bm25_precision@1",
+        "bm25_recall@1",
+        "bm25_map@2",
+    }
 
 
 def test_sts_keys_and_values_equal_plain_st(st_model, pairs):
     ours = build_sts_evaluator(pairs, {}, where="tasks[0].args").evaluate_dims(st_model, [16, 32])
     for dim in (16, 32):
-        want = EmbeddingSimilarityEvaluator(pairs.sentences1, pairs.sentences2, pairs.scores,
-                                            main_similarity="cosine", truncate_dim=dim)(st_model)
+        want = EmbeddingSimilarityEvaluator(
+            pairs.sentences1, pairs.sentences2, pairs.scores, main_similarity="cosine", truncate_dim=dim
+        )(st_model)
         assert set(ours[dim]) == set(want) == {"pearson_cosine", "spearman_cosine"}
         assert ours[dim] == pytest.approx(want, abs=1e-6)

@@ -26,8 +26,24 @@ def metric(folder: Path, name: str) -> float:
 def test_stsbenchmark_test_spearman(tmp_path):
     # MTEB STSBenchmark test: cosine_spearman 0.82032 (SOURCE.md of stsbenchmark)
     out = tmp_path / "sts"
-    assert main(["evaluate", "--model", MODEL, "--task", "sts", "--split", "test",
-                 "--dataset", str(SHARED / "stsbenchmark" / "pairs"), "--output-dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                MODEL,
+                "--task",
+                "sts",
+                "--split",
+                "test",
+                "--dataset",
+                str(SHARED / "stsbenchmark" / "pairs"),
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert metric(out, "spearman") == pytest.approx(0.8203, abs=0.001)
     assert metric(out, "pearson") == pytest.approx(0.82741, abs=0.001)
 
@@ -35,6 +51,22 @@ def test_stsbenchmark_test_spearman(tmp_path):
 def test_scifact_test_ndcg_at_10(tmp_path):
     # MTEB SciFact test: ndcg@10 0.64508 with documents as title + " " + text (SOURCE.md of scifact)
     out = tmp_path / "scifact"
-    assert main(["evaluate", "--model", MODEL, "--task", "ir", "--split", "test",
-                 "--dataset", str(SHARED / "scifact" / "beir"), "--output-dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                MODEL,
+                "--task",
+                "ir",
+                "--split",
+                "test",
+                "--dataset",
+                str(SHARED / "scifact" / "beir"),
+                "--output-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert metric(out, "ndcg@10") == pytest.approx(0.6451, abs=0.005)

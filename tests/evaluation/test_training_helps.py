@@ -24,10 +24,27 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not DATA.exists(), reason="ne
 def test_fine_tuned_minilm_beats_base_and_bm25_on_aia_bde_test(tmp_path):
     # Given the BM25 baseline on the same test split (all listed negatives in the corpus, queries kept out)
     bm25_dir = tmp_path / "bm25"
-    assert main(["evaluate", "--model", "bm25", "--task", "ir", "--split", "test", "--dataset", str(DATA),
-                 "--output-dir", str(bm25_dir)]) == 0
-    (bm25,) = [r["value"] for r in json.loads((bm25_dir / "results.json").read_text())["rows"]
-               if r["metric"] == "ndcg@10"]
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                "bm25",
+                "--task",
+                "ir",
+                "--split",
+                "test",
+                "--dataset",
+                str(DATA),
+                "--output-dir",
+                str(bm25_dir),
+            ]
+        )
+        == 0
+    )
+    (bm25,) = [
+        r["value"] for r in json.loads((bm25_dir / "results.json").read_text())["rows"] if r["metric"] == "ndcg@10"
+    ]
     # When the packaged MiniLM is fine-tuned on the train split (the evaluator is the test split, only run before
     # and after training: nothing is selected on it)
     assert main(["train", "--config", str(CONFIG), "--set", f"output_dir={tmp_path / 'runs'}"]) == 0

@@ -13,11 +13,15 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-STUDENT_WORDS = ("how do i pay my order where is the refund cancel account password reset delivery card return ship "
-                 "when what can you help with a to for change address track package store open time price").split()
+STUDENT_WORDS = (
+    "how do i pay my order where is the refund cancel account password reset delivery card return ship "
+    "when what can you help with a to for change address track package store open time price"
+).split()
 # A different vocabulary (and width) than the student: the teacher must tokenize the raw texts itself.
-TEACHER_WORDS = ("query : passage order pay refund where how is my the cancel delivery card track package account "
-                 "reset password zebra quantum").split()
+TEACHER_WORDS = (
+    "query : passage order pay refund where how is my the cancel delivery card track package account "
+    "reset password zebra quantum"
+).split()
 
 
 def make_tiny_bert(folder: Path, words: list[str], *, hidden: int = 32, seed: int = 0) -> Path:
@@ -30,8 +34,14 @@ def make_tiny_bert(folder: Path, words: list[str], *, hidden: int = 32, seed: in
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     tokenizer = BertTokenizerFast(vocab=str(folder / "vocab.txt"), do_lower_case=True)  # v5: `vocab`, not `vocab_file`
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=37, max_position_embeddings=64)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=64,
+    )
     BertModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -28,18 +28,19 @@ def ranking(cols: list[np.ndarray], scale=20.0, margin=0.0, augmented=False) -> 
     total = 0.0
     for i in range(n):
         cands = np.concatenate([p, *negs])
-        s = scale * (cos(a[i:i + 1], cands)[0] - margin * (np.arange(len(cands)) == i))
+        s = scale * (cos(a[i : i + 1], cands)[0] - margin * (np.arange(len(cands)) == i))
         total += lse(s) - s[i]
         back = np.concatenate([a, *negs]) if augmented else a
-        s = scale * (cos(p[i:i + 1], back)[0] - margin * (np.arange(len(back)) == i))
+        s = scale * (cos(p[i : i + 1], back)[0] - margin * (np.arange(len(back)) == i))
         total += lse(s) - s[i]
     return total / (2 * n)
 
 
 def cosent_bruteforce(scores: np.ndarray, labels: np.ndarray, margin=0.0) -> float:
     """log(1 + sum over every ordered pair with labels[p] < labels[q] of exp(s_p - s_q + margin)): O(P^2) pairs."""
-    terms = [0.0] + [scores[p] - scores[q] + margin for p, q in product(range(len(scores)), repeat=2)
-                     if labels[p] < labels[q]]
+    terms = [0.0] + [
+        scores[p] - scores[q] + margin for p, q in product(range(len(scores)), repeat=2) if labels[p] < labels[q]
+    ]
     return float(lse(np.array(terms)))
 
 

@@ -6,21 +6,23 @@ import math
 
 import pytest
 import torch
+from test_losses_objective import CONTRASTIVE, batch_of, every_term, spec
 
 from embedding.losses.build import build_objective_loss
 from embedding.losses.column_forwards import embed_grouped, group_columns, slack_for
 
-from test_losses_objective import CONTRASTIVE, batch_of, every_term, spec
 
-
-@pytest.mark.parametrize("widths, slack, expected", [
-    ([10, 10, 10], 0.0, [[0, 1, 2]]),                 # equal widths: merging adds no padding
-    ([10, 20, 10], 0.0, [[0, 2], [1]]),               # CPU: only the equal-width columns share a call
-    ([12, 10, 14, 11, 13], 0.5, [[1, 3, 0, 4, 2]]),   # GPU: like widths, one call (5*14=70 <= 1.5*60)
-    ([8, 40, 9, 10, 41], 0.5, [[0, 2, 3], [1, 4]]),  # GPU: a short query column is not padded to the documents
-    ([8, 40], math.inf, [[0, 1]]),                    # always
-    ([10, 10], -1.0, [[0], [1]]),                     # never
-])
+@pytest.mark.parametrize(
+    "widths, slack, expected",
+    [
+        ([10, 10, 10], 0.0, [[0, 1, 2]]),  # equal widths: merging adds no padding
+        ([10, 20, 10], 0.0, [[0, 2], [1]]),  # CPU: only the equal-width columns share a call
+        ([12, 10, 14, 11, 13], 0.5, [[1, 3, 0, 4, 2]]),  # GPU: like widths, one call (5*14=70 <= 1.5*60)
+        ([8, 40, 9, 10, 41], 0.5, [[0, 2, 3], [1, 4]]),  # GPU: a short query column is not padded to the documents
+        ([8, 40], math.inf, [[0, 1]]),  # always
+        ([10, 10], -1.0, [[0], [1]]),  # never
+    ],
+)
 def test_group_columns_merges_while_padding_stays_within_slack(widths, slack, expected):
     assert group_columns(widths, slack) == expected
 
@@ -49,11 +51,21 @@ def count_calls(model):
     return calls
 
 
-ROWS = {"anchor": ["how do i pay", "where", "cancel", "reset"],  # short
-        "positive": ["pay with card for my order to the store", "track my package where is the refund",
-                     "cancel order and change address", "change password reset account"],
-        "negative_1": ["refund my order when can you help with a return", "store open time",
-                       "change address for delivery price", "delivery price"]}
+ROWS = {
+    "anchor": ["how do i pay", "where", "cancel", "reset"],  # short
+    "positive": [
+        "pay with card for my order to the store",
+        "track my package where is the refund",
+        "cancel order and change address",
+        "change password reset account",
+    ],
+    "negative_1": [
+        "refund my order when can you help with a return",
+        "store open time",
+        "change address for delivery price",
+        "delivery price",
+    ],
+}
 
 
 @pytest.mark.parametrize("policy, expected_calls", [("always", 1), ("never", 3), ("auto", 3)])
@@ -86,9 +98,15 @@ def test_the_loss_is_the_same_for_every_grouping(student, teacher):
 def test_config_key_reaches_the_loss(student):
     from embedding.config.schema import TrainConfig as Config
 
-    config = Config.model_validate({"run_name": "r", "output_dir": "o", "base_model": {"name": "m"},
-                                    "objectives": [{"type": "contrastive", "datasets": {"train": {"name": "x"}}}],
-                                    "merge_columns": "never"})
+    config = Config.model_validate(
+        {
+            "run_name": "r",
+            "output_dir": "o",
+            "base_model": {"name": "m"},
+            "objectives": [{"type": "contrastive", "datasets": {"train": {"name": "x"}}}],
+            "merge_columns": "never",
+        }
+    )
     assert config.merge_columns == "never"
     loss = build_objective_loss(student, spec(), merge_columns=config.merge_columns)
     assert loss.merge_columns == "never"

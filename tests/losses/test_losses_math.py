@@ -5,14 +5,32 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from loss_reference import (augmented_cosent_bruteforce, bce, cos, cosent_bruteforce, in_batch_penalty,
-                            kl_distillation, ranking, sigmoid)
+from loss_reference import (
+    augmented_cosent_bruteforce,
+    bce,
+    cos,
+    cosent_bruteforce,
+    in_batch_penalty,
+    kl_distillation,
+    ranking,
+    sigmoid,
+)
 from sentence_transformers.sentence_transformer.losses import CoSENTLoss, MultipleNegativesRankingLoss
 
-from embedding.losses import (AugmentedBinaryCrossEntropyLoss, AugmentedCoSENTLoss, AugmentedRankingLoss,
-                              BinaryCrossEntropyLoss, CachedRankingLoss, CoSENTMarginLoss, CosineCrossEntropyLoss,
-                              InBatchNegativesVariancePenaltyLoss, KLDistillationLoss,
-                              LabeledNegativesVariancePenaltyLoss, RankingLoss, SimilarityDistillationLoss)
+from embedding.losses import (
+    AugmentedBinaryCrossEntropyLoss,
+    AugmentedCoSENTLoss,
+    AugmentedRankingLoss,
+    BinaryCrossEntropyLoss,
+    CachedRankingLoss,
+    CoSENTMarginLoss,
+    CosineCrossEntropyLoss,
+    InBatchNegativesVariancePenaltyLoss,
+    KLDistillationLoss,
+    LabeledNegativesVariancePenaltyLoss,
+    RankingLoss,
+    SimilarityDistillationLoss,
+)
 from embedding.losses.cosent_margin import ranked_pairs_loss
 from embedding.losses.targets import pack_row
 
@@ -38,8 +56,9 @@ def test_ranking_matches_formula(echo, margin, num_cols):
 
 
 def test_ranking_without_margin_is_st_symmetric_mnrl(echo):
-    st = MultipleNegativesRankingLoss(echo, directions=("query_to_doc", "doc_to_query"),
-                                      partition_mode="per_direction")
+    st = MultipleNegativesRankingLoss(
+        echo, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
+    )
     ours = RankingLoss(echo).compute_loss_from_embeddings(tensors(COLS))
     assert ours.item() == pytest.approx(st.compute_loss_from_embeddings(tensors(COLS), None).item(), rel=1e-9)
 
@@ -69,7 +88,7 @@ def test_cached_ranking_equals_ranking_in_value_and_gradient(echo):
     value = CachedRankingLoss(echo, margin=0.1, mini_batch_size=3).calculate_loss(reps, None, with_backward=True)
     # Then
     assert value.item() == pytest.approx(expected.item(), rel=1e-9)
-    for column, rep in zip(plain, reps):
+    for column, rep in zip(plain, reps, strict=True):
         got = torch.cat([r.grad for r in rep])
         assert column.grad.abs().sum() > 0
         torch.testing.assert_close(got, column.grad)
@@ -99,8 +118,9 @@ def test_cosine_margin_acts_on_differences(echo):
 def test_augmented_cosine_equals_the_n4_bruteforce(echo, labels, margin):
     u, v = COLS[0], COLS[1]
     expected = augmented_cosent_bruteforce(u, v, np.array(labels), 20.0, -1.0, margin)
-    value = AugmentedCoSENTLoss(echo, margin=margin).compute_loss_from_embeddings(tensors([u, v]),
-                                                                                  torch.tensor(labels))
+    value = AugmentedCoSENTLoss(echo, margin=margin).compute_loss_from_embeddings(
+        tensors([u, v]), torch.tensor(labels)
+    )
     assert value.item() == pytest.approx(expected, rel=1e-9)
 
 
@@ -140,14 +160,16 @@ def test_variation_penalties_match_formula(echo):
     expected = np.sum(((c + eps) ** 2)[LABELS < 0]) / (np.sum(LABELS < 0) + 1e-8)
     labeled = LabeledNegativesVariancePenaltyLoss(echo, eps=eps)
     assert labeled.compute_loss_from_embeddings(tensors(COLS[:2]), torch.tensor(LABELS)).item() == pytest.approx(
-        expected, rel=1e-9)
+        expected, rel=1e-9
+    )
     # almost_similar (0) is not a negative: a batch without label < 0 has no penalty
     assert labeled.compute_loss_from_embeddings(tensors(COLS[:2]), torch.zeros(4)).item() == 0.0
 
 
 def _packed(teacher_cols, y=None):
-    return torch.tensor([pack_row(None if y is None else y[i], [c[i] for c in teacher_cols])
-                         for i in range(len(teacher_cols[0]))])
+    return torch.tensor(
+        [pack_row(None if y is None else y[i], [c[i] for c in teacher_cols]) for i in range(len(teacher_cols[0]))]
+    )
 
 
 def test_kl_distillation_matches_formula_and_keeps_the_teacher_out_of_the_graph(echo):
@@ -173,9 +195,12 @@ def test_similarity_distillation_is_cosent_on_teacher_scores(echo):
 
 
 def test_distillation_without_packed_targets_says_what_to_run(echo):
-    with pytest.raises(ValueError, match=r"distillation expects teacher targets packed in the label column "
-                       r"\(\(batch, 1 \+ 2 \* D\) floats\), got labels of shape \(4,\); run "
-                       r"embedding.losses.teacher.attach_teacher_targets on the train and validation datasets first"):
+    with pytest.raises(
+        ValueError,
+        match=r"distillation expects teacher targets packed in the label column "
+        r"\(\(batch, 1 \+ 2 \* D\) floats\), got labels of shape \(4,\); run "
+        r"embedding.losses.teacher.attach_teacher_targets on the train and validation datasets first",
+    ):
         SimilarityDistillationLoss(echo).compute_loss_from_embeddings(tensors(COLS[:2]), torch.tensor(LABELS))
 
 

@@ -13,12 +13,16 @@ from embedding.errors import ConfigError
 from embedding.losses.build import build_objective_loss
 from embedding.losses.registry import LOSSES
 
-CONTRASTIVE = {"anchor": ["how do i pay", "where is my order", "cancel my order", "reset my password"],
-               "positive": ["pay with card", "track my package", "cancel order", "change password"],
-               "negative_1": ["refund my order", "store open time", "change address", "delivery price"]}
-SIMILARITY = {"anchor": ["how do i pay", "how do i pay", "where is my order", "cancel my order"],
-              "candidate": ["pay with card", "track my package", "track my package", "store open time"],
-              "label": [1.0, -1.0, 1.0, 0.0]}
+CONTRASTIVE = {
+    "anchor": ["how do i pay", "where is my order", "cancel my order", "reset my password"],
+    "positive": ["pay with card", "track my package", "cancel order", "change password"],
+    "negative_1": ["refund my order", "store open time", "change address", "delivery price"],
+}
+SIMILARITY = {
+    "anchor": ["how do i pay", "how do i pay", "where is my order", "cancel my order"],
+    "candidate": ["pay with card", "track my package", "track my package", "store open time"],
+    "label": [1.0, -1.0, 1.0, 0.0],
+}
 
 
 def spec(kind="contrastive", **fields) -> ObjectiveSpec:
@@ -26,9 +30,15 @@ def spec(kind="contrastive", **fields) -> ObjectiveSpec:
 
 
 def every_term(kind, loss=None, **extra) -> ObjectiveSpec:
-    return spec(kind, loss=loss, margin=0.1, distillation={"alpha": 0.5, "teacher": {"name": "t"}},
-                variation_penalty={"alpha": 0.2, "loss_args": {"eps": "auto"}},
-                matryoshka={"matryoshka_dims": [32, 16], "apply_to": "all"}, **extra)
+    return spec(
+        kind,
+        loss=loss,
+        margin=0.1,
+        distillation={"alpha": 0.5, "teacher": {"name": "t"}},
+        variation_penalty={"alpha": 0.2, "loss_args": {"eps": "auto"}},
+        matryoshka={"matryoshka_dims": [32, 16], "apply_to": "all"},
+        **extra,
+    )
 
 
 def batch_of(model, rows: dict, teacher=None, kind="contrastive"):
@@ -42,7 +52,7 @@ def batch_of(model, rows: dict, teacher=None, kind="contrastive"):
         data = attach_teacher_targets(data, teacher, kind)
     batch = SentenceTransformerDataCollator(preprocess_fn=model.preprocess)([data[i] for i in range(len(data))])
     columns = [c for c in data.column_names if c != "label"]
-    features = [{k[len(c) + 1:]: v for k, v in batch.items() if k.startswith(f"{c}_")} for c in columns]
+    features = [{k[len(c) + 1 :]: v for k, v in batch.items() if k.startswith(f"{c}_")} for c in columns]
     return features, batch.get("label")
 
 
@@ -69,8 +79,14 @@ def test_components_are_the_weighted_terms(echo):
     torch.manual_seed(0)
     emb = [torch.randn(4, 6) for _ in range(3)]
     features = [{"sentence_embedding": e} for e in emb]
-    loss = build_objective_loss(echo, spec(variation_penalty={"alpha": 0.2, "loss_args": {"eps": 0.01}}, weight=3.0,
-                                           matryoshka={"matryoshka_dims": [6, 3], "matryoshka_weights": [1.0, 0.5]}))
+    loss = build_objective_loss(
+        echo,
+        spec(
+            variation_penalty={"alpha": 0.2, "loss_args": {"eps": 0.01}},
+            weight=3.0,
+            matryoshka={"matryoshka_dims": [6, 3], "matryoshka_weights": [1.0, 0.5]},
+        ),
+    )
     # When
     out = loss(features, None)
     # Then: main is Matryoshka-summed, the penalty (apply_to: main) uses the full embeddings, all times weight
@@ -115,31 +131,43 @@ def test_get_config_dict_is_json_for_every_loss(echo):
 
 
 def test_sentence_transformers_losses_by_name(echo):
-    loss = build_objective_loss(echo, spec(loss="MultipleNegativesSymmetricRankingLoss",
-                                           loss_args={"similarity_fct": "dot_score", "scale": 1.0}))
+    loss = build_objective_loss(
+        echo,
+        spec(loss="MultipleNegativesSymmetricRankingLoss", loss_args={"similarity_fct": "dot_score", "scale": 1.0}),
+    )
     assert type(loss.main).__name__ == "MultipleNegativesRankingLoss"
     assert loss.get_config_dict()["main"]["directions"] == ["query_to_doc", "doc_to_query"]
     assert loss.get_config_dict()["main"]["partition_mode"] == "per_direction"
     assert loss.get_config_dict()["main"]["similarity_fct"] == "dot_score"
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec(loss="TripletLoss", loss_args={"distance_metric": "cosin"}))
-    assert error.value.render() == ("config has 1 problem:\n  - objective.loss_args.distance_metric: unknown metric "
-                                    "'cosin' of TripletLoss; valid: `COSINE`, `EUCLIDEAN`, `MANHATTAN`")
+    assert error.value.render() == (
+        "config has 1 problem:\n  - objective.loss_args.distance_metric: unknown metric "
+        "'cosin' of TripletLoss; valid: `COSINE`, `EUCLIDEAN`, `MANHATTAN`"
+    )
 
 
 def test_custom_loss_by_dotted_path(echo):
     name = "custom_loss_module:MeanSquaredCosineLoss"
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec("similarity", loss=name))
-    assert error.value.problems[0].message.endswith("set `allow_custom_code: true` at the top level of the config "
-                                                    "to allow it")
-    loss = build_objective_loss(echo, spec("similarity", loss=name, loss_args={"target": 0.5},
-                                           variation_penalty={"alpha": 1.0, "loss_args": {"eps": 0.1}}),
-                                allow_custom_code=True)
+    assert error.value.problems[0].message.endswith(
+        "set `allow_custom_code: true` at the top level of the config to allow it"
+    )
+    loss = build_objective_loss(
+        echo,
+        spec(
+            "similarity",
+            loss=name,
+            loss_args={"target": 0.5},
+            variation_penalty={"alpha": 1.0, "loss_args": {"eps": 0.1}},
+        ),
+        allow_custom_code=True,
+    )
     emb = [torch.eye(2, 6), torch.eye(2, 6)]
     out = loss([{"sentence_embedding": e} for e in emb], torch.tensor([1.0, -1.0]))
     assert out["main"].item() == pytest.approx(0.25)
-    assert out["penalty"].item() == pytest.approx(1.1 ** 2, rel=1e-6)
+    assert out["penalty"].item() == pytest.approx(1.1**2, rel=1e-6)
 
 
 def test_eps_auto_and_matryoshka_dims_are_resolved_or_refused(echo):
@@ -147,8 +175,9 @@ def test_eps_auto_and_matryoshka_dims_are_resolved_or_refused(echo):
     assert loss.penalty.eps == pytest.approx(0.01)
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec(variation_penalty={"alpha": 1.0}))
-    assert error.value.problems[0].message == ("`auto` needs the number of training rows (got 0); set eps to a "
-                                               "number, e.g. 2e-5")
+    assert error.value.problems[0].message == (
+        "`auto` needs the number of training rows (got 0); set eps to a number, e.g. 2e-5"
+    )
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec(matryoshka={"matryoshka_dims": [8, 4]}))
     assert error.value.problems[0].message == "[8, 4] has a dim larger than the model's embedding dimension 6"
@@ -157,8 +186,9 @@ def test_eps_auto_and_matryoshka_dims_are_resolved_or_refused(echo):
 def test_build_rechecks_the_config(echo):
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec("similarity", loss="cross-entropy", margin=0.1))
-    assert str(error.value.problems[0]) == ("objective.margin: loss `cross-entropy` cannot use a margin; losses that "
-                                            "can: `augmented-cosine`, `cosine`")
+    assert str(error.value.problems[0]) == (
+        "objective.margin: loss `cross-entropy` cannot use a margin; losses that can: `augmented-cosine`, `cosine`"
+    )
 
 
 def test_a_main_loss_returning_a_dict_gives_one_component_per_key(echo):
@@ -172,8 +202,11 @@ def test_a_main_loss_returning_a_dict_gives_one_component_per_key(echo):
 
 def test_a_loss_that_embeds_by_itself_is_called_on_the_features(student):
     # Given a sentence-transformers GradCache loss (no compute_loss_from_embeddings) with Matryoshka
-    objective = spec(loss="CachedMultipleNegativesSymmetricRankingLoss", loss_args={"mini_batch_size": 2},
-                     matryoshka={"matryoshka_dims": [16, 32]})
+    objective = spec(
+        loss="CachedMultipleNegativesSymmetricRankingLoss",
+        loss_args={"mini_batch_size": 2},
+        matryoshka={"matryoshka_dims": [16, 32]},
+    )
     loss = build_objective_loss(student, objective)
     features, labels = batch_of(student, CONTRASTIVE)
     # When
@@ -192,5 +225,6 @@ def test_constructor_errors_become_config_problems(echo):
     assert str(error.value.problems[0]) == "objective.loss_args: RankingLoss: scale must be positive, got -1.0"
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec(loss="MultipleNegativesRankingLoss", loss_args={"partition_mode": "x"}))
-    assert str(error.value.problems[0]) == ("objective.loss_args: MultipleNegativesRankingLoss: partition_mode must "
-                                            "be 'joint' or 'per_direction', got x")
+    assert str(error.value.problems[0]) == (
+        "objective.loss_args: MultipleNegativesRankingLoss: partition_mode must be 'joint' or 'per_direction', got x"
+    )

@@ -14,12 +14,36 @@ from embedding.losses.build import build_objective_loss
 from embedding.losses.targets import unpack_targets
 from embedding.losses.teacher import attach_teacher_targets
 
-ANCHORS = ["how do i pay", "where is my order", "cancel my order", "reset my password",
-           "how do i pay", "track my package", "change my address", "store open time"]
-POSITIVES = ["pay with card", "track my package", "cancel order", "change password",
-             "pay with card", "where is my package", "change address", "when is the store open"]
-NEGATIVES = ["refund my order", "store open time", "change address", "delivery price",
-             "reset my password", "pay with card", "cancel my order", "track my package"]
+ANCHORS = [
+    "how do i pay",
+    "where is my order",
+    "cancel my order",
+    "reset my password",
+    "how do i pay",
+    "track my package",
+    "change my address",
+    "store open time",
+]
+POSITIVES = [
+    "pay with card",
+    "track my package",
+    "cancel order",
+    "change password",
+    "pay with card",
+    "where is my package",
+    "change address",
+    "when is the store open",
+]
+NEGATIVES = [
+    "refund my order",
+    "store open time",
+    "change address",
+    "delivery price",
+    "reset my password",
+    "pay with card",
+    "cancel my order",
+    "track my package",
+]
 
 
 def contrastive_rows() -> Dataset:
@@ -57,32 +81,53 @@ def test_similarity_targets_keep_the_label_first(teacher):
 
 
 def test_teacher_targets_refuse_unusable_datasets(teacher):
-    with pytest.raises(DataError, match=r"distillation: a similarity dataset needs a label column \(label, labels, "
-                       r"score, scores\); columns: \['anchor', 'positive', 'negative_1'\]"):
+    with pytest.raises(
+        DataError,
+        match=r"distillation: a similarity dataset needs a label column \(label, labels, "
+        r"score, scores\); columns: \['anchor', 'positive', 'negative_1'\]",
+    ):
         attach_teacher_targets(contrastive_rows(), teacher, "similarity")
-    with pytest.raises(DataError, match="distillation: a contrastive dataset must not have a `score` column; the "
-                       "teacher targets go there"):
+    with pytest.raises(
+        DataError,
+        match="distillation: a contrastive dataset must not have a `score` column; the teacher targets go there",
+    ):
         attach_teacher_targets(similarity_rows(), teacher, "contrastive")
 
 
 def train(model, loss, train_dataset, tmp_path, **args):
     arguments = SentenceTransformerTrainingArguments(
-        output_dir=str(tmp_path / "out"), max_steps=2, per_device_train_batch_size=4, logging_steps=1,
-        learning_rate=5e-3, report_to=[], save_strategy="no", use_cpu=True, seed=1, **args)
+        output_dir=str(tmp_path / "out"),
+        max_steps=2,
+        per_device_train_batch_size=4,
+        logging_steps=1,
+        learning_rate=5e-3,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        seed=1,
+        **args,
+    )
     trainer = SentenceTransformerTrainer(model=model, args=arguments, train_dataset=train_dataset, loss=loss)
     trainer.train()
     return trainer
 
 
 @pytest.mark.parametrize("loss_name, loss_args", [("ranking", {}), ("cached-ranking", {"mini_batch_size": 3})])
-def test_two_step_training_with_every_term_changes_the_model_and_logs_each_component(student, teacher, tmp_path,
-                                                                                      loss_name, loss_args):
+def test_two_step_training_with_every_term_changes_the_model_and_logs_each_component(
+    student, teacher, tmp_path, loss_name, loss_args
+):
     # Given main + margin + distillation + penalty + Matryoshka, through the real trainer
     data = attach_teacher_targets(contrastive_rows(), teacher, "contrastive")
-    objective = ObjectiveSpec(type="contrastive", datasets={"train": {"name": "x"}}, margin=0.1,
-                              loss=loss_name, loss_args=loss_args,
-                              distillation={"alpha": 0.5, "teacher": {"name": "t"}},
-                              variation_penalty={"alpha": 0.2}, matryoshka={"matryoshka_dims": [32, 16]})
+    objective = ObjectiveSpec(
+        type="contrastive",
+        datasets={"train": {"name": "x"}},
+        margin=0.1,
+        loss=loss_name,
+        loss_args=loss_args,
+        distillation={"alpha": 0.5, "teacher": {"name": "t"}},
+        variation_penalty={"alpha": 0.2},
+        matryoshka={"matryoshka_dims": [32, 16]},
+    )
     loss = build_objective_loss(student, objective, num_train_rows=len(data))
     before = student.encode(ANCHORS, convert_to_tensor=True)
     # When

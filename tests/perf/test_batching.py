@@ -61,7 +61,7 @@ def test_less_padding_than_a_plain_shuffle(dataset):
     lengths = s.column_lengths  # (rows, text columns): the label column is not text
     assert lengths.shape == (1000, 3)
     order = np.random.default_rng(0).permutation(1000)
-    plain = padding_fraction(lengths[order[i:i + 16]].ravel() for i in range(0, 1000, 16))
+    plain = padding_fraction(lengths[order[i : i + 16]].ravel() for i in range(0, 1000, 16))
     grouped = padding_fraction(lengths[b].ravel() for b in s)
     assert grouped < plain - 0.2, (grouped, plain)
 
@@ -85,8 +85,8 @@ def test_batches_stay_random_company():
     widths = [max(s.lengths[b]) for b in batches]
     assert widths != sorted(widths) and widths != sorted(widths, reverse=True)
     first = list(sampler(data, batch_size=16, mega_batch=4, epoch=1))
-    pairs = {frozenset(b[i:i + 2]) for b in batches for i in range(0, len(b) - 1, 2)}
-    again = {frozenset(b[i:i + 2]) for b in first for i in range(0, len(b) - 1, 2)}
+    pairs = {frozenset(b[i : i + 2]) for b in batches for i in range(0, len(b) - 1, 2)}
+    again = {frozenset(b[i : i + 2]) for b in first for i in range(0, len(b) - 1, 2)}
     assert len(pairs & again) < 0.1 * len(pairs)  # a new epoch puts rows in new company
 
 
@@ -108,7 +108,7 @@ def test_no_duplicates_keeps_its_guarantee_on_repeating_data(drop_last):
     import numpy as np
 
     lengths, order = s.column_lengths, np.random.default_rng(0).permutation(600)
-    plain = padding_fraction(lengths[order[i:i + 16]].ravel() for i in range(0, 600, 16))
+    plain = padding_fraction(lengths[order[i : i + 16]].ravel() for i in range(0, 600, 16))
     assert padding_fraction(lengths[b].ravel() for b in batches) < plain - 0.1
 
 
@@ -117,8 +117,9 @@ def test_token_lengths_use_the_tokenizer_and_its_truncation(tiny_bert):
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_bert))
-    data = Dataset.from_dict({"anchor": ["como pedir", "cartao " * 50], "positive": ["pix", "frete gratis"],
-                              "label": [1, 0]})
+    data = Dataset.from_dict(
+        {"anchor": ["como pedir", "cartao " * 50], "positive": ["pix", "frete gratis"], "label": [1, 0]}
+    )
     assert text_columns(data, ["label"]) == ["anchor", "positive"]
     lengths, ids = column_stats(data, ["anchor", "positive"], tokenizer, 16)
     assert lengths.tolist() == [[4, 3], [16, 4]]  # [CLS] ... [SEP]; the long text truncated at 16
@@ -139,8 +140,14 @@ def test_through_the_trainer_single_and_multi_objective(tmp_path, tiny_bert, efa
 
     cfg = base_config(tiny_bert, efaq_dir, tmp_path / "multi", evaluator=None, early_stopping=None)
     cfg["objectives"][0]["datasets"].pop("validation")
-    cfg["args"] = {"max_steps": 3, "per_device_train_batch_size": 4, "batch_sampler": "no_duplicates",
-                   "save_strategy": "no", "report_to": "none", "logging_steps": 1}
+    cfg["args"] = {
+        "max_steps": 3,
+        "per_device_train_batch_size": 4,
+        "batch_sampler": "no_duplicates",
+        "save_strategy": "no",
+        "report_to": "none",
+        "logging_steps": 1,
+    }
     train(cfg)
     assert [s.no_duplicates for s in grouping_trainer] == [True, True]
     grouping_trainer.clear()
@@ -185,9 +192,17 @@ def test_exact_resume_with_grouped_batches(tmp_path, tiny_bert, efaq_dir, groupi
         cfg = base_config(tiny_bert, efaq_dir, tmp_path / name, evaluator=None, early_stopping=None)
         cfg["objectives"] = cfg["objectives"][:1]
         cfg["objectives"][0]["datasets"].pop("validation")
-        cfg["args"] = {"max_steps": 7, "per_device_train_batch_size": 4, "batch_sampler": "no_duplicates",
-                       "learning_rate": 1e-3, "save_strategy": "steps", "save_steps": 3, "report_to": "none",
-                       "seed": 7, "dataloader_drop_last": True}
+        cfg["args"] = {
+            "max_steps": 7,
+            "per_device_train_batch_size": 4,
+            "batch_sampler": "no_duplicates",
+            "learning_rate": 1e-3,
+            "save_strategy": "steps",
+            "save_steps": 3,
+            "report_to": "none",
+            "seed": 7,
+            "dataloader_drop_last": True,
+        }
         return cfg
 
     def weights(result):
@@ -212,9 +227,11 @@ def test_processes_train_on_the_rows_of_one_process(dataset, no_duplicates, drop
     one = sampler(dataset, batch_size=8, drop_last=drop_last, no_duplicates=no_duplicates)
     two = sampler(dataset, batch_size=4, drop_last=drop_last, no_duplicates=no_duplicates, world_size=2)
     assert len(list(two)) == len(two)
-    shards = [list(BatchSamplerShard(two, num_processes=2, process_index=k, split_batches=False,
-                                     even_batches=False)) for k in range(2)]
-    steps = [a + b for a, b in zip(*shards, strict=False)] + shards[0][len(shards[1]):]
+    shards = [
+        list(BatchSamplerShard(two, num_processes=2, process_index=k, split_batches=False, even_batches=False))
+        for k in range(2)
+    ]
+    steps = [a + b for a, b in zip(*shards, strict=True)] + shards[0][len(shards[1]) :]
     assert steps == list(one)
     assert all(len(b) == 4 for shard in shards for b in shard[:-1])
 

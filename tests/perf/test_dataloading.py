@@ -13,8 +13,11 @@ def test_cpu_training_gets_no_workers_and_no_pinned_memory():
 
 def test_cuda_gets_workers_bounded_by_the_cpus_persistent_and_pinned():
     added, why = auto_dataloader_args({}, cuda=True, cpu_count=16)
-    assert added == {"dataloader_num_workers": 15, "dataloader_persistent_workers": True,
-                     "dataloader_pin_memory": True}
+    assert added == {
+        "dataloader_num_workers": 15,
+        "dataloader_persistent_workers": True,
+        "dataloader_pin_memory": True,
+    }
     assert "15 dataloader workers" in why and "pinned memory" in why
     assert auto_dataloader_args({}, cuda=True, cpu_count=128)[0]["dataloader_num_workers"] == MAX_WORKERS
     # 8 GPUs on 64 CPUs: each process gets 8 CPUs, one stays with the main process

@@ -13,12 +13,20 @@ def test_gradient_checkpointing_two_steps_through_train(tmp_path, tiny_bert, efa
 
     cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None)
     cfg["objectives"][0]["datasets"].pop("validation")
-    cfg["args"] = {"max_steps": 2, "per_device_train_batch_size": 4, "gradient_checkpointing": True,
-                   "batch_sampler": "no_duplicates", "save_strategy": "no", "report_to": "none", "logging_steps": 1}
+    cfg["args"] = {
+        "max_steps": 2,
+        "per_device_train_batch_size": 4,
+        "gradient_checkpointing": True,
+        "batch_sampler": "no_duplicates",
+        "save_strategy": "no",
+        "report_to": "none",
+        "logging_steps": 1,
+    }
     trainers = []
     original = run.build_trainer
-    monkeypatch.setattr(run, "build_trainer", lambda plan, callbacks: trainers.append(
-        original(plan, callbacks)) or trainers[-1])
+    monkeypatch.setattr(
+        run, "build_trainer", lambda plan, callbacks: trainers.append(original(plan, callbacks)) or trainers[-1]
+    )
     result = train(cfg)
 
     encoder = trainers[0].model[0].auto_model

@@ -19,26 +19,54 @@ def config(tmp_path, model, data, name, per_device, gather):
     cfg["objectives"][0]["datasets"].pop("validation")
     cfg["objectives"][0].pop("matryoshka")
     cfg["objectives"][0]["gather_across_devices"] = gather
-    cfg["args"] = {"max_steps": 2, "per_device_train_batch_size": per_device, "learning_rate": 1e-3,
-                   "logging_steps": 1, "report_to": "none", "save_strategy": "no", "seed": 3,
-                   "dataloader_num_workers": 0, "eval_strategy": "steps", "eval_steps": 2}
+    cfg["args"] = {
+        "max_steps": 2,
+        "per_device_train_batch_size": per_device,
+        "learning_rate": 1e-3,
+        "logging_steps": 1,
+        "report_to": "none",
+        "save_strategy": "no",
+        "seed": 3,
+        "dataloader_num_workers": 0,
+        "eval_strategy": "steps",
+        "eval_steps": 2,
+    }
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path, tmp_path / name / "test-run"
 
 
 def losses(run_dir):
-    return [json.loads(line)["loss"] for line in (run_dir / "logs.jsonl").read_text().splitlines()
-            if "loss" in json.loads(line)]
+    return [
+        json.loads(line)["loss"]
+        for line in (run_dir / "logs.jsonl").read_text().splitlines()
+        if "loss" in json.loads(line)
+    ]
 
 
 # The README's launchers. `accelerate launch` needs --multi_gpu: on a machine without GPUs it then starts 2 processes
 # (gloo), while `--cpu` would start ONE process (accelerate's simple launcher) that trains alone.
 LAUNCHERS = {
     "nproc": lambda cfg: [sys.executable, "-m", "embedding", "train", "-c", str(cfg), "--nproc", "2"],
-    "accelerate": lambda cfg: [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes",
-                               "2", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-                               "-m", "embedding", "train", "-c", str(cfg)],
+    "accelerate": lambda cfg: [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "-m",
+        "embedding",
+        "train",
+        "-c",
+        str(cfg),
+    ],
 }
 
 
@@ -50,11 +78,21 @@ def test_two_processes_write_once_and_match_one_process(tmp_path, efaq_dir, laun
     two_cfg, two_run = config(tmp_path, model, efaq_dir, "two", per_device=2, gather=True)
     one_cfg, one_run = config(tmp_path, model, efaq_dir, "one", per_device=4, gather=True)
 
-    result = subprocess.run(LAUNCHERS[launcher](two_cfg), cwd=REPO, env=env, capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run(
+        LAUNCHERS[launcher](two_cfg), cwd=REPO, env=env, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert subprocess.run([sys.executable, "-m", "embedding", "train", "-c", str(one_cfg)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900).returncode == 0
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "embedding", "train", "-c", str(one_cfg)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        ).returncode
+        == 0
+    )
 
     assert [p.name for p in (tmp_path / "two").iterdir()] == ["test-run"]
     assert (two_run / "final" / "modules.json").exists()
@@ -67,9 +105,11 @@ def test_two_processes_write_once_and_match_one_process(tmp_path, efaq_dir, laun
     # as the 1-process run; so did the before/after evaluation.
     evals = [json.loads(line) for line in lines if "eval_cosine_ndcg@10" in line]
     assert len(evals) == 1
-    one_evals = [json.loads(line) for line in (one_run / "logs.jsonl").read_text().splitlines()
-                 if "eval_cosine_ndcg@10" in line]
+    one_evals = [
+        json.loads(line) for line in (one_run / "logs.jsonl").read_text().splitlines() if "eval_cosine_ndcg@10" in line
+    ]
     assert evals[0]["eval_cosine_ndcg@10"] == pytest.approx(one_evals[0]["eval_cosine_ndcg@10"], abs=1e-4)
     after = json.loads((two_run / "evaluation.json").read_text())["after"]
     assert after["cosine_ndcg@10"] == pytest.approx(
-        json.loads((one_run / "evaluation.json").read_text())["after"]["cosine_ndcg@10"], abs=1e-4)
+        json.loads((one_run / "evaluation.json").read_text())["after"]["cosine_ndcg@10"], abs=1e-4
+    )

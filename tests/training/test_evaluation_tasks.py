@@ -11,18 +11,25 @@ from tests.conftest import base_config, write_jsonl
 
 
 def test_extra_evaluation_tasks_run_before_and_after(tmp_path, tiny_bert, efaq_dir):
-    pairs = write_jsonl(tmp_path / "sts" / "test.jsonl", [
-        {"sentence1": "pedir cartao", "sentence2": "como pedir cartao", "score": 0.9},
-        {"sentence1": "prazo entrega", "sentence2": "cupom desconto", "score": 0.1},
-        {"sentence1": "cancelar pedido", "sentence2": "como cancelar pedido", "score": 0.8},
-    ])
+    pairs = write_jsonl(
+        tmp_path / "sts" / "test.jsonl",
+        [
+            {"sentence1": "pedir cartao", "sentence2": "como pedir cartao", "score": 0.9},
+            {"sentence1": "prazo entrega", "sentence2": "cupom desconto", "score": 0.1},
+            {"sentence1": "cancelar pedido", "sentence2": "como cancelar pedido", "score": 0.8},
+        ],
+    )
     cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None)
     cfg["objectives"] = cfg["objectives"][:1]
     cfg["objectives"][0]["datasets"].pop("validation")
     cfg["args"] = {"max_steps": 2, "per_device_train_batch_size": 4, "report_to": "none", "save_strategy": "no"}
-    cfg["evaluation"] = {"tasks": [{"type": "ir", "dataset": {"name": str(efaq_dir)}, "split": "test"},
-                                   {"type": "sts", "dataset": {"name": str(pairs.parent)}, "split": "test"}],
-                         "dimensions": [16, 32]}
+    cfg["evaluation"] = {
+        "tasks": [
+            {"type": "ir", "dataset": {"name": str(efaq_dir)}, "split": "test"},
+            {"type": "sts", "dataset": {"name": str(pairs.parent)}, "split": "test"},
+        ],
+        "dimensions": [16, 32],
+    }
     result = train(cfg)
     rows = json.loads((result.run_dir / "evaluation.json").read_text())["tasks"]
     assert {r["model"] for r in rows} == {"before", "after"}

@@ -14,8 +14,14 @@ def two_objectives(tmp_path, tiny_bert, efaq_dir, **extra):
     cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None, **extra)
     cfg["objectives"][0]["datasets"].pop("validation")
     cfg["objectives"][0]["name"], cfg["objectives"][1]["name"] = "a", "b"
-    cfg["args"] = {"max_steps": 40, "per_device_train_batch_size": 2, "logging_steps": 1, "report_to": "none",
-                   "save_strategy": "no", "learning_rate": 1e-5}
+    cfg["args"] = {
+        "max_steps": 40,
+        "per_device_train_batch_size": 2,
+        "logging_steps": 1,
+        "report_to": "none",
+        "save_strategy": "no",
+        "learning_rate": 1e-5,
+    }
     return cfg
 
 
@@ -43,7 +49,9 @@ def test_per_objective_batch_size_and_sampler(tmp_path, tiny_bert, efaq_dir):
     samplers = trainer.get_train_dataloader().batch_sampler.batch_samplers
     assert [s.batch_size for s in samplers] == [2, 5]
     assert [(type(s).__name__, s.no_duplicates) for s in samplers] == [
-        ("LengthGroupedBatchSampler", True), ("LengthGroupedBatchSampler", False)]
+        ("LengthGroupedBatchSampler", True),
+        ("LengthGroupedBatchSampler", False),
+    ]
     trainer.group_by_length = False  # off: sentence-transformers' own samplers
     samplers = trainer.get_train_dataloader().batch_sampler.batch_samplers
     assert [type(s).__name__ for s in samplers] == ["NoDuplicatesBatchSampler", "DefaultBatchSampler"]
@@ -54,7 +62,10 @@ def test_weighted_sampler_is_seeded_and_upsamples():
     from torch.utils.data import BatchSampler, ConcatDataset, SequentialSampler
 
     data = ConcatDataset([list(range(4)), list(range(20))])
-    samplers = [BatchSampler(SequentialSampler(range(4)), 2, False), BatchSampler(SequentialSampler(range(20)), 2, False)]
+    samplers = [
+        BatchSampler(SequentialSampler(range(4)), 2, False),
+        BatchSampler(SequentialSampler(range(20)), 2, False),
+    ]
     import torch
 
     def batches(seed):

@@ -9,8 +9,12 @@ from tests.conftest import base_config, write_tiny_bert
 
 
 def test_distillation_penalty_margin_train_and_log_each_component(tmp_path, tiny_bert, efaq_dir):
-    teacher = write_tiny_bert(tmp_path / "teacher", hidden=24, seed=5,
-                              vocab_words="pedir cartao empresa entrega prazo pedido produto".split())
+    teacher = write_tiny_bert(
+        tmp_path / "teacher",
+        hidden=24,
+        seed=5,
+        vocab_words="pedir cartao empresa entrega prazo pedido produto".split(),
+    )
     cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None)
     for objective in cfg["objectives"]:
         objective["datasets"].pop("validation", None)
@@ -18,8 +22,14 @@ def test_distillation_penalty_margin_train_and_log_each_component(tmp_path, tiny
         objective["variation_penalty"] = {"alpha": 0.1, "loss_args": {"eps": "auto"}}
     cfg["objectives"][0]["margin"] = 0.1
     cfg["objectives"][0]["name"] = "faq"
-    cfg["args"] = {"max_steps": 4, "per_device_train_batch_size": 4, "logging_steps": 1, "report_to": "none",
-                   "save_strategy": "no", "multi_dataset_batch_sampler": "round_robin"}
+    cfg["args"] = {
+        "max_steps": 4,
+        "per_device_train_batch_size": 4,
+        "logging_steps": 1,
+        "report_to": "none",
+        "save_strategy": "no",
+        "multi_dataset_batch_sampler": "round_robin",
+    }
     result = train(cfg)
     logs = [json.loads(line) for line in (result.run_dir / "logs.jsonl").read_text().splitlines()]
     keys = set().union(*logs)

@@ -13,13 +13,20 @@ from tests.conftest import base_config
 def small_cfg(tmp_path, tiny_bert, efaq_dir):
     cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None)
     cfg["objectives"][0]["datasets"].pop("validation")
-    cfg["args"] = {"max_steps": 6, "per_device_train_batch_size": 4, "save_strategy": "steps", "save_steps": 2,
-                   "logging_steps": 1, "report_to": "none"}
+    cfg["args"] = {
+        "max_steps": 6,
+        "per_device_train_batch_size": 4,
+        "save_strategy": "steps",
+        "save_steps": 2,
+        "logging_steps": 1,
+        "report_to": "none",
+    }
     return cfg
 
 
-def test_nan_loss_stops_naming_step_and_objective_and_keeps_last_good_checkpoint(tmp_path, small_cfg, monkeypatch,
-                                                                                capsys):
+def test_nan_loss_stops_naming_step_and_objective_and_keeps_last_good_checkpoint(
+    tmp_path, small_cfg, monkeypatch, capsys
+):
     import embedding.training.run as run
 
     original = run.build_trainer

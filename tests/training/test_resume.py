@@ -47,8 +47,14 @@ def run_driver(tmp_path, cfg_path, stop_at, signum, *extra):
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, str(driver), str(cfg_path), str(stop_at), str(signum), *extra],
-                          capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(driver), str(cfg_path), str(stop_at), str(signum), *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
 
 
 @pytest.fixture
@@ -56,12 +62,20 @@ def cfg_paths(tmp_path, tiny_bert, efaq_dir):
     def make(name):
         cfg = base_config(tiny_bert, efaq_dir, tmp_path / name, evaluator=None, early_stopping=None)
         cfg["objectives"][0]["datasets"].pop("validation")
-        cfg["args"] = {"max_steps": 6, "per_device_train_batch_size": 4, "learning_rate": 1e-3,
-                       "save_strategy": "steps", "save_steps": 2, "logging_steps": 1, "report_to": "none",
-                       "seed": 7}
+        cfg["args"] = {
+            "max_steps": 6,
+            "per_device_train_batch_size": 4,
+            "learning_rate": 1e-3,
+            "save_strategy": "steps",
+            "save_steps": 2,
+            "logging_steps": 1,
+            "report_to": "none",
+            "seed": 7,
+        }
         path = tmp_path / f"{name}.yaml"
         path.write_text(yaml.safe_dump(cfg))
         return path, tmp_path / name / "test-run"
+
     return make
 
 
@@ -86,8 +100,11 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path, cfg_paths):
     a, b = weights(straight_run / "final"), weights(killed_run / "final")
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), "resumed weights differ from the uninterrupted run"
-    steps = [json.loads(line).get("step") for line in (killed_run / "logs.jsonl").read_text().splitlines()
-             if "loss" in json.loads(line)]
+    steps = [
+        json.loads(line).get("step")
+        for line in (killed_run / "logs.jsonl").read_text().splitlines()
+        if "loss" in json.loads(line)
+    ]
     assert steps == [1, 2, 3, 4, 5, 6]  # appended, never truncated: steps 1-2 come from the killed process
 
 
@@ -126,8 +143,10 @@ def _finished_run(cfg_paths, name, **args):
     from embedding.cli import main
 
     cfg, run_dir = cfg_paths(name)
-    assert main(["train", "-c", str(cfg), "--set", "args.max_steps=2", *[f"--set=args.{k}={v}" for k, v in
-                                                                         args.items()]]) == 0
+    assert (
+        main(["train", "-c", str(cfg), "--set", "args.max_steps=2", *[f"--set=args.{k}={v}" for k, v in args.items()]])
+        == 0
+    )
     assert (run_dir / "checkpoint-2" / "trainer_state.json").exists()
     return cfg, run_dir
 
@@ -137,8 +156,20 @@ def test_resume_with_another_loss_is_refused_and_nothing_changes(cfg_paths, caps
 
     cfg, run_dir = _finished_run(cfg_paths, "changed")
     before = (run_dir / "config.resolved.yaml").read_text()
-    code = main(["train", "-c", str(cfg), "--set", "args.max_steps=2", "--set", "objectives.0.loss=cached-ranking",
-                 "--set", "args.learning_rate=0.01", "--resume"])
+    code = main(
+        [
+            "train",
+            "-c",
+            str(cfg),
+            "--set",
+            "args.max_steps=2",
+            "--set",
+            "objectives.0.loss=cached-ranking",
+            "--set",
+            "args.learning_rate=0.01",
+            "--resume",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "objectives[0].loss: None -> 'cached-ranking'" in err and "args.learning_rate: 0.001 -> 0.01" in err
@@ -156,8 +187,11 @@ def test_resume_may_train_longer_and_keeps_the_previous_config(cfg_paths, capsys
     assert yaml.safe_load((run_dir / "config.resolved.yaml").read_text())["args"]["max_steps"] == 4
     kept = yaml.safe_load((run_dir / "config.resolved.before-checkpoint-2.yaml").read_text())
     assert kept["args"]["max_steps"] == 2
-    steps = [json.loads(line)["step"] for line in (run_dir / "logs.jsonl").read_text().splitlines()
-             if "loss" in json.loads(line)]
+    steps = [
+        json.loads(line)["step"]
+        for line in (run_dir / "logs.jsonl").read_text().splitlines()
+        if "loss" in json.loads(line)
+    ]
     assert steps == [1, 2, 3, 4]
 
 
@@ -166,8 +200,10 @@ def test_resume_from_a_weights_only_checkpoint_says_what_is_lost(cfg_paths, caps
 
     cfg, run_dir = _finished_run(cfg_paths, "weights-only", save_only_model="true")
     assert not (run_dir / "checkpoint-2" / "optimizer.pt").exists()
-    assert main(["train", "-c", str(cfg), "--set", "args.max_steps=3", "--set", "args.save_only_model=true",
-                 "--resume"]) == 0
+    assert (
+        main(["train", "-c", str(cfg), "--set", "args.max_steps=3", "--set", "args.save_only_model=true", "--resume"])
+        == 0
+    )
     captured = capsys.readouterr()
     err = " ".join((captured.out + captured.err).split())
     assert "holds the model weights only (args.save_only_model: true)" in err

@@ -50,8 +50,14 @@ def embeddings_of_base(tiny_bert):
 def test_two_objectives_of_one_type_both_train(tmp_path, tiny_bert, efaq_dir):
     cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None)
     cfg["objectives"][1] = {**cfg["objectives"][0], "datasets": {"train": cfg["objectives"][0]["datasets"]["train"]}}
-    cfg["args"] = {"max_steps": 6, "per_device_train_batch_size": 4, "logging_steps": 1, "report_to": "none",
-                   "multi_dataset_batch_sampler": "round_robin", "save_strategy": "no"}
+    cfg["args"] = {
+        "max_steps": 6,
+        "per_device_train_batch_size": 4,
+        "logging_steps": 1,
+        "report_to": "none",
+        "multi_dataset_batch_sampler": "round_robin",
+        "save_strategy": "no",
+    }
     result = train(cfg)
     logs = [json.loads(line) for line in (result.run_dir / "logs.jsonl").read_text().splitlines()]
     final = logs[-2] if "event" in logs[-1] else logs[-1]
@@ -80,8 +86,10 @@ def test_matryoshka_dim_larger_than_model_is_a_user_error(tmp_path, tiny_bert, e
     cfg["args"] = {"max_steps": 1, "report_to": "none"}
     with pytest.raises(UserError) as info:  # caught by the config checks, before any model is loaded
         train(cfg)
-    assert "objectives[0].matryoshka.matryoshka_dims: 64 is larger than the model's embedding size 32" in \
-        info.value.render()
+    assert (
+        "objectives[0].matryoshka.matryoshka_dims: 64 is larger than the model's embedding size 32"
+        in info.value.render()
+    )
 
 
 @pytest.mark.skipif(not (SHARED / "aia-bde" / "efaq").exists(), reason="needs ../shared/datasets")

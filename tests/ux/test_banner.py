@@ -16,10 +16,24 @@ def test_banner_shows_each_objective(plan_and_trainer):
     out = io.StringIO()
     print_banner(plan, trainer, console=Console(file=out, width=250))
     text = out.getvalue()
-    for expected in ("contrastive", "similarity", "RankingLoss", "CoSENTMarginLoss", "16 (from 8 raw)",
-                     "32 (from 8 raw)", "7 (3 in-batch + 4 hard)", "Matryoshka[16, 32]", "[train]", "fp32",
-                     "4 per device", "every 2 steps",
-                     "auto (cpu): only equal-width columns share an encoder call", "cosine_map@1", str(plan.run_dir), "(path)"):
+    for expected in (
+        "contrastive",
+        "similarity",
+        "RankingLoss",
+        "CoSENTMarginLoss",
+        "16 (from 8 raw)",
+        "32 (from 8 raw)",
+        "7 (3 in-batch + 4 hard)",
+        "Matryoshka[16, 32]",
+        "[train]",
+        "fp32",
+        "4 per device",
+        "every 2 steps",
+        "auto (cpu): only equal-width columns share an encoder call",
+        "cosine_map@1",
+        str(plan.run_dir),
+        "(path)",
+    ):
         assert expected in text, expected
 
 
@@ -34,15 +48,27 @@ def test_banner_is_log_lines_without_a_terminal(plan_and_trainer, caplog):
 
 
 def _plan(rows, mixing="proportional", gather=False):
-    objectives = [SimpleNamespace(name=f"o{i}", train=SimpleNamespace(dataset=[0] * n),
-                                  spec=SimpleNamespace(type="contrastive", gather_across_devices=gather))
-                  for i, n in enumerate(rows)]
+    objectives = [
+        SimpleNamespace(
+            name=f"o{i}",
+            train=SimpleNamespace(dataset=[0] * n),
+            spec=SimpleNamespace(type="contrastive", gather_across_devices=gather),
+        )
+        for i, n in enumerate(rows)
+    ]
     return SimpleNamespace(objectives=objectives, config=SimpleNamespace(mixing=mixing))
 
 
 def _args(**kw):
-    base = dict(per_device_train_batch_size=10, world_size=1, dataloader_drop_last=False, max_steps=-1,
-                num_train_epochs=2, gradient_accumulation_steps=1, multi_dataset_batch_sampler="proportional")
+    base = dict(
+        per_device_train_batch_size=10,
+        world_size=1,
+        dataloader_drop_last=False,
+        max_steps=-1,
+        num_train_epochs=2,
+        gradient_accumulation_steps=1,
+        multi_dataset_batch_sampler="proportional",
+    )
     return SimpleNamespace(**{**base, **kw})
 
 
@@ -59,9 +85,12 @@ def test_step_shares_and_totals():
 def test_negatives_per_anchor_with_gather_across_devices():
     from embedding.training.banner import _negatives
 
-    obj = SimpleNamespace(spec=SimpleNamespace(type="contrastive", gather_across_devices=True),
-                          train=SimpleNamespace(dataset=SimpleNamespace(
-                              column_names=["anchor", "positive", "negative_1", "negative_2"])))
+    obj = SimpleNamespace(
+        spec=SimpleNamespace(type="contrastive", gather_across_devices=True),
+        train=SimpleNamespace(
+            dataset=SimpleNamespace(column_names=["anchor", "positive", "negative_1", "negative_2"])
+        ),
+    )
     assert _negatives(obj, 8, 4) == "95 (31 in-batch + 64 hard) across 4 devices"
     obj.spec.gather_across_devices = False
     assert _negatives(obj, 8, 4) == "23 (7 in-batch + 16 hard)"
@@ -69,8 +98,18 @@ def test_negatives_per_anchor_with_gather_across_devices():
 
 def test_facts_cover_the_spec(plan_and_trainer):
     facts, rows = banner_facts(*plan_and_trainer)
-    assert [k for k, _ in facts] == ["model", "device", "precision", "encoder calls", "batch size", "steps",
-                                     "learning rate", "evaluation", "seed", "run dir"]
+    assert [k for k, _ in facts] == [
+        "model",
+        "device",
+        "precision",
+        "encoder calls",
+        "batch size",
+        "steps",
+        "learning rate",
+        "evaluation",
+        "seed",
+        "run dir",
+    ]
     assert [r["steps share"] for r in rows] == ["33%", "67%"]  # 4 vs 8 batches of 4 rows
 
 
@@ -85,8 +124,12 @@ def test_progress_lines_replace_bars_in_logs(plan_and_trainer, capsys):
         state = SimpleNamespace(global_step=2, max_steps=4, is_world_process_zero=True)
         callback.started -= 10  # 10 s for 2 steps -> 10 s left
         callback.on_log(None, state, None, logs={"loss": 1.23456, "learning_rate": 5e-4, "grad_norm": 3.0})
-        callback.on_log(None, state, None, logs={"eval_cosine_map@1": 0.5, "eval_contrastive_loss": 2.0,
-                                                 "eval_contrastive_runtime": 0.3})
+        callback.on_log(
+            None,
+            state,
+            None,
+            logs={"eval_cosine_map@1": 0.5, "eval_contrastive_loss": 2.0, "eval_contrastive_runtime": 0.3},
+        )
         lines = capsys.readouterr().out.splitlines()
         assert lines[0].startswith("step 2/4 (50%) | loss 1.2346 | lr 5.00e-04 | ETA 0:1")
         assert lines[1].startswith("eval step 2/4") and "cosine_map@1 0.5000" in lines[1]

@@ -22,11 +22,19 @@ def test_card_section(trained_run, tmp_path):
     config["args"]["hub_token"] = SECRET  # as if redaction upstream had failed
     config["base_model"]["args"] = {"model_kwargs": {"password": "hunter2"}, "tokenizer_kwargs": {"x": 1}}
     evaluation = json.loads((trained_run.run_dir / "evaluation.json").read_text())
-    datasets = [{"objective": "contrastive", "split": "train", "name": "shop-faq", "fingerprint": "fd1f95c2",
-                 "rows": 16}]
+    datasets = [
+        {"objective": "contrastive", "split": "train", "name": "shop-faq", "fingerprint": "fd1f95c2", "rows": 16}
+    ]
     for _ in range(2):  # extending twice replaces the section
-        extend_model_card(final, config=config, datasets=datasets, before=evaluation["before"],
-                          after=evaluation["after"], main_metric="cosine_ndcg@10", seed=42)
+        extend_model_card(
+            final,
+            config=config,
+            datasets=datasets,
+            before=evaluation["before"],
+            after=evaluation["after"],
+            main_metric="cosine_ndcg@10",
+            seed=42,
+        )
     card = (final / "README.md").read_text()
     assert card.startswith(generated) and card.count("## Training with embedding") == 1
     assert "run_name: test-run" in card and "```yaml" in card
@@ -40,5 +48,8 @@ def test_dataset_entries_from_a_plan(plan_and_trainer):
     plan, _ = plan_and_trainer
     entries = dataset_entries(plan)
     assert [(e["objective"], e["split"], e["rows"]) for e in entries] == [
-        ("contrastive", "train", 16), ("contrastive", "validation", 16), ("similarity", "train", 32)]
+        ("contrastive", "train", 16),
+        ("contrastive", "validation", 16),
+        ("similarity", "train", 32),
+    ]
     assert all(e["fingerprint"] for e in entries)

@@ -40,8 +40,10 @@ def test_init_refuses_to_overwrite(cli, tmp_path, monkeypatch, capsys):
 
 
 def test_new_commands_import_nothing_heavy():
-    code = ("import sys, embedding.cli.init, embedding.cli.report, embedding.report.trackers; "
-            "heavy = [m for m in ('torch', 'transformers', 'matplotlib', 'sentence_transformers') "
-            "if m in sys.modules]; "
-            "assert not heavy, heavy")
+    code = (
+        "import sys, embedding.cli.init, embedding.cli.report, embedding.report.trackers; "
+        "heavy = [m for m in ('torch', 'transformers', 'matplotlib', 'sentence_transformers') "
+        "if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -60,7 +60,7 @@ def test_report_of_an_unfinished_run(trained_run, tmp_path):
         shutil.copy(trained_run.run_dir / name, run / name)
     lines = (run / "logs.jsonl").read_text().splitlines()
     first_eval = next(i for i, line in enumerate(lines) if '"eval_' in line)
-    (run / "logs.jsonl").write_text("\n".join(lines[:first_eval + 1]) + '\n{"loss": 1.0, "st')  # killed mid-write
+    (run / "logs.jsonl").write_text("\n".join(lines[: first_eval + 1]) + '\n{"loss": 1.0, "st')  # killed mid-write
     text = write_report(run).read_text()
     assert "incomplete" in text and "last evaluation during training" in text
     assert "before_after.png" not in text

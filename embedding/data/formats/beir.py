@@ -22,8 +22,9 @@ QRELS = "qrels"
 def is_beir_folder(path: str | Path) -> bool:
     """Whether `path` is a folder with corpus.jsonl, queries.jsonl and a qrels/ folder."""
     folder = Path(path)
-    return folder.is_dir() and (folder / CORPUS).is_file() and (folder / QUERIES).is_file() and \
-        (folder / QRELS).is_dir()
+    return (
+        folder.is_dir() and (folder / CORPUS).is_file() and (folder / QUERIES).is_file() and (folder / QRELS).is_dir()
+    )
 
 
 def splits(path: str | Path) -> list[str]:
@@ -46,11 +47,13 @@ def _jsonl(path: Path):
             try:
                 item = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {number}: invalid JSON ({exc.msg}, column {exc.colno}); fix or "
-                                "remove that line") from None
+                raise DataError(
+                    f"{path}: line {number}: invalid JSON ({exc.msg}, column {exc.colno}); fix or remove that line"
+                ) from None
             if not isinstance(item, dict):
-                raise DataError(f"{path}: line {number}: expected a JSON object with `_id` and `text`, got a "
-                                f"{type(item).__name__}")
+                raise DataError(
+                    f"{path}: line {number}: expected a JSON object with `_id` and `text`, got a {type(item).__name__}"
+                )
             yield number, item
 
 
@@ -59,8 +62,10 @@ def _text(item: dict[str, Any], key: str, path: Path, number: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise DataError(f"{path}: line {number}, field `{key}`: expected a string, got a {type(value).__name__} "
-                        f"({str(value)[:40]!r})")
+        raise DataError(
+            f"{path}: line {number}, field `{key}`: expected a string, got a {type(value).__name__} "
+            f"({str(value)[:40]!r})"
+        )
     return value
 
 
@@ -89,8 +94,10 @@ def read_queries(path: Path, wanted: set[str]) -> dict[str, str]:
         if query_id in wanted:
             text = _text(item, "text", path, number).strip()
             if not text:
-                raise DataError(f"{path}: line {number}, field `text`: query `{query_id}` is empty; give it a text "
-                                "or remove its qrels")
+                raise DataError(
+                    f"{path}: line {number}, field `text`: query `{query_id}` is empty; give it a text "
+                    "or remove its qrels"
+                )
             queries[query_id] = text
     return queries
 
@@ -104,15 +111,16 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
             if fields == [""]:
                 continue
             if len(fields) < 3:
-                raise DataError(f"{path}: line {number}: expected 3 tab-separated columns (query-id, corpus-id, "
-                                f"score), got {len(fields)}; separate the columns with tabs")
+                raise DataError(
+                    f"{path}: line {number}: expected 3 tab-separated columns (query-id, corpus-id, "
+                    f"score), got {len(fields)}; separate the columns with tabs"
+                )
             try:
                 score = int(float(fields[2]))
             except ValueError:
                 if number == 1:  # the header line
                     continue
-                raise DataError(f"{path}: line {number}, column score: expected a number, got {fields[2]!r}") \
-                    from None
+                raise DataError(f"{path}: line {number}, column score: expected a number, got {fields[2]!r}") from None
             qrels.setdefault(fields[0].strip(), {})[fields[1].strip()] = score
     return qrels
 
@@ -121,8 +129,10 @@ def _check_known(ids: dict[str, list[str]], known: dict[str, str], what: str, qr
     missing = [i for i in ids if i not in known]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise DataError(f"{qrels}: column {what}: id `{missing[0]}`{more} is not in {source}; fix the qrels or add "
-                        "the missing records")
+        raise DataError(
+            f"{qrels}: column {what}: id `{missing[0]}`{more} is not in {source}; fix the qrels or add "
+            "the missing records"
+        )
 
 
 def load_beir(path: str | Path, split: str, *, where: str = "dataset") -> IRData:
@@ -144,8 +154,9 @@ def load_beir(path: str | Path, split: str, *, where: str = "dataset") -> IRData
         raise DataError(f"{where}: `{folder}` is not a BEIR folder; it needs {CORPUS}, {QUERIES} and {QRELS}/")
     corpus_path, queries_path, qrels_path = beir_files(folder, split)
     if not qrels_path.is_file():
-        raise DataError(f"{where}: split `{split}` not found: no {qrels_path}; available: "
-                        f"{', '.join(splits(folder)) or 'none'}")
+        raise DataError(
+            f"{where}: split `{split}` not found: no {qrels_path}; available: {', '.join(splits(folder)) or 'none'}"
+        )
     qrels = read_qrels(qrels_path)
     relevant = {q: {d for d, score in docs.items() if score > 0} for q, docs in qrels.items()}
     relevant = {q: docs for q, docs in relevant.items() if docs}

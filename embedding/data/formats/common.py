@@ -14,18 +14,24 @@ import numpy as np
 from ...errors import DataError
 
 # Exactly the characters Python's str.strip() removes, so the Arrow path trims like clean_text/clean_list.
-PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-                 "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def clean_text(value: Any, row: int, column: str, where: str) -> str:
     """A required text cell: a non-empty string (stripped)."""
     if isinstance(value, str) and value.strip():
         return value.strip()
-    got = "an empty string" if value == "" or (isinstance(value, str) and not value.strip()) else (
-        "None" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})")
-    raise DataError(f"{where}: row {row}, column `{column}`: expected a non-empty string, got {got}; "
-                    "fix or drop that row")
+    got = (
+        "an empty string"
+        if value == "" or (isinstance(value, str) and not value.strip())
+        else ("None" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})")
+    )
+    raise DataError(
+        f"{where}: row {row}, column `{column}`: expected a non-empty string, got {got}; fix or drop that row"
+    )
 
 
 def clean_list(value: Any, row: int, column: str, where: str) -> list[str]:
@@ -33,15 +39,19 @@ def clean_list(value: Any, row: int, column: str, where: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise DataError(f"{where}: row {row}, column `{column}`: expected a list of strings, got a "
-                        f"{type(value).__name__} ({str(value)[:40]!r}); wrap single texts in a list")
+        raise DataError(
+            f"{where}: row {row}, column `{column}`: expected a list of strings, got a "
+            f"{type(value).__name__} ({str(value)[:40]!r}); wrap single texts in a list"
+        )
     out = []
     for item in value:
         if item is None or (isinstance(item, str) and not item.strip()):
             continue
         if not isinstance(item, str):
-            raise DataError(f"{where}: row {row}, column `{column}`: expected strings in the list, got a "
-                            f"{type(item).__name__} ({str(item)[:40]!r})")
+            raise DataError(
+                f"{where}: row {row}, column `{column}`: expected strings in the list, got a "
+                f"{type(item).__name__} ({str(item)[:40]!r})"
+            )
         out.append(item.strip())
     return out
 
@@ -70,15 +80,18 @@ def text_fingerprints(texts) -> np.ndarray:
     buffer = texts.buffers()[2]
     data = np.zeros(int(offsets[-1]) + 8, dtype=np.uint8)
     if buffer is not None:
-        data[:offsets[-1]] = np.frombuffer(buffer, dtype=np.uint8, count=int(offsets[-1]))
+        data[: offsets[-1]] = np.frombuffer(buffer, dtype=np.uint8, count=int(offsets[-1]))
     # Every byte offset seen as the start of a little-endian uint64 (an unaligned, overlapping view).
     words = np.ndarray(shape=(len(data) - 7,), dtype=np.uint64, buffer=data, strides=(1,))
     starts, lengths = offsets[:-1].astype(np.int64), np.diff(offsets).astype(np.int64)
     short = np.minimum(lengths, 7).astype(np.uint64) * np.uint64(8)  # bits of a text shorter than a word
     mask = np.where(lengths >= 8, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << short) - np.uint64(1))
     fingerprint = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    for begin, factor in ((starts, 1), (starts + np.maximum(lengths // 2 - 4, 0), 0xBF58476D1CE4E5B9),
-                          (starts + np.maximum(lengths - 8, 0), 0x94D049BB133111EB)):
+    for begin, factor in (
+        (starts, 1),
+        (starts + np.maximum(lengths // 2 - 4, 0), 0xBF58476D1CE4E5B9),
+        (starts + np.maximum(lengths - 8, 0), 0x94D049BB133111EB),
+    ):
         fingerprint ^= (words[begin] & mask) * np.uint64(factor)  # odd factors: no byte is lost
     return fingerprint
 
@@ -176,8 +189,9 @@ def text_column(table, column: str, rows, where: str):
     col = _column(table, column)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         # Not a text column (numbers, lists, mixed JSON): clean_text names the first bad cell and its type.
-        return pa.array([clean_text(v, int(rows[i]), column, where) for i, v in enumerate(python_cells(col))],
-                        pa.string())
+        return pa.array(
+            [clean_text(v, int(rows[i]), column, where) for i, v in enumerate(python_cells(col))], pa.string()
+        )
     col = col.cast(pa.string()) if pa.types.is_large_string(col.type) else col
     stripped = pc.utf8_trim(col, characters=PY_WHITESPACE)
     bad = first_true(pc.fill_null(pc.equal(pc.binary_length(stripped), 0), True))
@@ -195,8 +209,10 @@ def text_lists(table, column: str, rows, where: str):
         return pa.array([], pa.string()), np.zeros(0, dtype=np.int64)
     col = _column(table, column)
     ok = (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)) and (
-        pa.types.is_string(col.type.value_type) or pa.types.is_large_string(col.type.value_type)
-        or pa.types.is_null(col.type.value_type))
+        pa.types.is_string(col.type.value_type)
+        or pa.types.is_large_string(col.type.value_type)
+        or pa.types.is_null(col.type.value_type)
+    )
     if not ok:  # a str, a number, nested lists...: clean_list names the first bad cell
         cells = [clean_list(v, int(rows[i]), column, where) for i, v in enumerate(python_cells(col))]
         col = pa.array(cells, pa.list_(pa.string()))
@@ -240,5 +256,7 @@ class IRData:
         return {"queries": self.queries, "corpus": self.corpus, "relevant_docs": self.relevant_docs}
 
     def summary(self) -> str:
-        return (f"{len(self.queries)} queries, {len(self.corpus)} documents, "
-                f"{sum(len(v) for v in self.relevant_docs.values())} relevant pairs")
+        return (
+            f"{len(self.queries)} queries, {len(self.corpus)} documents, "
+            f"{sum(len(v) for v in self.relevant_docs.values())} relevant pairs"
+        )

@@ -19,8 +19,19 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ...errors import DataError
-from .common import (IRData, clean_list, clean_text, first_of_group, random_picks, row_keys, row_rank, row_rng,
-                     text_column, text_fingerprints, text_lists)
+from .common import (
+    IRData,
+    clean_list,
+    clean_text,
+    first_of_group,
+    random_picks,
+    row_keys,
+    row_rank,
+    row_rng,
+    text_column,
+    text_fingerprints,
+    text_lists,
+)
 
 COLUMNS = ("sentence", "similar", "almost_similar", "dissimilar")
 DEFAULT_LABELS = {"similar": 1.0, "almost_similar": 0.0, "dissimilar": -1.0}
@@ -34,8 +45,9 @@ class _Row:
     def __init__(self, row: dict[str, Any], index: int, where: str, negative_columns=("almost_similar", "dissimilar")):
         self.anchor = clean_text(row.get("sentence"), index, "sentence", where)
         seen = {self.anchor}
-        self.positives = [t for t in dict.fromkeys(clean_list(row.get("similar"), index, "similar", where))
-                          if t not in seen]
+        self.positives = [
+            t for t in dict.fromkeys(clean_list(row.get("similar"), index, "similar", where)) if t not in seen
+        ]
         seen.update(self.positives)
         negatives: list[str] = []
         for column in negative_columns:
@@ -67,7 +79,7 @@ def dedup_batch(anchors, lists):
         for row in np.unique(rows[candidates[~same]]):  # fingerprint clash: redo this row exactly
             positions = np.flatnonzero(rows == row)
             seen: dict[str, int] = {}
-            for position, text in zip(positions, texts.take(positions).to_pylist()):
+            for position, text in zip(positions, texts.take(positions).to_pylist(), strict=True):
                 lead[position] = seen.setdefault(text, position)
     dup = lead != np.arange(len(rows))
     kept, bounds = [], [n]
@@ -93,8 +105,7 @@ class _Batch(NamedTuple):
 def _read(batch, indices, columns, where) -> _Batch:
     rows = np.asarray(indices, dtype=np.int64)
     anchors = text_column(batch, "sentence", rows, where)
-    texts, kept, (item_rows, lead, bounds) = dedup_batch(anchors, [text_lists(batch, c, rows, where)
-                                                                   for c in columns])
+    texts, kept, (item_rows, lead, bounds) = dedup_batch(anchors, [text_lists(batch, c, rows, where) for c in columns])
     return _Batch(rows, texts, kept, item_rows, lead, bounds)
 
 
@@ -165,14 +176,16 @@ def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPoo
     r = pos_rows[served]
     negs[served] = neg_at[neg_start[r][:, None] + random_picks(row_keys(seed, b.rows[r]), draw[served], m[r], k)]
     if not served.all() and len(pool.get()) < k:
-        raise DataError(f"{where}.preprocess_args.negative_samples: {k} negatives per row requested but the "
-                        f"dataset has only {len(pool.get())} distinct negative texts; lower negative_samples")
+        raise DataError(
+            f"{where}.preprocess_args.negative_samples: {k} negatives per row requested but the "
+            f"dataset has only {len(pool.get())} distinct negative texts; lower negative_samples"
+        )
     for row in np.unique(pos_rows[~served]):
         mine = np.flatnonzero(pos_rows == row)
-        own = b.texts.take(np.concatenate([[row], pos_at[mine], neg_at[neg_start[row]:neg_start[row] + m[row]]]))
+        own = b.texts.take(np.concatenate([[row], pos_at[mine], neg_at[neg_start[row] : neg_start[row] + m[row]]]))
         own = own.to_pylist()
         rng = row_rng(seed, int(b.rows[row]))
-        candidates = own[1 + len(mine):] + _fill_from_pool(rng, pool.get(), set(own), k - m[row])
+        candidates = own[1 + len(mine) :] + _fill_from_pool(rng, pool.get(), set(own), k - m[row])
         if len(candidates) < k:
             drop[mine] = 1
             continue
@@ -184,8 +197,10 @@ def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPoo
     if extra or len(lonely):  # copying every text is costly: only when there is something to add
         vocab = pa.concat_arrays([b.texts, pa.array([*extra, ""], pa.string())])
     blank = np.full(len(lonely), len(vocab) - 1)
-    columns = {"anchor": vocab.take(np.concatenate([pos_rows, blank])),
-               "positive": vocab.take(np.concatenate([pos_at, blank]))}
+    columns = {
+        "anchor": vocab.take(np.concatenate([pos_rows, blank])),
+        "positive": vocab.take(np.concatenate([pos_at, blank])),
+    }
     for j in range(k):
         columns[f"negative_{j + 1}"] = vocab.take(np.concatenate([negs[:, j], blank]))
     columns["_drop"] = pa.array(np.concatenate([drop, np.full(len(lonely), 2, dtype=np.int8)]))
@@ -207,9 +222,16 @@ def similarity_batch(batch, indices: list[int], *, name_to_label: dict[str, floa
     out_rows = np.concatenate([r for r, _ in b.kept])
     order = np.argsort(out_rows, kind="stable")  # row-major: per anchor, columns in mapping order
     at = np.concatenate([c for _, c in b.kept])[order]
-    labels = np.concatenate([np.full(len(r), float(v)) for (r, _), v in zip(b.kept, name_to_label.values())])
-    return pa.table({"anchor": b.texts.take(out_rows[order]), "candidate": b.texts.take(at),
-                     "label": pa.array(labels[order], pa.float64())})
+    labels = np.concatenate(
+        [np.full(len(r), float(v)) for (r, _), v in zip(b.kept, name_to_label.values(), strict=True)]
+    )
+    return pa.table(
+        {
+            "anchor": b.texts.take(out_rows[order]),
+            "candidate": b.texts.take(at),
+            "label": pa.array(labels[order], pa.float64()),
+        }
+    )
 
 
 def retrieval(dataset, *, negative_samples: int = -1, seed: int = 42, where: str = "evaluator.dataset") -> IRData:
@@ -241,6 +263,8 @@ def retrieval(dataset, *, negative_samples: int = -1, seed: int = 42, where: str
 def check_columns(dataset, where: str, required=("sentence", "similar")) -> None:
     missing = [c for c in required if c not in dataset.column_names]
     if missing:
-        raise DataError(f"{where}: column(s) {', '.join(missing)} missing for the e-faq format; the dataset has "
-                        f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
-                        f"(e.g. columns: {{sentence: question}}) or choose another preprocess_args.format")
+        raise DataError(
+            f"{where}: column(s) {', '.join(missing)} missing for the e-faq format; the dataset has "
+            f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
+            f"(e.g. columns: {{sentence: question}}) or choose another preprocess_args.format"
+        )

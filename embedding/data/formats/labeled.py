@@ -41,8 +41,10 @@ def _names(table, column: str, where: str) -> np.ndarray:
     for row, value in enumerate(python_cells(col)):  # name the first bad cell
         if value is None or isinstance(value, (list, dict, float, bool)):
             got = "None" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})"
-            raise DataError(f"{where}: row {row}, column `{column}`: expected a {column} (a string or an integer), "
-                            f"got {got}; give every text one")
+            raise DataError(
+                f"{where}: row {row}, column `{column}`: expected a {column} (a string or an integer), "
+                f"got {got}; give every text one"
+            )
     return np.asarray([str(v) for v in python_cells(col)], dtype=object)
 
 
@@ -72,7 +74,12 @@ class Index:
         label_start = slot - used.groupby("label", sort=False).cumcount().to_numpy()
         group_start = slot - used.groupby("group", sort=False).cumcount().to_numpy()
         self.slot, self.label_start, self.label_size, self.group_start, self.group_size = (
-            np.full(n, -1), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64))
+            np.full(n, -1),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+            np.zeros(n, np.int64),
+        )
         rows = used.index.to_numpy()
         self.slot[rows], self.label_start[rows], self.label_size[rows] = slot, label_start, label_size
         self.group_start[rows], self.group_size[rows] = group_start, group_size
@@ -99,9 +106,9 @@ class Index:
         """text -> every text of its label (one shared set per label): the false negatives of mining."""
         out: dict[str, set[str]] = {}
         starts, sizes = self.label_start[self.slot >= 0], self.label_size[self.slot >= 0]
-        for start, size in sorted(set(zip(starts.tolist(), sizes.tolist()))):
-            block = set(self.texts[start:start + size])
-            out.update(dict.fromkeys(self.texts[start:start + size], block))
+        for start, size in sorted(set(zip(starts.tolist(), sizes.tolist(), strict=True))):
+            block = set(self.texts[start : start + size])
+            out.update(dict.fromkeys(self.texts[start : start + size], block))
         return out
 
     def take(self, positions):
@@ -132,8 +139,10 @@ def _with_markers(out, codes):
     import pyarrow as pa
 
     n = len(codes)
-    blank = {f.name: pa.array([""] * n, f.type) if pa.types.is_string(f.type) else pa.array(np.zeros(n), f.type)
-             for f in out.schema}
+    blank = {
+        f.name: pa.array([""] * n, f.type) if pa.types.is_string(f.type) else pa.array(np.zeros(n), f.type)
+        for f in out.schema
+    }
     blank["_drop"] = pa.array(np.asarray(codes, dtype=np.int8))
     return pa.concat_tables([out, pa.table(blank, schema=out.schema)])
 
@@ -157,14 +166,18 @@ def ranking_batch(batch, indices, *, index: LazyIndex, k: int, seed: int, positi
     column = np.arange(k)[None, :]
     from_plain = np.take_along_axis(plain, np.clip(column - n_hard[:, None], 0, max(k - 1, 0)), axis=1)
     negatives = np.maximum(np.where(column < n_hard[:, None], hard, from_plain), 0)  # short rows are dropped
-    out = {"anchor": ix.take(ix.slot[r]), "positive": ix.take(pos[out_row, draw]),
-           **{f"negative_{j + 1}": ix.take(negatives[:, j]) for j in range(k)},
-           "_drop": pa.array(short.astype(np.int8))}
+    out = {
+        "anchor": ix.take(ix.slot[r]),
+        "positive": ix.take(pos[out_row, draw]),
+        **{f"negative_{j + 1}": ix.take(negatives[:, j]) for j in range(k)},
+        "_drop": pa.array(short.astype(np.int8)),
+    }
     return _with_markers(pa.table(out), status[status != OK])
 
 
-def similarity_batch(batch, indices, *, index: LazyIndex, seed: int, samples: dict[str, int],
-                     labels: dict[str, float], where: str):
+def similarity_batch(
+    batch, indices, *, index: LazyIndex, seed: int, samples: dict[str, int], labels: dict[str, float], where: str
+):
     """Batched map: per anchor text, up to `samples` candidates of each kind, labelled by `labels`."""
     import pyarrow as pa
 
@@ -173,20 +186,28 @@ def similarity_batch(batch, indices, *, index: LazyIndex, seed: int, samples: di
     usable = (status == OK) | (status == SINGLE)  # a lone text still has other-label candidates
     good = rows[usable]
     keys = row_keys(seed, good)
-    sizes = {"same_label": ix.label_size[good] - 1, "same_group": ix.group_size[good] - ix.label_size[good],
-             "other_group": ix.total - ix.group_size[good]}
+    sizes = {
+        "same_label": ix.label_size[good] - 1,
+        "same_group": ix.group_size[good] - ix.label_size[good],
+        "other_group": ix.total - ix.group_size[good],
+    }
     which, texts, values = [], [], []
-    for draw, (kind, mapper) in enumerate((("same_label", ix.same_label), ("same_group", ix.same_group),
-                                           ("other_group", ix.other_group))):
+    for draw, (kind, mapper) in enumerate(
+        (("same_label", ix.same_label), ("same_group", ix.same_group), ("other_group", ix.other_group))
+    ):
         picked = mapper(good, random_picks(keys, np.full(len(good), draw), sizes[kind], samples.get(kind, 0)))
         which.append(np.nonzero(picked >= 0)[0])
         texts.append(picked[picked >= 0])
         values.append(np.full(len(which[-1]), labels[kind]))
     order = np.argsort(np.concatenate(which), kind="stable")  # per anchor: same label, same group, other group
-    out = pa.table({"anchor": ix.take(ix.slot[good][np.concatenate(which)[order]]),
-                    "candidate": ix.take(np.concatenate(texts)[order]),
-                    "label": pa.array(np.concatenate(values)[order], pa.float64()),
-                    "_drop": pa.array(np.zeros(len(order), np.int8))})
+    out = pa.table(
+        {
+            "anchor": ix.take(ix.slot[good][np.concatenate(which)[order]]),
+            "candidate": ix.take(np.concatenate(texts)[order]),
+            "label": pa.array(np.concatenate(values)[order], pa.float64()),
+            "_drop": pa.array(np.zeros(len(order), np.int8)),
+        }
+    )
     return _with_markers(out, status[~usable])
 
 
@@ -226,6 +247,8 @@ def check_columns(dataset, where: str, group_column: str | None) -> None:
     required = ["text", "label"] + ([group_column] if group_column else [])
     missing = [c for c in required if c not in dataset.column_names]
     if missing:
-        raise DataError(f"{where}: column(s) {', '.join(missing)} missing for the labeled format; the dataset has "
-                        f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
-                        "(e.g. columns: {text: utterance, label: intent}) or set preprocess_args.group_column")
+        raise DataError(
+            f"{where}: column(s) {', '.join(missing)} missing for the labeled format; the dataset has "
+            f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
+            "(e.g. columns: {text: utterance, label: intent}) or set preprocess_args.group_column"
+        )

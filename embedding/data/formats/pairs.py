@@ -24,17 +24,21 @@ def negative_columns(dataset, args: dict[str, Any], where: str) -> list[str]:
     """The dataset's negative columns in order (negative, negative_1, negative_2, ...), cut to negative_samples."""
     missing = [c for c in ("anchor", "positive") if c not in dataset.column_names]
     if missing:
-        raise DataError(f"{where}: column(s) {', '.join(missing)} missing for the pairs format; the dataset has "
-                        f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
-                        "(e.g. columns: {anchor: query, positive: answer, negative: hard_negative})")
+        raise DataError(
+            f"{where}: column(s) {', '.join(missing)} missing for the pairs format; the dataset has "
+            f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
+            "(e.g. columns: {anchor: query, positive: answer, negative: hard_negative})"
+        )
     found = [(int(m.group(1) or 0), c) for c in dataset.column_names if (m := NEGATIVE.match(c))]
     columns = [c for _, c in sorted(found)]
     k = args.get("negative_samples")
     if k is not None and int(k) > len(columns):
-        raise DataError(f"{where}.preprocess_args.negative_samples: {k} requested but the data has "
-                        f"{len(columns)} negative column(s) ({', '.join(columns) or 'none'}); lower it or add "
-                        "negatives with preprocess_args.mine_hard_negatives")
-    return columns if k is None else columns[:int(k)]
+        raise DataError(
+            f"{where}.preprocess_args.negative_samples: {k} requested but the data has "
+            f"{len(columns)} negative column(s) ({', '.join(columns) or 'none'}); lower it or add "
+            "negatives with preprocess_args.mine_hard_negatives"
+        )
+    return columns if k is None else columns[: int(k)]
 
 
 def tuples_batch(batch, indices, *, negatives: list[str], where: str):
@@ -65,26 +69,32 @@ def _scores(batch, rows, name_to_label: dict[str, float] | None, where: str) -> 
     if (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) and name_to_label:
         unknown = first_true(pc.invert(pc.fill_null(pc.is_in(col, pa.array(list(name_to_label))), False)))
         if unknown is not None:
-            raise DataError(f"{where}: row {rows[unknown]}, column `score`: label {col[unknown].as_py()!r} is not in "
-                            f"preprocess_args.name_to_label ({', '.join(name_to_label)}); add it there")
+            raise DataError(
+                f"{where}: row {rows[unknown]}, column `score`: label {col[unknown].as_py()!r} is not in "
+                f"preprocess_args.name_to_label ({', '.join(name_to_label)}); add it there"
+            )
         return np.array([float(name_to_label[v]) for v in col.to_pylist()])
     if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)) or col.null_count:
         values = python_cells(col)
         bad = next((i for i, v in enumerate(values) if isinstance(v, bool) or not isinstance(v, (int, float))), 0)
-        hint = "; map text labels to numbers with preprocess_args.name_to_label" if isinstance(values[bad], str) \
-            else ""
-        raise DataError(f"{where}: row {rows[bad]}, column `score`: expected a finite number, got "
-                        f"{values[bad]!r}{hint}")
+        hint = (
+            "; map text labels to numbers with preprocess_args.name_to_label" if isinstance(values[bad], str) else ""
+        )
+        raise DataError(
+            f"{where}: row {rows[bad]}, column `score`: expected a finite number, got {values[bad]!r}{hint}"
+        )
     scores = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
     bad = first_true(~np.isfinite(scores))
     if bad is not None:
-        raise DataError(f"{where}: row {rows[bad]}, column `score`: expected a finite number, got "
-                        f"{float(scores[bad])!r}")
+        raise DataError(
+            f"{where}: row {rows[bad]}, column `score`: expected a finite number, got {float(scores[bad])!r}"
+        )
     return scores
 
 
-def scored_batch(batch, indices, *, score_range: list[float] | None, name_to_label: dict[str, float] | None,
-                 where: str):
+def scored_batch(
+    batch, indices, *, score_range: list[float] | None, name_to_label: dict[str, float] | None, where: str
+):
     """Batched Arrow map: (anchor, candidate, label) from (sentence1, sentence2, score)."""
     import pyarrow as pa
 
@@ -95,8 +105,10 @@ def scored_batch(batch, indices, *, score_range: list[float] | None, name_to_lab
         low, high = (float(v) for v in score_range)
         bad = first_true((scores < low) | (scores > high))
         if bad is not None:
-            raise DataError(f"{where}: row {rows[bad]}, column `score`: {float(scores[bad])} is outside "
-                            f"preprocess_args.score_range [{low}, {high}]; fix the row or the range")
+            raise DataError(
+                f"{where}: row {rows[bad]}, column `score`: {float(scores[bad])} is outside "
+                f"preprocess_args.score_range [{low}, {high}]; fix the row or the range"
+            )
         scores = (scores - low) / (high - low)
     return pa.table({"anchor": anchor, "candidate": candidate, "label": pa.array(scores, pa.float64())})
 

@@ -32,21 +32,24 @@ def check_columns(dataset, where: str) -> None:
     """Raise a DataError naming the missing columns and how to map them."""
     missing = [c for c in COLUMNS if c not in dataset.column_names]
     if missing:
-        raise DataError(f"{where}: column(s) {', '.join(missing)} missing for the scored-pairs format; the dataset "
-                        f"has {', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
-                        "(e.g. columns: {sentence1: premise, sentence2: hypothesis, score: similarity})")
+        raise DataError(
+            f"{where}: column(s) {', '.join(missing)} missing for the scored-pairs format; the dataset "
+            f"has {', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
+            "(e.g. columns: {sentence1: premise, sentence2: hypothesis, score: similarity})"
+        )
 
 
 def _score(value: Any, row: int, labels: dict[str, float] | None, where: str) -> float:
     if isinstance(value, str) and labels is not None:
         if value not in labels:
-            raise DataError(f"{where}: row {row}, column `score`: label {value!r} is not in "
-                            f"preprocess_args.name_to_label ({', '.join(labels)}); add it there")
+            raise DataError(
+                f"{where}: row {row}, column `score`: label {value!r} is not in "
+                f"preprocess_args.name_to_label ({', '.join(labels)}); add it there"
+            )
         return float(labels[value])
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         hint = "; map text labels to numbers with preprocess_args.name_to_label" if isinstance(value, str) else ""
-        raise DataError(f"{where}: row {row}, column `score`: expected a finite number, got "
-                        f"{value!r}{hint}")
+        raise DataError(f"{where}: row {row}, column `score`: expected a finite number, got {value!r}{hint}")
     return float(value)
 
 
@@ -72,6 +75,8 @@ def scored_pairs(dataset, *, where: str, name_to_label: dict[str, float] | None 
     if len(pairs) < 2:
         raise DataError(f"{where}: {len(pairs)} pair(s); a correlation needs at least 2")
     if len(set(pairs.scores)) < 2:
-        raise DataError(f"{where}: every pair has the same score ({pairs.scores[0]}); Spearman/Pearson are "
-                        "undefined for constant scores")
+        raise DataError(
+            f"{where}: every pair has the same score ({pairs.scores[0]}); Spearman/Pearson are "
+            "undefined for constant scores"
+        )
     return pairs
