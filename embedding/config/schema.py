@@ -88,6 +88,20 @@ class MatryoshkaSpec(Strict):
             raise ValueError(f"dims must be sorted (ascending or descending), got {dims}; e.g. {sorted(dims)}")
         return dims
 
+    def size_problem(self, width: int, model: str = "") -> str | None:
+        """The one rule for dims larger than the model's embedding size, and its message (`None`: they fit).
+
+        Checked twice with this text: by `validate` from the model's files, and after loading the model.
+        """
+        largest = max(self.matryoshka_dims)
+        if largest <= width:
+            return None
+        example = [d for d in (8, 16, 32, 64, 128, 256, 512, 768, 1024) if d < width][-3:] + [width]
+        return (
+            f"{largest} is larger than the model's embedding size {width}{f' ({model})' if model else ''}; "
+            f"use dims <= {width}, e.g. {example}"
+        )
+
     @model_validator(mode="after")
     def check_weights_match_dims(self) -> MatryoshkaSpec:
         if self.matryoshka_weights is not None and len(self.matryoshka_weights) != len(self.matryoshka_dims):
