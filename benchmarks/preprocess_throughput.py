@@ -8,8 +8,8 @@ Usage:
 The synthetic data is deterministic: row i has a question, 5 `similar` paraphrases, 5 `almost_similar` and
 5 `dissimilar` texts that are other rows' questions (as in real e-faq data). Rates are raw rows per second.
 
-Baselines, written here after seed-spec §3.2 (HEAD `6e63ec2`), seeded so that runs repeat and the pool fill
-cannot loop forever:
+Baselines, written here as the earlier implementation had them (commit `6e63ec2`), seeded so that runs repeat
+and the pool fill cannot loop forever:
 - "seed end-to-end": the generator iterates the `datasets.Dataset` row by row and is materialised with
   `Dataset.from_generator`, as the earlier trainer did;
 - "generator only": the same generator over plain Python lists, consumed without materialising anything
@@ -66,7 +66,7 @@ def synthetic_efaq(rows: int, seed: int = 0):
 
 
 class SeedRanking:
-    """The earlier EFAQRankingGenerator (seed-spec §3.2, HEAD), seeded and guarded so it terminates."""
+    """The earlier EFAQRankingGenerator (commit 6e63ec2), seeded and guarded so it terminates."""
 
     def __init__(self, rows, k: int, seed: int):
         self.rows, self.k, self.rng = rows, k, random.Random(seed)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config.load import apply_overrides, load_config, validate_mapping
+from .config.load import apply_overrides
 from .config.schema import TrainConfig
+from .validation import load_config, validate_mapping
 
 
 def _config(config: str | Path | dict[str, Any] | TrainConfig, overrides: list[str] | None = None) -> TrainConfig:
@@ -38,7 +39,7 @@ def train(config, overrides: list[str] | None = None, *, resume: str | bool | No
 
 def preprocess(config, overrides: list[str] | None = None, *, limit: int | None = None):
     """Materialise every objective's data and the evaluator data; returns a list of summaries."""
-    from .data.inspect import preprocess_all
+    from .training.inspect import preprocess_all
 
     return preprocess_all(_config(config, overrides), limit=limit)
 

@@ -1,4 +1,11 @@
-"""Errors a user can fix. The CLI prints them as one message and exits with code 2.
+"""The faults a run reports, as one hierarchy: each class carries the exit code the CLI returns for it.
+
+    EmbeddingError                 1  (base; not raised itself)
+    ├── UserError                  2  bad input a user can fix: one message, no traceback
+    │   ├── ConfigError               every problem of one config file
+    │   └── DataError                 a dataset that cannot be used as configured
+    ├── TrainingFault              4  a NaN/inf loss or gradient stopped training
+    └── Interrupted          130/143  SIGINT/SIGTERM stopped training after a checkpoint (128 + signal number)
 
 Anything else that escapes is an internal failure (exit code 1). Keep this module free of heavy imports:
 `embedding validate` must stay instant.
@@ -7,6 +14,7 @@ Anything else that escapes is an internal failure (exit code 1). Keep this modul
 from __future__ import annotations
 
 import difflib
+import signal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,7 +30,16 @@ class Problem:
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
-class UserError(Exception):
+class EmbeddingError(Exception):
+    """A fault this package reports on purpose: the CLI prints `render()` and exits with `exit_code`."""
+
+    exit_code: int = 1
+
+    def render(self) -> str:
+        return str(self)
+
+
+class UserError(EmbeddingError):
     """Bad input: a config, a data file, a model name. Exit code 2, no traceback."""
 
     exit_code = 2
@@ -52,6 +69,23 @@ class ConfigError(UserError):
 
 class DataError(UserError):
     """A dataset that cannot be used as configured (missing split/column, malformed row)."""
+
+
+class TrainingFault(EmbeddingError):
+    """Training stopped on a numerical fault (a NaN/inf loss or gradient norm); the last good checkpoint stays."""
+
+    exit_code = 4
+
+
+class Interrupted(EmbeddingError):
+    """Training stopped by SIGINT/SIGTERM after saving a checkpoint; exit code 128 + the signal number."""
+
+    exit_code = 130  # SIGINT; an instance carries its own signal's code (143 for SIGTERM)
+
+    def __init__(self, signum: int, step: int):
+        self.signum, self.step = signum, step
+        self.exit_code = 128 + signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name} at step {step}")
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -1,15 +1,19 @@
 """Command line: argument parsing, exit codes and error printing — nothing else.
 
-Exit codes: 0 ok, 2 bad input (one message, no traceback; --debug shows it), 1 internal failure,
-130/143 interrupted. Subcommands live one per module and import heavy libraries only inside `run`.
+Exit codes: 0 ok, 1 internal failure, otherwise the `exit_code` of the embedding.errors fault that stopped the
+command (2 bad input: one message, no traceback, --debug shows it; 4 NaN/inf in training; 130/143 interrupted),
+3 when `evaluation.fail_if_worse` is on and the main metric dropped. Subcommands live one per module and import
+heavy libraries only inside `run`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
+from ..errors import EmbeddingError
 from . import evaluate, init, preprocess, report, schema, train, validate
 
 COMMANDS = (train, validate, preprocess, evaluate, report, schema, init)
@@ -39,8 +43,6 @@ def _quiet_library_bars() -> None:
     tqdm reads TQDM_DISABLE when it is imported, so this must run before the subcommands import the libraries;
     our own progress lines (embedding/training/banner.py) are not tqdm bars and stay.
     """
-    import os
-
     if not sys.stdout.isatty() and "ipykernel" not in sys.modules:  # as training.banner.interactive (no torch here)
         os.environ.setdefault("TQDM_DISABLE", "1")
 
@@ -58,15 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the one place where errors become exit codes
-        from ..errors import UserError
-
         if args.debug:
             traceback.print_exc()
-        if isinstance(exc, UserError):
+        if isinstance(exc, EmbeddingError):
             print(f"error: {exc.render()}", file=sys.stderr)
-            return exc.exit_code
-        if type(exc).__name__ in ("Interrupted", "TrainingFault"):
-            print(f"error: {exc}", file=sys.stderr)
             return exc.exit_code
         print(
             f"internal error: {type(exc).__name__}: {exc}\n(this is a bug in embedding or a library; "

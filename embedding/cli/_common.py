@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +28,6 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def setup_logging(verbose: bool = True) -> None:
-    import logging
-
     from rich.logging import RichHandler
 
     logging.basicConfig(

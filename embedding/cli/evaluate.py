@@ -113,8 +113,8 @@ def config_mapping(args) -> tuple[dict, str]:
 
 
 def run(args) -> int:
-    from ..config.load import validate_mapping
     from ..evaluation.schema import EvalConfig
+    from ..validation import validate_mapping
 
     data, source = config_mapping(args)
     config = validate_mapping(data, source=source, schema=EvalConfig)  # fail fast, before heavy imports

@@ -27,11 +27,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..config.load import load_config
+    from ..validation import load_config
 
     config = load_config(args.config, args.overrides)
     setup_logging(verbose=False)
-    from ..data.inspect import preprocess_all, print_summaries
+    from ..training.inspect import preprocess_all, print_summaries
 
     print_summaries(preprocess_all(config, limit=args.limit))
     return 0

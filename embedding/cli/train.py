@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 
 from ._common import add_config_options, setup_logging
 
@@ -44,9 +47,6 @@ def register(subparsers) -> None:
 
 def relaunch_with_torchrun(args, nproc: int) -> int:
     """`embedding train --nproc N ...` = `torchrun --nproc_per_node N -m embedding train ...` (without --nproc)."""
-    import subprocess
-    import sys
-
     argv = ["train", "--config", args.config, *[f"--set={o}" for o in args.overrides]]
     if args.resume:
         argv += ["--resume", args.resume] if args.resume != "latest" else ["--resume"]
@@ -68,9 +68,7 @@ def relaunch_with_torchrun(args, nproc: int) -> int:
 
 
 def run(args) -> int:
-    import os
-
-    from ..config.load import load_config
+    from ..validation import load_config
 
     config = load_config(args.config, args.overrides)  # fail fast, before heavy imports
     if args.nproc and args.nproc > 1 and "LOCAL_RANK" not in os.environ:

@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..config.load import load_config
+    from ..validation import load_config
 
     load_config(args.config, args.overrides)
     print("Config is well-formed!")

@@ -1,4 +1,4 @@
-"""Read a YAML/JSON config, apply `--set key.path=value` overrides, validate, and collect every problem."""
+"""Read a YAML/JSON config and apply `--set key.path=value` overrides (validation: `embedding.validation`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
-from ..errors import ConfigError, Problem, UserError
-from .checks import cross_field_problems
-from .problems import problems_from_validation_error
-from .schema import TrainConfig
+from ..errors import UserError
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -136,23 +132,3 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         else:
             raise UserError(f"--set {text!r}: cannot set `{last}` on a {type(node).__name__}")
     return data
-
-
-def validate_mapping(data: dict[str, Any], *, source: str | None = None, schema: type[BaseModel] = TrainConfig):
-    """Validate a mapping against the schema plus cross-field rules; raise one ConfigError with all problems."""
-    problems: list[Problem] = []
-    config = None
-    try:
-        config = schema.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(problems_from_validation_error(schema, exc))
-    if schema is TrainConfig:
-        problems.extend(cross_field_problems(data, config))
-    if problems:
-        raise ConfigError(problems, source=source)
-    return config
-
-
-def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
-    data = apply_overrides(read_config_file(path), overrides or [])
-    return validate_mapping(data, source=str(path))

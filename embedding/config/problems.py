@@ -27,6 +27,8 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _submodel(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType, list):
         for arg in typing.get_args(annotation):
             found = _submodel(arg)
@@ -46,39 +48,67 @@ def fields_at(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields) if model else []
 
 
+# Tags of discriminated unions (the objective types): pydantic puts them in error locations; users never wrote them.
+TAGS = ("contrastive", "similarity")
+
+
+def without_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """('objectives', 0, 'contrastive', 'los') -> ('objectives', 0, 'los')."""
+    return tuple(p for i, p in enumerate(loc) if not (p in TAGS and i and isinstance(loc[i - 1], int)))
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def problems_from_validation_error(root: type[BaseModel], error: ValidationError) -> list[Problem]:
+def problems_from_validation_error(root: type[BaseModel], error: ValidationError, prefix: str = "") -> list[Problem]:
+    """One Problem per pydantic error, its key path below `prefix` (e.g. `objectives[0].loss_args`)."""
     problems = []
     for err in error.errors(include_url=False):
-        loc = tuple(err["loc"])
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            valid = fields_at(root, loc)
-            msg = f"unknown key `{loc[-1]}`{did_you_mean(str(loc[-1]), valid)}; valid keys here: {one_of(valid)}"
-        elif kind == "missing":
-            msg = "required key is missing; add it"
-        elif kind == "literal_error":
-            msg = f"{err['msg'].replace('Input should be', 'must be')}, got {_shown(err.get('input'))}"
-        elif kind == "value_error":
-            msg = err["msg"].removeprefix("Value error, ")
-        elif kind in ("dict_type", "model_type", "model_attributes_type"):
-            msg = f"expected a mapping (key: value pairs), got {_shown(err.get('input'))}"
-        elif kind == "too_short" and loc == ("objectives",):
-            msg = "at least one objective is needed; add an entry with `type: contrastive` or `type: similarity`"
-        elif kind in ("bool_type", "int_type", "float_type", "string_type", "list_type"):
-            expected = {
-                "bool_type": "true or false",
-                "int_type": "an integer",
-                "float_type": "a number",
-                "string_type": "a string",
-                "list_type": "a list",
-            }[kind]
-            msg = f"expected {expected}, got {_shown(err.get('input'))}"
-        else:
-            msg = f"{err['msg'].replace('Input should be', 'expected')}, got {_shown(err.get('input'))}"
-        problems.append(Problem(key_path(loc), msg))
+        loc = err["loc"] = without_tags(tuple(err["loc"])) + (("type",) if err["type"].startswith("union_tag") else ())
+        path = key_path(loc)
+        where = f"{prefix}.{path}" if prefix and path else prefix or path
+        problems.append(Problem(where, error_message(root, err)))
     return problems
+
+
+def error_message(root: type[BaseModel], err: dict[str, Any]) -> str:
+    """What a user reads for one pydantic error: the expectation in words and the value given."""
+    loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
+    got = f", got {_shown(err.get('input'))}"
+    if kind == "extra_forbidden":
+        valid = fields_at(root, loc)
+        return f"unknown key `{loc[-1]}`{did_you_mean(str(loc[-1]), valid)}; valid keys here: {one_of(valid)}"
+    if kind == "missing":
+        return "required key is missing; add it"
+    if kind == "union_tag_not_found":
+        return f"required key is missing; add `type: {'` or `type: '.join(TAGS)}`"
+    if kind == "union_tag_invalid":
+        tag = (err.get("ctx") or {}).get("tag")
+        return f"must be {' or '.join(repr(t) for t in TAGS)}, got {tag!r}"
+    if kind == "literal_error":
+        return f"{err['msg'].replace('Input should be', 'must be')}{got}"
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, ")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping (key: value pairs){got}"
+    if kind == "too_short" and loc == ("objectives",):
+        return "at least one objective is needed; add an entry with `type: contrastive` or `type: similarity`"
+    if kind in BOUNDS and isinstance(err.get("input"), (int, float)):
+        what = "an integer" if isinstance(err["input"], int) else "a number"
+        return f"expected {what} {BOUNDS[kind]} {ctx[BOUND_KEYS[kind]]}{got}"
+    if kind in EXPECTED:
+        return f"expected {EXPECTED[kind]}{got}"
+    return f"{err['msg'].replace('Input should be', 'expected')}{got}"
+
+
+EXPECTED = {
+    "bool_type": "true or false",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "a string",
+    "list_type": "a list",
+}
+BOUNDS = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+BOUND_KEYS = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le", "less_than": "lt"}

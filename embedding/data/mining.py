@@ -14,8 +14,9 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from ..errors import DataError, UserError
-from .checks import MINING_PASSTHROUGH, mining_problems
+from ..errors import DataError
+from .args import MiningArgs
+from .rows import FALSE_NEGATIVES, cache_exists, drop_markers
 
 # Candidates asked for beyond num_negatives to replace filtered false negatives. A row whose filtered list is
 # still short is dropped and counted (`embedding preprocess` shows it).
@@ -33,16 +34,10 @@ def _seeded(seed: int):
         random.setstate(state)
 
 
-def _model(options: dict[str, Any], where: str):
-    from ..config.schema import ModelSpec
+def _model(options: MiningArgs, where: str):
     from ..models import load_model
 
-    spec = options["model"]
-    try:
-        spec = ModelSpec(**spec) if isinstance(spec, dict) else ModelSpec(name=str(spec))
-    except Exception as exc:
-        raise UserError(f"{where}.model: {str(exc).splitlines()[0]}") from None
-    model, _ = load_model(spec, f"{where}.model")
+    model, _ = load_model(options.model_spec(), f"{where}.model")
     return model.eval()
 
 
@@ -57,13 +52,13 @@ def forbidden_texts(anchors: list[str], positives: list[str], related: dict[str,
     return out
 
 
-def _mine_table(table, indices, *, options: dict[str, Any], related, extra_corpus, seed: int, where: str):
+def _mine_table(table, indices, *, options: MiningArgs, related, extra_corpus, seed: int, where: str):
     """Map function over the whole table: mined negative_1..n, `_drop` 5 for rows left short."""
     import datasets
     import pyarrow as pa
     from sentence_transformers.util import mine_hard_negatives
 
-    n = int(options.get("num_negatives", 3))
+    n = options.num_negatives
     anchors, positives = table.column("anchor").to_pylist(), table.column("positive").to_pylist()
     corpus = list(
         dict.fromkeys(
@@ -80,12 +75,11 @@ def _mine_table(table, indices, *, options: dict[str, Any], related, extra_corpu
     # Ask for enough candidates that n survive the filter; bounded, as one huge label would widen every query.
     extra = min(max(len(forbidden[a] - known[a]) for a in known), MAX_EXTRA_CANDIDATES)
     want = n + extra
-    if options.get("range_max") is not None:
-        want = min(want, int(options["range_max"]) - int(options.get("range_min", 0)))
+    if options.range_max is not None:
+        want = min(want, options.range_max - options.range_min)
     pairs = datasets.Dataset.from_dict(
         {"anchor": [a for a in known for _ in known[a]], "positive": [p for a in known for p in sorted(known[a])]}
     )
-    kwargs = {k: options[k] for k in MINING_PASSTHROUGH if k in options}
     try:
         with _seeded(seed):
             mined = mine_hard_negatives(
@@ -97,11 +91,16 @@ def _mine_table(table, indices, *, options: dict[str, Any], related, extra_corpu
                 num_negatives=want,
                 output_format="labeled-list",
                 verbose=False,
-                **kwargs,
+                **options.passthrough(),
             )
     except ValueError as exc:
         raise DataError(f"{where}: {str(exc).splitlines()[0]}") from None
     found = {(row["anchor"], docs[0]): docs[1:] for row in mined for docs in [row["positive"]]}
+    return pa.table(_kept(anchors, positives, found, forbidden, n))
+
+
+def _kept(anchors: list[str], positives: list[str], found: dict, forbidden: dict[str, set], n: int) -> dict[str, list]:
+    """Per row the first n mined candidates that are no false negative; `_drop` 5 when fewer are left."""
     columns: dict[str, list] = {
         "anchor": [],
         "positive": [],
@@ -122,16 +121,11 @@ def _mine_table(table, indices, *, options: dict[str, Any], related, extra_corpu
         taken += [""] * (n - len(taken))
         for name, text in zip(columns, [anchor, positive, *taken, 5 if short else 0, refused], strict=True):
             columns[name].append(text)
-    return pa.table(columns)
+    return columns
 
 
-def mine(data, options: dict[str, Any], *, seed: int, where: str, key: str) -> None:
+def mine(data, options: MiningArgs, *, seed: int, where: str, key: str) -> None:
     """Replace `data.dataset`'s negatives with mined ones (cached); record false negatives and dropped rows."""
-    from .preprocess import FALSE_NEGATIVES, cache_exists, drop_markers
-
-    problems = mining_problems(options, where)  # the checks of `embedding validate`, for API callers
-    if problems:
-        raise DataError("; ".join(str(p) for p in problems))
     rows = data.dataset
     hit = cache_exists(rows, key)
     mined = rows.with_format("arrow").map(
@@ -155,7 +149,7 @@ def mine(data, options: dict[str, Any], *, seed: int, where: str, key: str) -> N
     data.cache_hit = data.cache_hit and hit
     drop_markers(data, key)
     data.notes.append(
-        f"mined {options.get('num_negatives', 3)} hard negatives per row with {options['model']} "
+        f"mined {options.num_negatives} hard negatives per row with {options.model_spec().name} "
         f"({'cache hit' if hit else 'computed now'}); {data.stats[FALSE_NEGATIVES] - before} mined "
         "candidates refused as false negatives"
     )

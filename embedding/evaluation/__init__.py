@@ -7,6 +7,5 @@ Modules (import them directly; this package imports nothing heavy):
 - `encode`: token-length-sorted, de-duplicated encoding.
 - `sweep`: one full-size encoding reused for every Matryoshka size.
 - `retrieval`, `sts`, `bm25`: sentence-transformers evaluators with that encoding, and the BM25 baseline.
-- `labeled_ir`: labeled texts as retrieval data.
 - `run`: models x tasks x sizes -> result rows; `results`: results.json / results.csv; `table`: the terminal table.
 """

@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from typing import Any
 
 from ..config.schema import ModelSpec
 from ..errors import UserError
 from .bm25 import BM25Evaluator, check_bm25_args, is_bm25
 from .results import ResultRow, rows_from_metrics
+from .runconfig import trained_dims
 from .schema import EvalConfig
 from .tasks import TaskData, load_task
 
@@ -42,6 +43,16 @@ class EvalReport:
     timings: list[Timing] = field(default_factory=list)
 
 
+@dataclass
+class RunContext:
+    """What every model's evaluation shares: the config, the report being filled, the log and the run's date."""
+
+    config: EvalConfig
+    report: EvalReport
+    log: Callable[[str], None]
+    date: str
+
+
 def check_config(config: EvalConfig) -> None:
     """Evaluator and BM25 arguments against their signatures, before anything heavy is loaded."""
     from sentence_transformers.sentence_transformer.evaluation import (
@@ -65,23 +76,6 @@ def check_config(config: EvalConfig) -> None:
     for i, spec in enumerate(config.models):
         if is_bm25(spec.name):
             check_bm25_args(spec.args, f"models[{i}].args")
-
-
-def trained_dims(location: str) -> list[int]:
-    """Matryoshka dims of the run that produced a model folder (run_dir/final or a checkpoint), if known."""
-    import yaml
-
-    for candidate in (Path(location) / "config.resolved.yaml", Path(location).parent / "config.resolved.yaml"):
-        if candidate.is_file():
-            try:
-                config = yaml.safe_load(candidate.read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError):
-                return []
-            dims = set()
-            for objective in config.get("objectives") or []:
-                dims.update((objective.get("matryoshka") or {}).get("matryoshka_dims") or [])
-            return sorted(int(d) for d in dims)
-    return []
 
 
 def resolve_dims(asked: list[int] | None, full: int, location: str, where: str) -> tuple[list[int], list[str]]:
@@ -122,6 +116,62 @@ def evaluate_task(model, spec: ModelSpec, data: TaskData, dims: list[int], confi
     return evaluator.evaluate_dims(model, dims)
 
 
+def load_tasks(run: RunContext) -> list[TaskData]:
+    """Every task's data, loaded once before any model (data errors come before a slow model load)."""
+    tasks = []
+    for i, task in enumerate(run.config.tasks):
+        data = load_task(task, i, seed=run.config.seed)
+        run.log(f"tasks[{i}] {task.type} {task.label} ({task.split}): {data.summary}; fingerprint {data.fingerprint}")
+        run.report.notes.extend(f"tasks[{i}]: {note}" for note in data.notes)
+        tasks.append(data)
+    return tasks
+
+
+def load_for_evaluation(spec: ModelSpec, where: str, run: RunContext) -> tuple[Any, list[int] | list[None]]:
+    """(model, sizes to evaluate it at); (None, [None]) for BM25, which has no embedding."""
+    from ..models import load_model
+
+    if is_bm25(spec.name):
+        return None, [None]
+    model, resolution = load_model(spec, where)
+    run.log(f"{where}: {resolution.describe()}")
+    full = model.get_embedding_dimension() or len(model.encode("size probe"))  # None: unknown until used
+    dims, notes = resolve_dims(run.config.dimensions, full, resolution.location, where)
+    run.report.notes.extend(notes)
+    return model, dims
+
+
+def evaluate_model(
+    model, spec: ModelSpec, where: str, dims: list[int] | list[None], tasks: list[TaskData], run: RunContext
+) -> None:
+    """One model on every task: timings and result rows into `run.report`."""
+    for data in tasks:
+        if model is None and data.pairs is not None:
+            run.report.notes.append(
+                f"{where} ({spec.name}): skipped {data.where} (sts): BM25 ranks documents for a "
+                "query and gives no similarity score for a sentence pair"
+            )
+            continue
+        start = time.perf_counter()
+        results = evaluate_task(model, spec, data, dims, run.config)  # type: ignore[arg-type]
+        seconds = time.perf_counter() - start
+        run.report.timings.append(Timing(spec.name, data.task.label, seconds, data.texts))
+        run.log(f"{spec.name} on {data.task.label}: {seconds:.1f} s ({data.texts / max(seconds, 1e-9):.0f} texts/s)")
+        for dim, metrics in results.items():
+            run.report.rows.extend(
+                rows_from_metrics(
+                    metrics,
+                    model=spec.name,
+                    task=data.task.type,
+                    dataset=data.task.label,
+                    dataset_fingerprint=data.fingerprint,
+                    split=data.task.split,
+                    dim=dim,
+                    date=run.date,
+                )
+            )
+
+
 def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _: None) -> EvalReport:
     """Evaluate every model of `config` on every task.
 
@@ -135,52 +185,13 @@ def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _:
     Raises:
         UserError: Bad arguments, data or model names, with the config key that holds them.
     """
-    from ..models import load_model
-
     check_config(config)
-    report = EvalReport()
-    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    tasks = []
-    for i, task in enumerate(config.tasks):
-        data = load_task(task, i, seed=config.seed)
-        log(f"tasks[{i}] {task.type} {task.label} ({task.split}): {data.summary}; fingerprint {data.fingerprint}")
-        report.notes.extend(f"tasks[{i}]: {note}" for note in data.notes)
-        tasks.append(data)
+    run = RunContext(config, EvalReport(), log, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    tasks = load_tasks(run)
     for m, spec in enumerate(config.models):
         where = f"models[{m}]"
-        if is_bm25(spec.name):
-            model, dims = None, [None]
-        else:
-            model, resolution = load_model(spec, where)
-            log(f"{where}: {resolution.describe()}")
-            full = model.get_embedding_dimension() or len(model.encode("size probe"))  # None: unknown until used
-            dims, notes = resolve_dims(config.dimensions, full, resolution.location, where)
-            report.notes.extend(notes)
-        for data in tasks:
-            if model is None and data.pairs is not None:
-                report.notes.append(
-                    f"{where} ({spec.name}): skipped {data.where} (sts): BM25 ranks documents for a "
-                    "query and gives no similarity score for a sentence pair"
-                )
-                continue
-            start = time.perf_counter()
-            results = evaluate_task(model, spec, data, dims, config)  # type: ignore[arg-type]
-            seconds = time.perf_counter() - start
-            report.timings.append(Timing(spec.name, data.task.label, seconds, data.texts))
-            log(f"{spec.name} on {data.task.label}: {seconds:.1f} s ({data.texts / max(seconds, 1e-9):.0f} texts/s)")
-            for dim, metrics in results.items():
-                report.rows.extend(
-                    rows_from_metrics(
-                        metrics,
-                        model=spec.name,
-                        task=data.task.type,
-                        dataset=data.task.label,
-                        dataset_fingerprint=data.fingerprint,
-                        split=data.task.split,
-                        dim=dim,
-                        date=date,
-                    )
-                )
+        model, dims = load_for_evaluation(spec, where, run)
+        evaluate_model(model, spec, where, dims, tasks, run)
         del model
         gc.collect()
-    return report
+    return run.report

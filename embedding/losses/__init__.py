@@ -1,7 +1,7 @@
 """Losses: config names -> modules. Importing this package must not import torch (`validate` stays instant).
 
-Use `embedding.losses.registry` (torch-free checks) and `embedding.losses.build` (builds modules). The loss classes
-below are importable from this package too; they load torch on first access only.
+Use `embedding.losses.registry` (the table of losses, torch-free checks) and `embedding.losses.build` (builds
+modules). The loss classes of the table are importable from this package too; they load torch on first access only.
 
 ==================  ==========================  ==========================================================
 objective type      data                        `loss:` (★ default)
@@ -19,24 +19,24 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import registry as _registry
+
+
+def _class_exports() -> dict[str, str]:
+    """Class name -> module of every loss in the registry table and of the extra terms."""
+    entries = [*_registry.LOSSES.values(), *_registry.DISTILLATION.values(), *_registry.VARIATION_PENALTY.values()]
+    return {e.class_name: e.target.partition(":")[0] for e in entries}
+
+
 _EXPORTS = {
-    "RankingLoss": "ranking",
-    "AugmentedRankingLoss": "augmented_ranking",
-    "CachedRankingLoss": "cached_ranking",
-    "CoSENTMarginLoss": "cosent_margin",
-    "AugmentedCoSENTLoss": "augmented_cosent",
-    "BinaryCrossEntropyLoss": "cross_entropy",
-    "AugmentedBinaryCrossEntropyLoss": "augmented_cross_entropy",
-    "CosineCrossEntropyLoss": "cosine_cross_entropy",
-    "KLDistillationLoss": "kl_distillation",
-    "SimilarityDistillationLoss": "similarity_distillation",
-    "InBatchNegativesVariancePenaltyLoss": "in_batch_variance_penalty",
-    "LabeledNegativesVariancePenaltyLoss": "labeled_variance_penalty",
+    **_class_exports(),
     "ObjectiveLoss": "objective",
     "build_objective_loss": "build",
     "attach_teacher_targets": "teacher",
     "objective_loss_problems": "registry",
     "DEFAULT_LOSS": "registry",
+    "LossEntry": "registry",
+    "register": "registry",
 }
 __all__ = sorted(_EXPORTS)
 

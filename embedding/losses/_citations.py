@@ -47,7 +47,7 @@ COSENT = """
 }
 """  # noqa: E501
 
-SEED = """
+EMBEDDING_TRAINING = """
 @misc{embeddingtraining2025,
     title={embedding-training: train, evaluate and analyze sentence transformers for paraphrase mining},
     author={rodrigocaus},

@@ -1,7 +1,8 @@
 """Similarity functions by config name (`cosine`, `dot`, `euclidean`, `manhattan`), matrix and pairwise forms.
 
 Configs name similarities as strings; the losses store the name (JSON-able for `get_config_dict`) and look the
-functions up here, so a YAML string can never crash a loss (seed bug §8.9).
+functions up here: a function object in a loss's config would break `json.dumps` of the model card, and an unknown
+name fails in the constructor with the valid ones listed instead of mid-training.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import torch.nn.functional as F
 from sentence_transformers import util
 from torch import Tensor
 
-from .registry import SIMILARITIES
+from .args import SIMILARITIES
 
 _MATRIX: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "cosine": util.cos_sim,
@@ -46,10 +47,10 @@ def pairwise_similarity(name: str) -> Callable[[Tensor, Tensor], Tensor]:
 
 
 def truncate(embeddings: list[Tensor], dim: int | None) -> list[Tensor]:
-    """Matryoshka view of each column: the first `dim` values, L2-normalised again (as ST's MatryoshkaLoss)."""
+    """Matryoshka view of each column: the first `dim` values, L2-normalised again (as ST's MatryoshkaLoss).
+
+    Dims larger than the model are refused before training (`MatryoshkaSpec.size_problem`).
+    """
     if dim is None:
         return embeddings
-    full = embeddings[0].shape[-1]
-    if dim > full:
-        raise ValueError(f"Matryoshka dim {dim} is larger than the model's embedding dimension {full}")
     return [F.normalize(e[..., :dim], p=2, dim=-1) for e in embeddings]

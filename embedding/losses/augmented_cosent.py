@@ -21,8 +21,9 @@ class AugmentedCoSENTLoss(EmbeddingLoss):
 
         loss = log(1 + Σ_{(p, q): Y_p < Y_q} exp(S_p − S_q + λ·m))
 
-    The seed built the n² × n² difference matrix (O(n⁴) memory: 6.9·10¹⁰ entries at batch 512); this computes the
-    same value with a sort and a running log-sum-exp over the n² entries (:func:`ranked_pairs_loss`), O(n²) memory.
+    Comparing every pair of entries directly needs the n² × n² difference matrix (O(n⁴) memory: 6.9·10¹⁰ entries at
+    batch 512); this computes the same value with a sort and a running log-sum-exp over the n² entries
+    (:func:`ranked_pairs_loss`), O(n²) memory.
     Beware false negatives: two rows that are paraphrases of each other are still ranked as unrelated.
 
     Args:
@@ -35,7 +36,7 @@ class AugmentedCoSENTLoss(EmbeddingLoss):
 
     References:
         - Huang et al. 2024, "CoSENT: Consistent Sentence Embedding via Similarity Ranking".
-        - seed project `embedding-training` (the augmentation).
+        - https://github.com/rodrigocaus/embedding-training (the augmentation).
 
     Requirements:
         1. Sentence pairs with a score; batches without duplicate anchors (cross pairs are assumed unrelated).
@@ -90,4 +91,4 @@ class AugmentedCoSENTLoss(EmbeddingLoss):
 
     @property
     def citation(self) -> str:
-        return _citations.join(_citations.COSENT, _citations.SEED)
+        return _citations.join(_citations.COSENT, _citations.EMBEDDING_TRAINING)

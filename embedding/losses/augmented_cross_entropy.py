@@ -30,7 +30,7 @@ class AugmentedBinaryCrossEntropyLoss(EmbeddingLoss):
         min_score: label of the cross pairs (default -1.0, i.e. target σ(−λ) ≈ 0).
 
     References:
-        - seed project `embedding-training` (seed-spec §4.4, `AugmentedBinaryCrossEntropyLoss`).
+        - https://github.com/rodrigocaus/embedding-training, `AugmentedBinaryCrossEntropyLoss`.
 
     Requirements:
         1. Sentence pairs with a score; batches without duplicate anchors.
@@ -76,4 +76,4 @@ class AugmentedBinaryCrossEntropyLoss(EmbeddingLoss):
 
     @property
     def citation(self) -> str:
-        return _citations.SEED
+        return _citations.EMBEDDING_TRAINING

@@ -8,7 +8,8 @@ from .ranking import RankingLoss
 
 class AugmentedRankingLoss(RankingLoss):
     """Like :class:`RankingLoss`, but each positive must also prefer its anchor over every hard negative of the
-    batch, so the negatives shape both directions (seed-spec §4.4, `AugmentedMultipleNegativesSymmetricRankingLoss`).
+    batch, so the negatives shape both directions (`AugmentedMultipleNegativesSymmetricRankingLoss`
+    of `embedding-training`).
 
     With anchors a_i, positives p_i, hard negatives N = [negative_1 of every row, ..., negative_k of every row],
     margin m and scale λ, ``s(x, y) = λ · (sim(x, y) − m·[y is x's own pair])``::
@@ -28,7 +29,7 @@ class AugmentedRankingLoss(RankingLoss):
 
     References:
         - van den Oord et al. 2018, "Representation Learning with Contrastive Predictive Coding".
-        - seed project `embedding-training` (the augmented backward direction).
+        - https://github.com/rodrigocaus/embedding-training (the augmented backward direction).
 
     Requirements:
         1. (anchor, positive, negative_1, ..., negative_k) with k ≥ 1, otherwise use `ranking`.
@@ -62,4 +63,4 @@ class AugmentedRankingLoss(RankingLoss):
 
     @property
     def citation(self) -> str:
-        return _citations.join(super().citation, _citations.SEED)
+        return _citations.join(super().citation, _citations.EMBEDDING_TRAINING)

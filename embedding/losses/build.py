@@ -9,33 +9,12 @@ from typing import Any
 
 from torch import nn
 
-from ..config.schema import ObjectiveSpec
+from ..config.schema import MatryoshkaSpec, ObjectiveSpec
 from ..errors import ConfigError, Problem
-from .registry import DEFAULT_LOSS, LOSSES, ST_ALIASES, objective_loss_problems
+from .registry import DISTILLATION, VARIATION_PENALTY, default_loss, entry, objective_loss_problems
+from .st_catalog import ST_ALIASES
 
 logger = logging.getLogger(__name__)
-
-
-def _own_loss_classes() -> dict[str, type[nn.Module]]:
-    from .augmented_cosent import AugmentedCoSENTLoss
-    from .augmented_cross_entropy import AugmentedBinaryCrossEntropyLoss
-    from .augmented_ranking import AugmentedRankingLoss
-    from .cached_ranking import CachedRankingLoss
-    from .cosent_margin import CoSENTMarginLoss
-    from .cosine_cross_entropy import CosineCrossEntropyLoss
-    from .cross_entropy import BinaryCrossEntropyLoss
-    from .ranking import RankingLoss
-
-    return {
-        "ranking": RankingLoss,
-        "augmented-ranking": AugmentedRankingLoss,
-        "cached-ranking": CachedRankingLoss,
-        "cosine": CoSENTMarginLoss,
-        "augmented-cosine": AugmentedCoSENTLoss,
-        "cross-entropy": BinaryCrossEntropyLoss,
-        "augmented-cross-entropy": AugmentedBinaryCrossEntropyLoss,
-        "cosine-cross-entropy": CosineCrossEntropyLoss,
-    }
 
 
 def resolve_eps(eps: Any, num_train_rows: int) -> float:
@@ -95,22 +74,27 @@ def _construct(where: str, cls: type, *args: Any, **kwargs: Any) -> nn.Module:
         raise ConfigError([Problem(where, f"{cls.__name__}: {error}")]) from error
 
 
+def _import_class(name: str) -> type:
+    """The class of a `module.path:ClassName` loss (a custom one: the config allows custom code)."""
+    module_name, _, class_name = name.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError([Problem("objective.loss", f"cannot import `{name}`: {error}")]) from error
+
+
 def _main_loss(model: Any, objective: ObjectiveSpec, name: str) -> nn.Module:
-    args = dict(objective.loss_args)
-    if name in LOSSES[objective.type]:
-        entry = LOSSES[objective.type][name]
-        if entry["margin"] and objective.margin is not None:
+    own = entry(name)
+    if own is not None:
+        args = own.args.model_validate(objective.loss_args).model_dump()
+        if own.margin and objective.margin is not None:
             args["margin"] = objective.margin
-        if entry["gather"]:
+        if own.gather:
             args["gather_across_devices"] = objective.gather_across_devices
-        return _construct("objective.loss_args", _own_loss_classes()[name], model, **args)
+        return _construct("objective.loss_args", own.load(), model, **args)
+    args = dict(objective.loss_args)
     if ":" in name:
-        module_name, _, class_name = name.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError) as error:
-            raise ConfigError([Problem("objective.loss", f"cannot import `{name}`: {error}")]) from error
-        return _construct("objective.loss_args", cls, model, **args)
+        return _construct("objective.loss_args", _import_class(name), model, **args)
     from sentence_transformers.sentence_transformer import losses
 
     target, fixed = ST_ALIASES.get(name, (name, {}))
@@ -119,6 +103,61 @@ def _main_loss(model: Any, objective: ObjectiveSpec, name: str) -> nn.Module:
         args["gather_across_devices"] = True
     args = {key: _st_argument(cls, key, value) for key, value in args.items()}
     return _construct("objective.loss_args", cls, model, **fixed, **args)
+
+
+def _check_shares_embeddings(main: nn.Module, objective: ObjectiveSpec, name: str) -> None:
+    """Extra terms reuse the main loss's embeddings; only a custom class can get here without them."""
+    extra_terms = [key for key in ("distillation", "variation_penalty") if getattr(objective, key) is not None]
+    if extra_terms and not hasattr(main, "compute_loss_from_embeddings"):
+        raise ConfigError(
+            [
+                Problem(
+                    f"objective.{extra_terms[0]}",
+                    f"loss `{name}` has no compute_loss_from_"
+                    f"embeddings, so it cannot share its embeddings with `{extra_terms[0]}`",
+                )
+            ]
+        )
+
+
+def _distillation_term(model: Any, objective: ObjectiveSpec) -> nn.Module | None:
+    if objective.distillation is None:
+        return None
+    term = DISTILLATION[objective.type]
+    args = term.args.model_validate(objective.distillation.loss_args).model_dump()
+    return _construct("objective.distillation.loss_args", term.load(), model, **args)
+
+
+def _penalty_term(model: Any, objective: ObjectiveSpec, num_train_rows: int) -> nn.Module | None:
+    if objective.variation_penalty is None:
+        return None
+    term = VARIATION_PENALTY[objective.type]
+    eps = term.args.model_validate(objective.variation_penalty.loss_args).model_dump()["eps"]
+    return term.load()(model, eps=resolve_eps(eps, num_train_rows))
+
+
+def _matryoshka(model: Any, main: nn.Module, matryoshka: MatryoshkaSpec | None) -> tuple[nn.Module, Any, Any]:
+    """(main loss, dims, weights) for `ObjectiveLoss`: it truncates itself unless the main loss embeds by itself."""
+    if matryoshka is None:
+        return main, None, None
+    width = model.get_embedding_dimension()
+    problem = matryoshka.size_problem(width)
+    if problem is not None:  # `validate` reads the size from the model's files; this catches configs that skipped it
+        raise ConfigError([Problem("objective.matryoshka.matryoshka_dims", problem)])
+    if width not in matryoshka.matryoshka_dims:
+        logger.warning(
+            "matryoshka_dims %s does not include the model's full dimension %d, so the full "
+            "embedding is not trained directly; consider adding %d",
+            matryoshka.matryoshka_dims,
+            width,
+            width,
+        )
+    dims, weights = matryoshka.matryoshka_dims, matryoshka.matryoshka_weights
+    if hasattr(main, "compute_loss_from_embeddings"):
+        return main, dims, weights
+    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss  # truncates inside its forward
+
+    return MatryoshkaLoss(model, main, dims, weights, matryoshka.n_dims_per_step), None, None
 
 
 def build_objective_loss(
@@ -158,78 +197,22 @@ def build_objective_loss(
         raise ConfigError(problems)
     from .objective import ObjectiveLoss
 
-    name = objective.loss or DEFAULT_LOSS[objective.type]
+    name = objective.loss or default_loss(objective.type)
     main = _main_loss(model, objective, name)
-    shares = hasattr(main, "compute_loss_from_embeddings")
-    extra_terms = [key for key in ("distillation", "variation_penalty") if getattr(objective, key) is not None]
-    if not shares and extra_terms:  # only reachable with a custom class (the registry checks the others)
-        raise ConfigError(
-            [
-                Problem(
-                    f"objective.{extra_terms[0]}",
-                    f"loss `{name}` has no compute_loss_from_"
-                    f"embeddings, so it cannot share its embeddings with `{extra_terms[0]}`",
-                )
-            ]
-        )
-    distillation = penalty = None
-    if objective.distillation is not None:
-        from .kl_distillation import KLDistillationLoss
-        from .similarity_distillation import SimilarityDistillationLoss
-
-        cls = KLDistillationLoss if objective.type == "contrastive" else SimilarityDistillationLoss
-        distillation = _construct("objective.distillation.loss_args", cls, model, **objective.distillation.loss_args)
-    if objective.variation_penalty is not None:
-        from .in_batch_variance_penalty import InBatchNegativesVariancePenaltyLoss
-        from .labeled_variance_penalty import LabeledNegativesVariancePenaltyLoss
-
-        cls = (
-            InBatchNegativesVariancePenaltyLoss
-            if objective.type == "contrastive"
-            else LabeledNegativesVariancePenaltyLoss
-        )
-        eps = resolve_eps(objective.variation_penalty.loss_args.get("eps", "auto"), num_train_rows)
-        penalty = cls(model, eps=eps)
-
-    matryoshka = objective.matryoshka
-    dims = weights = None
-    if matryoshka is not None:
-        width = model.get_embedding_dimension()
-        if max(matryoshka.matryoshka_dims) > width:
-            raise ConfigError(
-                [
-                    Problem(
-                        "objective.matryoshka.matryoshka_dims",
-                        f"{matryoshka.matryoshka_dims} has a dim larger than the model's embedding dimension {width}",
-                    )
-                ]
-            )
-        if width not in matryoshka.matryoshka_dims:
-            logger.warning(
-                "matryoshka_dims %s does not include the model's full dimension %d, so the full "
-                "embedding is not trained directly; consider adding %d",
-                matryoshka.matryoshka_dims,
-                width,
-                width,
-            )
-        dims, weights = matryoshka.matryoshka_dims, matryoshka.matryoshka_weights
-        if not shares:  # the loss embeds by itself: let sentence-transformers truncate inside its forward
-            from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss
-
-            main = MatryoshkaLoss(model, main, dims, weights, matryoshka.n_dims_per_step)
-            dims = weights = None
+    _check_shares_embeddings(main, objective, name)
+    main, dims, weights = _matryoshka(model, main, objective.matryoshka)
     return ObjectiveLoss(
         model,
         main,
         objective_type=objective.type,
-        distillation=distillation,
+        distillation=_distillation_term(model, objective),
         distillation_alpha=objective.distillation.alpha if objective.distillation else 1.0,
-        penalty=penalty,
+        penalty=_penalty_term(model, objective, num_train_rows),
         penalty_alpha=objective.variation_penalty.alpha if objective.variation_penalty else 1.0,
         matryoshka_dims=dims,
         matryoshka_weights=weights,
-        n_dims_per_step=matryoshka.n_dims_per_step if matryoshka else -1,
-        matryoshka_apply_to=matryoshka.apply_to if matryoshka else "main",
+        n_dims_per_step=objective.matryoshka.n_dims_per_step if objective.matryoshka else -1,
+        matryoshka_apply_to=objective.matryoshka.apply_to if objective.matryoshka else "main",
         weight=objective.weight,
         merge_columns=merge_columns,
     )

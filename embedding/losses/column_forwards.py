@@ -1,7 +1,7 @@
 """How a batch's text columns go through the encoder: one merged forward, one per column, or groups in between.
 
 Merging the columns (anchor, positive, negatives...) into one model call pays on a GPU, where a small encoder such
-as MiniLM is bound by kernel launches rather than arithmetic (issue 6, H200, batch 512: one forward for 5 columns
+as MiniLM is bound by kernel launches rather than arithmetic (measured on an H200, batch 512: one forward for 5 columns
 43 ms/step vs 87 ms for one per column). But a merged batch pads every row to the widest column, and on a CPU
 every padded token is paid for in arithmetic: there the merge made training 17 % slower than plain
 sentence-transformers (benchmarks/README.md). So `auto` merges columns only while the padding it adds stays within

@@ -29,7 +29,7 @@ class CosineCrossEntropyLoss(EmbeddingLoss):
         scale: λ of the soft targets (default 20.0: similar → ≈1, almost_similar → 0.5, dissimilar → ≈0).
 
     References:
-        - seed project `embedding-training` (seed-spec §4.4, `CosineCrossEntropyLoss`).
+        - https://github.com/rodrigocaus/embedding-training, `CosineCrossEntropyLoss`.
 
     Requirements:
         1. Sentence pairs with a score in [−1, 1].
@@ -74,4 +74,4 @@ class CosineCrossEntropyLoss(EmbeddingLoss):
 
     @property
     def citation(self) -> str:
-        return _citations.SEED
+        return _citations.EMBEDDING_TRAINING

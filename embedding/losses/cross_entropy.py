@@ -30,7 +30,7 @@ class BinaryCrossEntropyLoss(EmbeddingLoss):
         scale: λ, applied to both logits and targets (default 20.0). Small values give softer targets.
 
     References:
-        - seed project `embedding-training` (seed-spec §4.4, `BinaryCrossEntropyLoss`).
+        - https://github.com/rodrigocaus/embedding-training, `BinaryCrossEntropyLoss`.
 
     Requirements:
         1. Sentence pairs with a score in [−1, 1].
@@ -75,4 +75,4 @@ class BinaryCrossEntropyLoss(EmbeddingLoss):
 
     @property
     def citation(self) -> str:
-        return _citations.SEED
+        return _citations.EMBEDDING_TRAINING

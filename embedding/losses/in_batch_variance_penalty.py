@@ -27,7 +27,7 @@ class InBatchNegativesVariancePenaltyLoss(EmbeddingLoss):
 
     Args:
         model: the SentenceTransformer being trained.
-        eps: ε > 0 (default 2e-5, the seed's fixed value; prefer `auto` from a config).
+        eps: ε > 0 (default 2e-5; prefer `auto` from a config, which scales with the data).
 
     References:
         - Lee, Lim, Lee and Sohn 2025, "On the Similarities of Embeddings in Contrastive Learning" (ICML),

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from . import _citations
 from ._base import EmbeddingLoss
 from ._similarity import check_similarity, matrix_similarity
-from .registry import KL_REDUCTIONS
+from .args import KL_REDUCTIONS
 from .targets import unpack_targets
 
 

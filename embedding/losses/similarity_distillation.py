@@ -25,7 +25,7 @@ class SimilarityDistillationLoss(EmbeddingLoss):
 
     The dataset's own labels are not used by this term (they stay first in the packed label, for the main loss):
     only the teacher's ordering of the pairs is distilled. `similarity` applies to both sides, cosine by default
-    (the seed used the dot product on the student by accident, seed bug §8.9).
+    (a dot product on one side only would compare unnormalised student scores with cosine teacher scores).
 
     Args:
         model: the student SentenceTransformer.

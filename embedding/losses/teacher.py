@@ -1,7 +1,8 @@
 """Pre-compute a distillation teacher's embeddings into the `label` column (layout: `targets.py`).
 
 The teacher reads the raw texts with its own tokenizer and prompts, so any teacher works, not only one that
-shares the student's vocabulary (seed bug §8.8). Each distinct text is encoded once, before training; the
+shares the student's vocabulary (feeding the student's token ids to a teacher with another vocabulary would give it
+meaningless input without any error). Each distinct text is encoded once, before training; the
 training step then costs no teacher forward at all, and the teacher is never part of the loss or the optimizer.
 """
 
@@ -30,6 +31,25 @@ def _encode(teacher: Any, texts: list[str], role: str | None, batch_size: int) -
     )
 
 
+def _columns(dataset: Any, objective_type: str) -> tuple[str | None, list[str]]:
+    """(label column or None, text columns) of a dataset to distil on; a DataError when they do not fit the type."""
+    label_column = next((c for c in LABEL_COLUMNS if c in dataset.column_names), None)
+    text_columns = [c for c in dataset.column_names if c not in LABEL_COLUMNS and c != "dataset_name"]
+    if not text_columns:
+        raise DataError(f"distillation: the dataset has no text column (columns: {dataset.column_names})")
+    if has_task_label(objective_type) and label_column is None:
+        raise DataError(
+            f"distillation: a similarity dataset needs a label column ({', '.join(LABEL_COLUMNS)}); "
+            f"columns: {dataset.column_names}"
+        )
+    if not has_task_label(objective_type) and label_column is not None:
+        raise DataError(
+            f"distillation: a contrastive dataset must not have a `{label_column}` column; the teacher "
+            "targets go there"
+        )
+    return label_column, text_columns
+
+
 def attach_teacher_targets(dataset: Any, teacher: Any, objective_type: str, *, batch_size: int = 64) -> Any:
     """Return `dataset` with its `label` column replaced by packed teacher targets (see `targets.py`).
 
@@ -49,22 +69,8 @@ def attach_teacher_targets(dataset: Any, teacher: Any, objective_type: str, *, b
     """
     from datasets import List, Value
 
-    label_column = next((c for c in LABEL_COLUMNS if c in dataset.column_names), None)
-    text_columns = [c for c in dataset.column_names if c not in LABEL_COLUMNS and c != "dataset_name"]
+    label_column, text_columns = _columns(dataset, objective_type)
     keeps_label = has_task_label(objective_type)
-    if not text_columns:
-        raise DataError(f"distillation: the dataset has no text column (columns: {dataset.column_names})")
-    if keeps_label and label_column is None:
-        raise DataError(
-            f"distillation: a similarity dataset needs a label column ({', '.join(LABEL_COLUMNS)}); "
-            f"columns: {dataset.column_names}"
-        )
-    if not keeps_label and label_column is not None:
-        raise DataError(
-            f"distillation: a contrastive dataset must not have a `{label_column}` column; the teacher "
-            "targets go there"
-        )
-
     roles = {
         c: ("query" if i == 0 else "document") if objective_type == "contrastive" else None
         for i, c in enumerate(text_columns)

@@ -10,9 +10,11 @@ from typing import Any
 
 import yaml
 
+from ..config.schema import TrainConfig
 from ..errors import UserError
+from ..evaluation.runconfig import FILE_NAME, read_mapping, typed
 
-REQUIRED = ("config.resolved.yaml", "logs.jsonl")
+REQUIRED = (FILE_NAME, "logs.jsonl")
 # A Matryoshka size inside a metric key: dim_64_cosine_ndcg@10, cosine_ndcg@10_dim64, 64d/cosine_map@10 ...
 DIM = re.compile(r"(?:^|(?<=[_/@-]))(?:dim[_-]?(\d+)|(\d+)d)(?=$|[_/-])")
 
@@ -20,7 +22,7 @@ DIM = re.compile(r"(?:^|(?<=[_/@-]))(?:dim[_-]?(\d+)|(\d+)d)(?=$|[_/-])")
 @dataclass
 class RunData:
     run_dir: Path
-    config: dict[str, Any]
+    config: TrainConfig | None  # None: the resolved config is empty or no longer validates (an older run)
     logs: list[dict[str, Any]]
     resources: list[dict[str, Any]] = field(default_factory=list)
     evaluation: dict[str, Any] | None = None
@@ -60,6 +62,21 @@ def _not_a_run(run_dir: Path, missing: list[str]) -> UserError:
     )
 
 
+def _config(path: Path) -> TrainConfig | None:
+    """The run's typed config; None when the file holds no config or one this version cannot validate.
+
+    Raises:
+        UserError: the file is not YAML at all (a report from it would be guesswork).
+    """
+    data = read_mapping(path)
+    if data is None:
+        try:
+            yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    return typed(data)
+
+
 def load_run(run_dir: str | Path) -> RunData:
     """Load a run dir.
 
@@ -72,10 +89,7 @@ def load_run(run_dir: str | Path) -> RunData:
     missing = [name for name in REQUIRED if not (run_dir / name).is_file()]
     if missing:
         raise _not_a_run(run_dir, missing)
-    try:
-        config = yaml.safe_load((run_dir / "config.resolved.yaml").read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise UserError(f"{run_dir}/config.resolved.yaml: not valid YAML ({str(exc).splitlines()[0]})") from None
+    config = _config(run_dir / FILE_NAME)
     evaluation = None
     if (run_dir / "evaluation.json").is_file():
         try:
@@ -84,7 +98,7 @@ def load_run(run_dir: str | Path) -> RunData:
             evaluation = None  # the report says so instead of failing
     return RunData(
         run_dir,
-        config if isinstance(config, dict) else {},
+        config,
         _jsonl(run_dir / "logs.jsonl"),
         _jsonl(run_dir / "resources.jsonl"),
         evaluation,

@@ -1,14 +1,20 @@
-"""Trainer callbacks: JSONL training log, resource monitor. Only the main process writes."""
+"""Trainer callbacks: JSONL training log, resource monitor, SIGINT/SIGTERM handling, NaN/inf guard.
+
+Only the main process writes.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
+
+from .distributed import is_main
 
 
 def _jsonable(value: Any) -> Any:
@@ -24,8 +30,6 @@ class JSONLLogger(TrainerCallback):
         self.path = Path(path)
 
     def write(self, record: dict[str, Any]) -> None:
-        from .distributed import is_main
-
         if not is_main():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +58,7 @@ class ResourceMonitor(TrainerCallback):
             "used_memory_mb": round(rss / 2**20, 2),
             "used_memory_percentage": round(100 * rss / psutil.virtual_memory().total, 2),
         }
-        if torch.cuda.is_available():  # the seed crashed here on CPU-only machines (seed-spec §6.2)
+        if torch.cuda.is_available():  # the torch.cuda memory calls fail on machines without CUDA
             device = torch.cuda.current_device()
             reserved = torch.cuda.memory_reserved(device)
             record["used_vram_mb"] = round(reserved / 2**20, 2)
@@ -72,17 +76,6 @@ class ResourceMonitor(TrainerCallback):
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
             handle.flush()
-
-
-class Interrupted(Exception):
-    """Training stopped by SIGINT/SIGTERM after saving a checkpoint."""
-
-    def __init__(self, signum: int, step: int):
-        import signal
-
-        self.signum, self.step = signum, step
-        self.exit_code = 128 + signum
-        super().__init__(f"interrupted by {signal.Signals(signum).name} at step {step}")
 
 
 class InterruptHandler(TrainerCallback):
@@ -120,10 +113,16 @@ class InterruptHandler(TrainerCallback):
             control.should_training_stop = True
 
 
-class NonFiniteLoss(Exception):
-    def __init__(self, step: int, objective: str, what: str):
-        self.step, self.objective = step, objective
-        super().__init__(f"step {step}: {what} is not finite (objective `{objective}`)")
+@dataclass(frozen=True)
+class NonFiniteLoss:
+    """Where training met a NaN/inf: the run turns it into errors.TrainingFault once the trainer has stopped."""
+
+    step: int
+    objective: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"step {self.step}: {self.what} is not finite (objective `{self.objective}`)"
 
 
 class NaNGuard(TrainerCallback):

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from ..report.tables import cell, metrics_table
+
 logger = logging.getLogger(__name__)
 
 BEGIN, END = "<!-- embedding:training:begin -->", "<!-- embedding:training:end -->"
@@ -85,26 +87,6 @@ def dataset_entries(plan) -> list[dict[str, Any]]:
     return entries
 
 
-def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _number(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, (int, float)) else "-"
-
-
-def metrics_table(before: dict[str, float], after: dict[str, float], main_metric: str | None) -> list[str]:
-    """Markdown rows: metric | before | after | change; the main metric in bold."""
-    keys = list(after) + [k for k in before if k not in after]
-    lines = ["| metric | before | after | change |", "|---|---:|---:|---:|"]
-    for key in keys:
-        b, a = before.get(key), after.get(key)
-        change = f"{a - b:+.4f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) else "-"
-        name = f"**{key}** (main)" if key == main_metric else key
-        lines.append(f"| {_cell(name)} | {_number(b)} | {_number(a)} | {change} |")
-    return lines
-
-
 def training_section(
     *,
     config: dict[str, Any],
@@ -140,8 +122,8 @@ def training_section(
             rows = entry.get("rows", "")
             rows = f"{rows:,}" if isinstance(rows, int) else rows
             lines.append(
-                f"| {_cell(entry.get('objective', ''))} | {_cell(entry.get('split', ''))} | "
-                f"{_cell(scrub(str(entry.get('name', ''))))} | {rows} | `{entry.get('fingerprint', '')}` |"
+                f"| {cell(entry.get('objective', ''))} | {cell(entry.get('split', ''))} | "
+                f"{cell(scrub(str(entry.get('name', ''))))} | {rows} | `{entry.get('fingerprint', '')}` |"
             )
         lines += [
             "",

@@ -5,7 +5,7 @@
 and persistent workers.
 
 The sentence-transformers collator tokenizes every batch; with `dataloader_num_workers: 0` that runs in the main
-process between GPU steps. Measured (issue 6, one H200, MiniLM, batch 512, 5 columns, bf16): 1,055 samples/s with
+process between GPU steps. Measured (one H200, MiniLM, batch 512, 5 columns, bf16): 1,055 samples/s with
 0 workers, 4,811 / 6,374 / 7,934 with 4 / 8 / 15 workers: on a GPU machine the workers keep the GPU fed. On CPU,
 collating 16 rows takes 37 ms against a 6-7 s MiniLM step (0.5 %), and 2 workers measured no faster (4.03 vs 4.05
 samples/s, benchmarks/README.md): 0, which spares the processes and their memory.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-MAX_WORKERS = 16  # issue 6: 15 workers on 16 cores was the fastest measured; more only cost memory and startup
+MAX_WORKERS = 16  # H200: 15 workers on 16 cores was the fastest measured; more only cost memory and startup
 
 
 def available_cpus() -> int:

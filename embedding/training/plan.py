@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config.checks import objective_default_name
 from ..config.schema import ObjectiveSpec, TrainConfig
 from ..data.preprocess import TrainingData, retrieval_data, training_rows
 from ..data.sources import SourceCache
@@ -46,8 +45,7 @@ class Plan:
 
 
 def objective_names(config: TrainConfig) -> list[str]:
-    raw = [o.model_dump() for o in config.objectives]
-    names = [objective_default_name(raw, i) for i in range(len(raw))]
+    names = config.objective_names()
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise UserError(f"objectives: names must be unique, `{', '.join(dup)}` repeats; set `name:` on each")
@@ -112,12 +110,9 @@ def build_evaluator(plan: Plan):
 def check_model_fits(plan: Plan) -> None:
     dim = plan.model.get_embedding_dimension()
     for i, obj in enumerate(plan.objectives):
-        m = obj.spec.matryoshka
-        if m and dim and max(m.matryoshka_dims) > dim:
-            raise UserError(
-                f"objectives[{i}].matryoshka.matryoshka_dims: {max(m.matryoshka_dims)} is larger than "
-                f"the model's embedding size {dim}; use dims <= {dim}"
-            )
+        problem = obj.spec.matryoshka.size_problem(dim) if obj.spec.matryoshka and dim else None
+        if problem:
+            raise UserError(f"objectives[{i}].matryoshka.matryoshka_dims: {problem}")
 
 
 def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
@@ -184,7 +179,7 @@ def build_plan(config: TrainConfig, run_dir: Path, source: str | None = None) ->
     from transformers import set_seed
 
     plan = Plan(config=config, run_dir=run_dir, seed=seed_of(config), source=source)
-    set_seed(plan.seed)  # before anything random: data, evaluator corpus, model init (seed-spec §8.1)
+    set_seed(plan.seed)  # before anything random: data, evaluator corpus, model init (same seed, same run)
     objective_names(config)
     plan.model, plan.resolution = load_model(config.base_model)
     with main_process_first():  # rank 0 preprocesses and caches; the others reuse the cache

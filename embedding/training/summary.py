@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from ..evaluation.table import print_comparison
+
 
 def print_result(result, console=None) -> None:
     from rich.console import Console
@@ -21,8 +23,6 @@ def print_result(result, console=None) -> None:
             table.add_row(key + mark, f"{before:.4f}" if before is not None else "-", f"{after:.4f}", change)
         console.print(table)
     if result.task_rows:  # evaluation.tasks: one comparison table, columns before / after
-        from ..evaluation.table import print_comparison
-
         print_comparison(result.task_rows, console=console, title="evaluation.tasks (before -> after training)")
     console.print(f"model saved to [bold]{result.model_dir}[/bold] (load with SentenceTransformer(path))")
     extra = ", evaluation/results.json|csv" if result.task_rows else ""

@@ -21,13 +21,34 @@ STAGING = ".partial"
 
 
 class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
-    _staging_dir: str | None = None
-    # Per-objective settings, in objective order (set by the run): batch size, batch sampler, mixing weights.
-    objective_batch_sizes: list[int | None] = []
-    objective_batch_samplers: list[str | None] = []
-    objective_weights: list[float] = []
-    mixing: str = "proportional"
-    _train_sampler_index: int | None = None
+    """SentenceTransformerTrainer with staged checkpoints, per-objective batching and per-component loss logs.
+
+    Keyword arguments beyond the stock trainer's, per objective in objective order (empty with one objective):
+        objective_batch_sizes: the batch size of each objective (None: args.per_device_train_batch_size).
+        objective_batch_samplers: the batch sampler of each objective (None: args.batch_sampler).
+        objective_weights: the mixing weight of each objective (used by `mixing: weighted`).
+        mixing: how batches of the objectives interleave: proportional, round_robin or weighted.
+        group_by_length: length-grouped training batches (dataloading.LengthGroupingMixin).
+    """
+
+    def __init__(
+        self,
+        *args,
+        objective_batch_sizes: list[int | None] | None = None,
+        objective_batch_samplers: list[str | None] | None = None,
+        objective_weights: list[float] | None = None,
+        mixing: str = "proportional",
+        group_by_length: bool = True,
+        **kwargs,
+    ):
+        self.objective_batch_sizes = list(objective_batch_sizes or [])
+        self.objective_batch_samplers = list(objective_batch_samplers or [])
+        self.objective_weights = list(objective_weights or [])
+        self.mixing = mixing
+        self.group_by_length = group_by_length
+        self._staging_dir: str | None = None
+        self._train_sampler_index: int | None = None
+        super().__init__(*args, **kwargs)
 
     def get_train_dataloader(self):
         self._train_sampler_index = 0

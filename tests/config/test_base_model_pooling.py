@@ -11,10 +11,10 @@ import logging
 import numpy as np
 import pytest
 
-from embedding.config.load import validate_mapping
 from embedding.config.schema import ModelSpec
 from embedding.errors import UserError
 from embedding.models import load_model
+from embedding.validation import validate_mapping
 from tests.conftest import base_config
 
 

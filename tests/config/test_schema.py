@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from embedding.config.load import apply_overrides, parse_override, validate_mapping
+from embedding.config.load import apply_overrides, parse_override
 from embedding.errors import ConfigError, UserError
+from embedding.validation import validate_mapping
 from tests.conftest import base_config
 
 

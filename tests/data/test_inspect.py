@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from embedding.cli import main
-from embedding.data.inspect import preprocess_all
 from embedding.data.preprocess import training_rows
+from embedding.training.inspect import preprocess_all
 from tests.conftest import EFAQ_ROWS, base_config, write_jsonl
 
 LABELED = [
@@ -38,7 +38,7 @@ def config_file(tmp_path, efaq_dir, monkeypatch):
 
 
 def test_second_run_reports_a_cache_hit(config_file):
-    from embedding.config.load import load_config
+    from embedding.validation import load_config
 
     config = load_config(config_file)
     first, second = preprocess_all(config), preprocess_all(config)

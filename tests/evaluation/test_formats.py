@@ -6,9 +6,9 @@ import pytest
 from datasets import Dataset
 
 from embedding.data.formats.beir import is_beir_folder, load_beir
+from embedding.data.formats.labeled_ir import labeled_retrieval
 from embedding.data.formats.scored_pairs import scored_pairs
 from embedding.errors import DataError
-from embedding.evaluation.labeled_ir import labeled_retrieval
 
 from .conftest import LABELED, write_beir
 

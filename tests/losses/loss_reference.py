@@ -45,7 +45,7 @@ def cosent_bruteforce(scores: np.ndarray, labels: np.ndarray, margin=0.0) -> flo
 
 
 def augmented_cosent_bruteforce(u, v, y, scale=20.0, min_score=-1.0, margin=0.0) -> float:
-    """The seed's O(n^4) formulation: every pair of the n^2 cross pairs, one by one."""
+    """The direct O(n^4) formulation: every pair of the n^2 cross pairs, one by one."""
     s = (scale * cos(u, v)).reshape(-1)
     labels = np.full((len(u), len(v)), min_score)
     np.fill_diagonal(labels, y)

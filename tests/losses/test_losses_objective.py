@@ -117,15 +117,15 @@ def test_cached_composition_equals_the_plain_one(student, teacher):
 
 
 def test_get_config_dict_is_json_for_every_loss(echo):
-    for kind, names in LOSSES.items():
-        for name in names:
-            extra = every_term(kind, name).model_dump(exclude={"type", "datasets", "loss", "matryoshka"})
-            if not LOSSES[kind][name]["margin"]:
-                extra.pop("margin")
-            loss = build_objective_loss(echo, spec(kind, loss=name, **extra), num_train_rows=11)
-            config = json.loads(json.dumps(loss.get_config_dict()))
-            assert config["main"]["loss"] == type(loss.main).__name__
-            assert "Lee" in loss.citation
+    for name, entry in LOSSES.items():
+        kind = entry.kind
+        extra = every_term(kind, name).model_dump(exclude={"type", "datasets", "loss", "matryoshka"})
+        if not entry.margin:
+            extra.pop("margin")
+        loss = build_objective_loss(echo, spec(kind, loss=name, **extra), num_train_rows=11)
+        config = json.loads(json.dumps(loss.get_config_dict()))
+        assert config["main"]["loss"] == type(loss.main).__name__
+        assert "Lee" in loss.citation
     loss = build_objective_loss(echo, spec(loss="TripletLoss", loss_args={"distance_metric": "COSINE"}))
     assert json.loads(json.dumps(loss.get_config_dict()))["main"]["distance_metric"] == "TripletDistanceMetric.COSINE"
 
@@ -180,7 +180,9 @@ def test_eps_auto_and_matryoshka_dims_are_resolved_or_refused(echo):
     )
     with pytest.raises(ConfigError) as error:
         build_objective_loss(echo, spec(matryoshka={"matryoshka_dims": [8, 4]}))
-    assert error.value.problems[0].message == "[8, 4] has a dim larger than the model's embedding dimension 6"
+    assert str(error.value.problems[0]) == (
+        "objective.matryoshka.matryoshka_dims: 8 is larger than the model's embedding size 6; use dims <= 6, e.g. [6]"
+    )
 
 
 def test_build_rechecks_the_config(echo):

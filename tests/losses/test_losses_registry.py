@@ -33,7 +33,7 @@ def test_st_snapshot_matches_the_installed_library():
 
 @pytest.mark.parametrize(
     "kind, name",
-    [(k, n) for k in LOSSES for n in LOSSES[k]]
+    [(e.kind, e.name) for e in LOSSES.values()]
     + [
         ("contrastive", "GISTEmbedLoss"),
         ("similarity", "AnglELoss"),

@@ -140,7 +140,8 @@ def test_two_step_training_with_every_term_changes_the_model_and_logs_each_compo
     for entry in logged:
         assert {"main", "distillation", "penalty"} <= set(entry)
         assert entry["loss"] == pytest.approx(entry["main"] + entry["distillation"] + entry["penalty"], abs=2e-3)
-    # The model card (json.dumps of get_config_dict) is written without error, margin included (seed bug 8.5).
+    # The model card (json.dumps of get_config_dict) is written without error, margin included
+    # (a float32 tensor or a function in the loss config would make json.dumps fail when the model is saved).
     student.save(str(tmp_path / "model"))
     card = (tmp_path / "model" / "README.md").read_text(encoding="utf-8")
     assert '"margin": 0.1' in card and "On the Similarities of Embeddings in Contrastive Learning" in card

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from embedding import train
-from embedding.config.load import validate_mapping
 from embedding.errors import ConfigError
+from embedding.validation import validate_mapping
 from tests.conftest import base_config, write_jsonl
 
 

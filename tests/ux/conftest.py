@@ -28,9 +28,9 @@ def trained_run(tmp_path_factory, tiny_bert, efaq_data):
 @pytest.fixture(scope="session")
 def plan_and_trainer(tmp_path_factory, tiny_bert, efaq_data):
     """A built plan and trainer for the 2-objective config (nothing trained)."""
-    from embedding.config.load import validate_mapping
     from embedding.training.plan import build_plan
     from embedding.training.run import build_trainer
+    from embedding.validation import validate_mapping
 
     out = tmp_path_factory.mktemp("ux-plan")
     config = base_config(tiny_bert, efaq_data, out)

@@ -9,7 +9,7 @@ from importlib.resources import files
 import pytest
 
 from embedding.cli.init import TEMPLATES
-from embedding.config.load import load_config
+from embedding.validation import load_config
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))

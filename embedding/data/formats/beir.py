@@ -11,7 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from ...errors import DataError
+from ..args import DataArgs
+from .base import Recipe
 from .common import IRData
 
 CORPUS = "corpus.jsonl"
@@ -172,3 +176,29 @@ def load_beir(path: str | Path, split: str, *, where: str = "dataset") -> IRData
     data.relevant_docs = relevant
     data.stats["empty_documents"] = sum(1 for text in corpus.values() if not text)
     return data
+
+
+class BeirArgs(DataArgs):
+    qrels_split: str | None = Field(
+        None, min_length=1, description="The qrels file (qrels/<split>.tsv); default: the dataset's `split`."
+    )
+
+
+class Beir:
+    """A folder, not columns: read directly (datasets.load_dataset would see three unrelated files)."""
+
+    name = "beir"
+    columns: tuple[str, ...] = ()
+    args = {"retrieval": BeirArgs}
+    cannot = "BEIR folders are evaluator data only"
+
+    def check_columns(self, raw, where: str) -> None:
+        if not is_beir_folder(raw):
+            raise DataError(f"{where}: `{raw}` is not a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)")
+
+    def rows(self, raw, use: str, args, *, seed: int, where: str) -> Recipe:
+        raise NotImplementedError("BEIR folders feed no training rows")
+
+    def retrieval(self, raw, args, *, seed: int, where: str) -> IRData:
+        self.check_columns(raw, where)
+        return load_beir(raw, args.qrels_split or "test", where=where)

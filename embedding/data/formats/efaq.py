@@ -8,87 +8,34 @@ Three views of it:
 Training rows are built per Arrow batch with numpy (flattening, per-row dedup, sampling): no Python loop per
 row except for the rare rows that need the global pool. Randomness is keyed by (seed, raw row index), so
 results do not depend on batch boundaries, process count or PYTHONHASHSEED. A negative is never the anchor
-itself or one of its positives, and no loop can run forever (seed-spec §8.12).
+itself or one of its positives, and no loop can run forever (the pool refill draws without replacement).
 """
 
 from __future__ import annotations
 
 import random
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
+from pydantic import Field
 
 from ...errors import DataError
+from ..args import DataArgs, MinedRows
+from .base import Recipe
 from .common import (
     IRData,
-    clean_list,
-    clean_text,
-    first_of_group,
     random_picks,
     row_keys,
     row_rank,
     row_rng,
     text_column,
-    text_fingerprints,
     text_lists,
 )
+from .efaq_dedup import _Row, dedup_batch  # noqa: F401  (_Row: the reference the tests compare with)
 
 COLUMNS = ("sentence", "similar", "almost_similar", "dissimilar")
 DEFAULT_LABELS = {"similar": 1.0, "almost_similar": 0.0, "dissimilar": -1.0}
-
-
-class _Row:
-    """One validated e-faq row: anchor, unique positives and unique negatives (none equal to anchor/positives)."""
-
-    __slots__ = ("anchor", "positives", "negatives")
-
-    def __init__(self, row: dict[str, Any], index: int, where: str, negative_columns=("almost_similar", "dissimilar")):
-        self.anchor = clean_text(row.get("sentence"), index, "sentence", where)
-        seen = {self.anchor}
-        self.positives = [
-            t for t in dict.fromkeys(clean_list(row.get("similar"), index, "similar", where)) if t not in seen
-        ]
-        seen.update(self.positives)
-        negatives: list[str] = []
-        for column in negative_columns:
-            negatives.extend(clean_list(row.get(column), index, column, where))
-        self.negatives = [t for t in dict.fromkeys(negatives) if t not in seen]
-
-
-def dedup_batch(anchors, lists):
-    """Per row, keep the first occurrence of each text in priority order: anchor, then `lists` in order.
-
-    `lists` are (values, rows) pairs from `text_lists`. Returns (texts, [(rows, positions) kept per list],
-    (row, first equal position, list bounds) per item) where `texts` holds the anchors (positions 0..n-1) followed
-    by every list item, so outputs are `texts.take(...)`.
-    A text equal to the anchor or to an earlier item of its row is dropped. Matches are found on cheap
-    fingerprints, then confirmed by comparing the texts; a row with a fingerprint clash is redone exactly.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    texts = pa.concat_arrays([anchors, *(values for values, _ in lists)])
-    n = len(anchors)
-    rows = np.concatenate([np.arange(n, dtype=np.int64), *(parents for _, parents in lists)])
-    keys = text_fingerprints(texts) ^ (rows.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    lead = first_of_group(keys) if len(keys) else np.zeros(0, dtype=np.int64)
-    candidates = np.flatnonzero(lead != np.arange(len(rows)))
-    if len(candidates):
-        same = pc.equal(texts.take(candidates), texts.take(lead[candidates])).to_numpy(zero_copy_only=False)
-        same &= rows[candidates] == rows[lead[candidates]]
-        for row in np.unique(rows[candidates[~same]]):  # fingerprint clash: redo this row exactly
-            positions = np.flatnonzero(rows == row)
-            seen: dict[str, int] = {}
-            for position, text in zip(positions, texts.take(positions).to_pylist(), strict=True):
-                lead[position] = seen.setdefault(text, position)
-    dup = lead != np.arange(len(rows))
-    kept, bounds = [], [n]
-    for values, parents in lists:
-        start, end = bounds[-1], bounds[-1] + len(values)
-        keep = ~dup[start:end]
-        kept.append((parents[keep], np.arange(start, end)[keep]))
-        bounds.append(end)
-    return texts, kept, (rows, lead, bounds)
 
 
 class _Batch(NamedTuple):
@@ -268,3 +215,46 @@ def check_columns(dataset, where: str, required=("sentence", "similar")) -> None
             f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
             f"(e.g. columns: {{sentence: question}}) or choose another preprocess_args.format"
         )
+
+
+class EfaqRankingArgs(MinedRows):
+    negative_samples: int = Field(
+        0,
+        ge=0,
+        description="Hard negatives per (anchor, positive) row: the row's almost_similar/dissimilar texts, "
+        "completed from other rows.",
+    )
+
+
+class EfaqSimilarityArgs(DataArgs):
+    name_to_label: dict[Literal["similar", "almost_similar", "dissimilar"], float] = Field(
+        default_factory=lambda: dict(DEFAULT_LABELS),
+        description="Label of each (sentence, text) pair by the text's column; only the listed columns make pairs.",
+    )
+
+
+class EfaqRetrievalArgs(DataArgs):
+    negative_samples: int = Field(
+        -1, ge=-1, description="Listed negatives per query put in the corpus (seeded draw); -1 = all of them."
+    )
+
+
+class Efaq:
+    name = "efaq"
+    columns = ("sentence", "similar")
+    args = {"contrastive": EfaqRankingArgs, "similarity": EfaqSimilarityArgs, "retrieval": EfaqRetrievalArgs}
+    cannot = ""
+
+    def check_columns(self, raw, where: str) -> None:
+        check_columns(raw, where)
+
+    def rows(self, raw, use: str, args, *, seed: int, where: str) -> Recipe:
+        if use == "contrastive":
+            pool = LazyPool(raw)
+            return Recipe(
+                partial(ranking_batch, k=args.negative_samples, seed=seed, pool=pool, where=where), corpus=pool.get
+            )
+        return Recipe(partial(similarity_batch, name_to_label=dict(args.name_to_label), where=where))
+
+    def retrieval(self, raw, args, *, seed: int, where: str) -> IRData:
+        return retrieval(raw, negative_samples=args.negative_samples, seed=seed, where=where)

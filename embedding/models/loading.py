@@ -1,0 +1,106 @@
+"""Load a resolved model as a SentenceTransformer, with the configured pooling.
+
+A plain Transformers checkpoint (no sentence-transformers files) gets a pooling layer and normalisation, so any
+encoder can be trained; a sentence-transformers model keeps its own pooling unless `pooling` is set explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..config.schema import ModelSpec
+from ..errors import UserError
+from .resolution import resolve
+
+# One logger for the whole package, as before it was split: users and tests filter on "embedding.models".
+logger = logging.getLogger("embedding.models")
+
+
+def _is_sentence_transformer(folder: Path) -> bool:
+    return (folder / "modules.json").exists()
+
+
+def load_model(spec: ModelSpec, where: str = "base_model"):
+    """Resolve and load a SentenceTransformer; returns (model, Resolution)."""
+    resolution = resolve(spec.name, f"{where}.name")  # first: a bad name fails before the slow imports
+    from sentence_transformers import SentenceTransformer
+
+    args: dict[str, Any] = {"trust_remote_code": False, **spec.args}
+    if args["trust_remote_code"]:
+        logger.warning(
+            "%s: trust_remote_code is ON for %s: code from that model repository will run", where, spec.name
+        )
+    location = resolution.location
+    try:
+        if resolution.source != "hub" and not _is_sentence_transformer(Path(location)):
+            model = _from_plain_transformer(location, spec, args)
+        else:
+            model = SentenceTransformer(location, **args)
+            _apply_pooling(model, spec, where)
+    except TypeError as exc:
+        raise UserError(f"{where}.args: {exc}; see SentenceTransformer's constructor arguments") from None
+    except OSError as exc:
+        tried = "; ".join(resolution.tried + [f"Hub download ({str(exc).splitlines()[0]})"])
+        raise UserError(f"{where}.name: model `{spec.name}` could not be loaded; tried {tried}") from None
+    return model, resolution
+
+
+def _from_plain_transformer(location: str, spec: ModelSpec, args: dict[str, Any]):
+    """Transformer + Pooling(spec.pooling) (+ Normalize) around a plain Transformers checkpoint."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+
+    if not (Path(location) / "config.json").exists():
+        raise UserError(
+            f"base_model.name: `{location}` is neither a sentence-transformers model (modules.json) "
+            "nor a Transformers checkpoint (config.json)"
+        )
+    trust = {"trust_remote_code": True} if args.get("trust_remote_code") else {}
+    encoder = Transformer(
+        location, model_kwargs=trust or None, processor_kwargs=trust or None, config_kwargs=trust or None
+    )
+    modules = [encoder, Pooling(encoder.get_embedding_dimension(), pooling_mode=spec.pooling)]
+    if spec.normalize:
+        modules.append(Normalize())
+    rest = {k: v for k, v in args.items() if k not in ("trust_remote_code",)}
+    return SentenceTransformer(modules=modules, **rest)
+
+
+def _apply_pooling(model, spec: ModelSpec, where: str) -> None:
+    """An explicit `pooling` replaces the pooling mode of a sentence-transformers model's Pooling module.
+
+    Only when the config sets `pooling` (the default `mean` must not override, e.g., a CLS-pooled model).
+    Refused when the model has no Pooling module, or when the new mode changes the pooled width that a later
+    module (Dense) was trained on.
+    """
+    if "pooling" not in spec.model_fields_set:
+        return
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    modules = list(model)
+    pools = [i for i, module in enumerate(modules) if isinstance(module, Pooling)]
+    if not pools:
+        kinds = ", ".join(type(module).__name__ for module in modules)
+        raise UserError(
+            f"{where}.pooling: `{spec.name}` has no Pooling module ({kinds}), so `pooling: "
+            f"{spec.pooling}` cannot be applied; remove `{where}.pooling`"
+        )
+    index = pools[-1]
+    pool = modules[index]
+    old = pool.pooling_mode if isinstance(pool.pooling_mode, str) else "+".join(pool.pooling_mode)
+    if old == spec.pooling:
+        logger.info("%s.pooling: %s already pools with %s", where, spec.name, old)
+        return
+    width = pool.embedding_dimension
+    after = [type(m).__name__ for m in modules[index + 1 :] if hasattr(m, "in_features")]
+    if width != pool.pooling_output_dimension and after:
+        raise UserError(
+            f"{where}.pooling: `{spec.name}` pools with {old} ({pool.pooling_output_dimension} "
+            f"dims) into a {after[0]} layer; `{spec.pooling}` would give {width} dims that layer was "
+            f"not trained on. Remove `{where}.pooling` or pick a model without that layer"
+        )
+    pool.pooling_mode = spec.pooling
+    pool.pooling_output_dimension = width
+    logger.warning("%s.pooling: %s pooled with %s; changed to %s as configured", where, spec.name, old, spec.pooling)

@@ -1,0 +1,85 @@
+"""The config -> SentenceTransformerTrainingArguments: the user's `args`, plus the defaults they left unset."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..config.schema import TrainConfig
+from ..errors import UserError
+from .dataloading import auto_dataloader_args, available_cpus, local_processes
+from .distributed import is_distributed
+from .plan import Plan
+
+logger = logging.getLogger(__name__)
+
+
+def trainer_arguments(plan: Plan):
+    """The trainer's arguments: `args` of the config win; precision, device, loader and batching fill the rest."""
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    from .banner import interactive
+
+    config = plan.config
+    args: dict[str, Any] = {"seed": plan.seed, **config.args}
+    args.setdefault("disable_tqdm", not interactive())  # one line per log event instead of bars in non-TTY logs
+    _apply_precision(config, args)
+    _apply_distributed_device(args)
+    _apply_dataloader_defaults(config, args)
+    _apply_objective_batching(plan, args)
+    try:
+        return SentenceTransformerTrainingArguments(output_dir=str(plan.run_dir), run_name=config.run_name, **args)
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"args: {str(exc).splitlines()[0]}") from None
+
+
+def _apply_precision(config: TrainConfig, args: dict[str, Any]) -> None:
+    """precision: auto -> bf16 autocast on GPUs that support it, fp32 elsewhere; weights stay fp32."""
+    import torch
+
+    if "bf16" in args or "fp16" in args:
+        return  # the user chose explicitly in args
+    if config.precision == "bf16" or (
+        config.precision == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    ):
+        args["bf16"] = True
+    elif config.precision == "fp16":
+        args["fp16"] = True
+
+
+def _apply_distributed_device(args: dict[str, Any]) -> None:
+    """transformers only sets up CPU (gloo) DDP with use_cpu; without it every process would train alone."""
+    if is_distributed() and "use_cpu" not in args:
+        import torch
+
+        args["use_cpu"] = not torch.cuda.is_available()
+
+
+def _apply_dataloader_defaults(config: TrainConfig, args: dict[str, Any]) -> None:
+    """Workers, pinned memory and persistent workers where `args` leaves them unset (see dataloading.py)."""
+    import torch
+
+    cuda = torch.cuda.is_available() and not args.get("use_cpu")
+    added, why = auto_dataloader_args(
+        config.args, cuda=cuda, cpu_count=available_cpus(), local_processes=local_processes()
+    )
+    args.update(added)  # never a key the user set
+    logger.info(why)
+
+
+def _apply_objective_batching(plan: Plan, args: dict[str, Any]) -> None:
+    """How the objectives' batches are drawn.
+
+    Several objectives: the mixing mode picks the multi-dataset sampler (weighted mixing is the trainer's own
+    sampler; per-objective batch sizes and samplers go to the trainer). One objective: there is no per-dataset
+    sampler loop, so its batch size and sampler are the trainer's.
+    """
+    if len(plan.objectives) > 1:
+        if "multi_dataset_batch_sampler" not in args and plan.config.mixing != "weighted":
+            args["multi_dataset_batch_sampler"] = plan.config.mixing
+        return
+    spec = plan.objectives[0].spec
+    if spec.batch_size:
+        args["per_device_train_batch_size"] = spec.batch_size
+    if spec.batch_sampler:
+        args["batch_sampler"] = spec.batch_sampler

@@ -1,0 +1,111 @@
+"""Evaluate the base model before and the trained model after training; write the results, the card, report.md.
+
+The evaluator runs on the main process and every process gets its metrics; the files in the run dir are written
+by the main process only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from ..config.eval_schema import EvalConfig
+from ..config.schema import ModelSpec, TrainConfig
+from ..evaluation.results import write_results
+from .card import dataset_entries, extend_model_card
+from .outputs import redact, write_run_report
+from .plan import Plan
+from .ranks import from_main, main_only
+from .result import RunResult
+from .resume import previous_before
+from .session import Session
+
+logger = logging.getLogger(__name__)
+
+
+def evaluate(plan: Plan, model) -> dict[str, float]:
+    """The plan's evaluator on `model` ({} without an evaluator)."""
+    if plan.evaluator is None:
+        return {}
+    return {k: float(v) for k, v in plan.evaluator(model).items()}
+
+
+def evaluate_before(plan: Plan, checkpoint: Path | None) -> dict[str, float]:
+    """The base model's metrics, also in evaluation.before.json; on resume, those the interrupted run stored."""
+    if checkpoint is not None:
+        return previous_before(plan.run_dir)  # the base model is no longer what the trainer holds
+    if not plan.config.evaluation.before or plan.evaluator is None:
+        return {}
+    before = from_main(evaluate, plan, plan.model)
+    _write_json(plan.run_dir / "evaluation.before.json", before)
+    return before
+
+
+def evaluate_after(session: Session) -> tuple[dict[str, float], str | None]:
+    """The trained model's metrics and the evaluator's main metric ({} and None without an evaluator)."""
+    evaluator = session.plan.evaluator
+    if evaluator is None:
+        return {}, None
+    return from_main(evaluate, session.plan, session.trainer.model), getattr(evaluator, "primary_metric", None)
+
+
+def finish(session: Session, result: RunResult) -> None:
+    """evaluation.tasks, evaluation.json and the model card; the run_end log event; report.md."""
+    _write_results(session.plan, result, train_seconds=round(time.time() - session.started, 2))
+    after = {f"after/{k}": v for k, v in result.after.items()}
+    session.log.write({"event": "run_end", "model_dir": str(result.model_dir), **after})
+    write_run_report(session.run_dir, session.config_path)
+
+
+@main_only
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2))
+
+
+@main_only
+def _write_results(plan: Plan, result: RunResult, *, train_seconds: float) -> None:
+    """evaluation.json (with the `evaluation.tasks` results, which fill result.task_rows) and the model card."""
+    config = plan.config
+    report: dict[str, Any] = {
+        "before": result.before,
+        "after": result.after,
+        "main_metric": result.main_metric,
+        "train_seconds": train_seconds,
+        "train_metrics": result.train_metrics,
+    }
+    if config.evaluation.tasks:
+        result.task_rows = evaluate_tasks(config, result.model_dir, plan.run_dir, plan.seed)
+        report["tasks"] = [dict(row.__dict__) for row in result.task_rows]
+    _write_json(plan.run_dir / "evaluation.json", report)
+    extend_model_card(
+        result.model_dir,
+        config=redact(config.model_dump(mode="json")),
+        datasets=dataset_entries(plan),
+        before=result.before,
+        after=result.after,
+        main_metric=result.main_metric,
+        seed=plan.seed,
+    )
+
+
+def evaluate_tasks(config: TrainConfig, model_dir: Path, run_dir: Path, seed: int) -> list[Any]:
+    """The extra `evaluation.tasks`, on the base model and the trained one (ResultRows with model `before` /
+    `after`); with the full model names also in run_dir/evaluation/results.json|csv."""
+    from ..evaluation.run import run_evaluation
+
+    eval_config = EvalConfig(
+        models=[config.base_model, ModelSpec(name=str(model_dir))],
+        tasks=config.evaluation.tasks,
+        dimensions=config.evaluation.dimensions,
+        output_dir=str(run_dir / "evaluation"),
+        seed=seed,
+    )
+    report = run_evaluation(eval_config, log=logger.info)
+    write_results(run_dir / "evaluation", report.rows)
+    return [
+        dataclasses.replace(row, model="after" if row.model == str(model_dir) else "before") for row in report.rows
+    ]

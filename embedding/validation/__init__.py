@@ -1,0 +1,64 @@
+"""The validation layer: the schema, then every rule across keys, components and the model's files, at once.
+
+`validate_mapping` runs pydantic (keys, types, defaults, did-you-mean) and the cross-field rules in one pass and
+raises a single ConfigError listing every problem. It sits above data, losses, evaluation and models and calls
+into them; nothing below imports it. Torch-free: `embedding validate` stays under a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..config.load import apply_overrides, read_config_file
+from ..config.problems import problems_from_validation_error
+from ..config.schema import TrainConfig
+from ..errors import ConfigError, Problem
+from .objectives import check_matryoshka_fits_model, check_objective_names_unique, component_problems
+from .rules import (
+    check_args_keys,
+    check_early_stopping,
+    check_evaluator_args,
+    check_metric_for_best_model,
+    check_save_matches_eval,
+)
+
+
+def cross_field_problems(data: dict[str, Any]) -> list[Problem]:
+    """The rules pydantic cannot express, on the raw mapping (so they run even when other keys are broken)."""
+    args = data.get("args") if isinstance(data.get("args"), dict) else {}
+    problems = check_args_keys(args)
+    problems += check_early_stopping(data, args)
+    problems += check_metric_for_best_model(data, args)
+    problems += check_save_matches_eval(args)
+    problems += check_evaluator_args(data)
+    problems += check_objective_names_unique(data)
+    problems += check_matryoshka_fits_model(data)
+    problems += component_problems(data)
+    return problems
+
+
+def validate_mapping(data: dict[str, Any], *, source: str | None = None, schema: type[BaseModel] = TrainConfig):
+    """Validate a mapping against the schema plus cross-field rules; raise one ConfigError with all problems."""
+    problems: list[Problem] = []
+    config = None
+    try:
+        config = schema.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation_error(schema, exc))
+    if schema is TrainConfig:
+        problems.extend(cross_field_problems(data))
+    if problems:
+        raise ConfigError(problems, source=source)
+    return config
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a YAML/JSON training config, apply `--set` overrides, and validate everything."""
+    data = apply_overrides(read_config_file(path), overrides or [])
+    return validate_mapping(data, source=str(path))
+
+
+__all__ = ["cross_field_problems", "load_config", "validate_mapping"]
