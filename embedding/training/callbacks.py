@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+import torch
 from transformers import TrainerCallback
 
 from .distributed import is_main
@@ -50,9 +54,6 @@ class ResourceMonitor(TrainerCallback):
         self.path = Path(path)
 
     def snapshot(self) -> dict[str, Any]:
-        import psutil
-        import torch
-
         rss = psutil.Process().memory_info().rss
         record: dict[str, Any] = {
             "used_memory_mb": round(rss / 2**20, 2),
@@ -86,17 +87,12 @@ class InterruptHandler(TrainerCallback):
         self._previous: dict[int, Any] = {}
 
     def install(self) -> None:
-        import signal
-        import threading
-
         if threading.current_thread() is not threading.main_thread():
             return
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._previous[signum] = signal.signal(signum, self._handle)
 
     def uninstall(self) -> None:
-        import signal
-
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
@@ -139,8 +135,6 @@ class NaNGuard(TrainerCallback):
 
     def watch(self, name: str, loss_module) -> None:
         def hook(module, inputs, output):
-            import torch
-
             values = output.values() if isinstance(output, dict) else [output]
             finite = torch.stack([torch.isfinite(v.detach()).all() for v in values]).all()
             self.bad[name] = ~finite if name not in self.bad else (self.bad[name] | ~finite)

@@ -12,10 +12,13 @@ import os
 import shutil
 from pathlib import Path
 
+import torch
 from sentence_transformers import SentenceTransformerTrainer
+from transformers import Trainer
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
 from .dataloading import LengthGroupingMixin
+from .sampling import WeightedBatchSampler
 
 STAGING = ".partial"
 
@@ -73,8 +76,6 @@ class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
 
     def get_multi_dataset_batch_sampler(self, dataset, batch_samplers, generator=None, seed=0):
         if self.mixing == "weighted":
-            from .sampling import WeightedBatchSampler
-
             return WeightedBatchSampler(
                 dataset, batch_samplers, generator=generator, seed=seed, weights=self.objective_weights
             )
@@ -131,8 +132,6 @@ class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
     # each objective's terms in multi-objective runs. Here each key carries its own count.
 
     def track_loss_components(self, loss: dict) -> None:
-        import torch
-
         kind = "train" if self.model.training else "eval"
         sums = self.__dict__.setdefault("_component_sums", {}).setdefault(kind, {})
         for key, value in loss.items():
@@ -141,9 +140,6 @@ class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
             sums[key] = (total + value, count + 1)
 
     def log(self, logs: dict, start_time: float | None = None) -> None:
-        import torch
-        from transformers import Trainer
-
         kind = (
             "train"
             if "loss" in logs
