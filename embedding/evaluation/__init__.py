@@ -7,5 +7,6 @@ Modules (import them directly; this package imports nothing heavy):
 - `encode`: token-length-sorted, de-duplicated encoding.
 - `sweep`: one full-size encoding reused for every Matryoshka size.
 - `retrieval`, `sts`, `bm25`: sentence-transformers evaluators with that encoding, and the BM25 baseline.
+- `runconfig`: a run's config.resolved.yaml read back typed.
 - `run`: models x tasks x sizes -> result rows; `results`: results.json / results.csv; `table`: the terminal table.
 """
