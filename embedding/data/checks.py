@@ -94,7 +94,8 @@ def _message(model: type[BaseModel], err: dict[str, Any], loc: tuple, use: str, 
     if loc == ("mine_hard_negatives",) and kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"expected a mapping with at least `model`, got {value!r}"
     if loc[-1] == "model" and loc[0] == "mine_hard_negatives":
-        return f"required: a model name or path (or {{name, args}}), got {value!r}"
+        given = "" if kind == "missing" else f", got {value!r}"
+        return f"required: a model name or path (or {{name, args}}){given}"
     if kind == "literal_error":
         choices = [c.strip(" '") for c in err["ctx"]["expected"].replace(" or ", ",").split(",") if c.strip(" '")]
         return f"expected {' or '.join(f'`{c}`' for c in choices)}, got {value!r}"

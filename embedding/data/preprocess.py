@@ -72,12 +72,14 @@ def _prepare(raw, args: dict[str, Any], where: str, kind: str) -> tuple[Any, str
 
 def typed_common(args: dict[str, Any], where: str) -> DataArgs:
     """The keys every format shares (format, columns, limit, num_proc), typed, before the format is known."""
+    from pydantic import ValidationError
+
     from ..config.problems import problems_from_validation_error
     from ..errors import ConfigError
 
     try:
         return DataArgs.model_validate({k: v for k, v in args.items() if k in DataArgs.model_fields})
-    except Exception as exc:  # pydantic.ValidationError; `validate` reports the same keys before any data loads
+    except ValidationError as exc:  # `validate` reports the same keys before any data loads
         raise ConfigError(problems_from_validation_error(DataArgs, exc, f"{where}.preprocess_args")) from None
 
 
