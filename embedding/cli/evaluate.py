@@ -118,6 +118,9 @@ def run(args) -> int:
 
     data, source = config_mapping(args)
     config = validate_mapping(data, source=source, schema=EvalConfig)  # fail fast, before heavy imports
+    from ..evaluation.models import check_models
+
+    check_models(config)  # a missing model or one without its tokenizer: said before the data is prepared
     from rich.console import Console
 
     from ._common import setup_logging

@@ -39,16 +39,13 @@ def template_text(name: str) -> str:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from ..errors import UserError
+    from ._common import output_file, write_output
 
-    path = Path(args.output)
+    path = output_file(args.output, example="config.yaml")
     if path.exists() and not args.force:
         raise UserError(f"{path}: already exists; choose another --output or pass --force to overwrite it")
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: folder {path.parent} does not exist; create it first")
-    path.write_text(template_text(args.template).replace("{config}", str(path)), encoding="utf-8")
+    write_output(path, template_text(args.template).replace("{config}", str(path)))
     print(
         f"wrote {path} ({args.template} template). Next:\n"
         f"  embedding validate --config {path}\n  embedding train --config {path}"

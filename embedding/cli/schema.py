@@ -18,11 +18,12 @@ def run(args) -> int:
     import json
 
     from ..validation.json_schema import full_schema
+    from ._common import output_file, write_output
 
+    path = output_file(args.output, example="embedding.schema.json") if args.output else None
     text = json.dumps(full_schema(), indent=2)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+    if path:
+        write_output(path, text + "\n")
     else:
         print(text)
     return 0

@@ -63,7 +63,10 @@ def relaunch_with_torchrun(args, nproc: int) -> int:
         *(["--debug"] if args.debug else []),
         *argv,
     ]
-    print("running:", " ".join(command), flush=True)
+    from ..training.resume import shown_override
+
+    shown = [f"--set={shown_override(a.removeprefix('--set='))}" if a.startswith("--set=") else a for a in command]
+    print("running:", " ".join(shown), flush=True)  # never a secret given with --set
     return subprocess.call(command)
 
 

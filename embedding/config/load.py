@@ -3,52 +3,24 @@
 from __future__ import annotations
 
 import json
-import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import UserError
+from .safe_yaml import Refused, check_json_depth, load_yaml
 
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load that refuses duplicate keys: YAML keeps the last one silently, losing the first block."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: dict[Any, Any] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key `{key}` (first at line {seen[key] + 1}); merge the two blocks",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark.line
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-# YAML 1.1 (PyYAML) reads `5e-5` as a string; users mean a number, as in YAML 1.2 and JSON.
-_UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
+MAX_BYTES = 10 * 2**20  # a config is a few KB; more is the wrong file (a dataset, /dev/zero, a log)
 
 
 def _reject_duplicate_json_keys(pairs):
-    keys = [k for k, _ in pairs]
-    for key in keys:
-        if keys.count(key) > 1:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
             raise ValueError(f"duplicate key `{key}`")
+        seen.add(key)
     return dict(pairs)
 
 
@@ -56,25 +28,17 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     """Parse a config file into a mapping. YAML (safe_load only) or JSON, chosen by content for unknown suffixes."""
     path = Path(path)
     where = f"config {path}"
-    if not path.exists():
-        raise UserError(f"{where}: file not found; check the path passed to --config")
-    if path.is_dir():
-        raise UserError(f"{where}: is a folder; pass the YAML/JSON file inside it")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"{where}: not UTF-8 text (byte {exc.start}); save the file as UTF-8", source=str(path)
-        ) from None
-    except OSError as exc:
-        raise UserError(f"{where}: cannot be read ({exc.strerror})", source=str(path)) from None
+    text = _read_text(path, where)
     if not text.strip():
         raise UserError(f"{where}: the file is empty; start from `embedding init`", source=str(path))
     try:
         if path.suffix.lower() == ".json":
+            check_json_depth(text)
             data = json.loads(text, object_pairs_hook=_reject_duplicate_json_keys)
         else:
             data = load_yaml(text)
+    except Refused as exc:
+        raise UserError(f"{where}: line {exc.line}: {exc.problem}", source=str(path)) from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{where}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:  # duplicate JSON key
@@ -95,14 +59,49 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _read_text(path: Path, where: str) -> str:
+    """The file's text, read only if it is a file (or a pipe) and at most MAX_BYTES long."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UserError(f"{where}: file not found; check the path passed to --config") from None
+    except OSError as exc:
+        raise UserError(f"{where}: cannot be read ({exc.strerror})", source=str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise UserError(f"{where}: is a folder; pass the YAML/JSON file inside it")
+    # A pipe (`--config <(envsubst < cfg.yaml)`) is read like a file, bounded below; a device never ends.
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise UserError(f"{where}: not a regular file (a device or socket); pass the path of a YAML/JSON file")
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"{where}: cannot be read ({exc.strerror})", source=str(path)) from None
+    if len(raw) > MAX_BYTES:
+        raise UserError(
+            f"{where}: larger than {MAX_BYTES // 2**20} MiB; a config is a few KB: is this the right file?",
+            source=str(path),
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{where}: not UTF-8 text (byte {exc.start}); save the file as UTF-8", source=str(path)
+        ) from None
+
+
 def parse_override(text: str) -> tuple[list[str | int], Any]:
     """'objectives.0.loss=cosine' -> (['objectives', 0, 'loss'], 'cosine'). The value is a YAML scalar/flow."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise UserError(f"--set {text!r}: overrides must look like key.path=value, e.g. --set args.max_steps=10")
     path: list[str | int] = [int(p) if p.lstrip("-").isdigit() else p for p in key.strip().split(".")]
+    if len(raw) > MAX_BYTES:
+        raise UserError(f"--set {key.strip()}: the value is larger than {MAX_BYTES // 2**20} MiB; pass a short value")
     try:
         value = load_yaml(raw) if raw.strip() else ""
+    except Refused as exc:
+        raise UserError(f"--set {key.strip()}: the value {exc.problem}") from None
     except yaml.YAMLError:
         value = raw
     return path, value

@@ -1,7 +1,7 @@
 """The config schema: the single source of truth for keys, types, defaults and their documentation.
 
 Imports pydantic and the standard library only, so `embedding validate` and `embedding schema` stay instant.
-Every model forbids unknown keys; cross-field rules live in `checks.py`.
+Every model forbids unknown keys; cross-field rules live in `embedding.validation`.
 """
 
 from __future__ import annotations
@@ -10,10 +10,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from .common import DatasetSpec, ModelSpec, Strict
+from .common import DatasetSpec, LocalPath, ModelSpec, Strict, no_nul
 from .eval_schema import TaskSpec
 
 __all__ = ["DatasetSpec", "ModelSpec", "Strict", "TaskSpec", "TrainConfig"]
+
+
+# Bytes in one file or folder name on common file systems (ext4, APFS, NTFS). run_name is a folder name and the
+# longest name made from it is `--overwrite`'s `<run_name>.old-YYYYMMDD-HHMMSS` (20 bytes more).
+NAME_MAX = 255
+RUN_NAME_MAX = NAME_MAX - len(".old-YYYYMMDD-HHMMSS")
 
 
 class ObjectiveDatasets(Strict):
@@ -198,7 +204,9 @@ class TrainConfig(Strict):
 
     run_name: str = Field(min_length=1, description="Run folder name under output_dir.")
     base_model: ModelSpec
-    output_dir: str = Field(min_length=1, description="Parent folder; the run lives in output_dir/run_name.")
+    output_dir: LocalPath = Field(
+        min_length=1, description="Parent folder (`~` expanded); the run lives in output_dir/run_name."
+    )
     objectives: list[Objective] = Field(min_length=1)
     args: dict[str, Any] = Field(
         default_factory=dict,
@@ -240,7 +248,13 @@ class TrainConfig(Strict):
                 f"{value!r} is used as a folder name under output_dir and cannot contain / or \\; "
                 "put the parent folders in output_dir"
             )
-        return value
+        size = len(value.encode("utf-8", errors="surrogatepass"))
+        if size > RUN_NAME_MAX:
+            raise ValueError(
+                f"is {size} bytes long (UTF-8); a file name holds at most {NAME_MAX} bytes and `--overwrite` adds "
+                f"`.old-<date>` to this one: use a run_name of at most {RUN_NAME_MAX} bytes"
+            )
+        return no_nul(value)
 
     def objective_names(self) -> list[str]:
         return objective_names(self.objectives)

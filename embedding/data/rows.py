@@ -20,7 +20,7 @@ MAP_BATCH_SIZE = 10_000
 # Rows per Arrow record batch in the cache file: fewer, larger writes (the default 1,000 costs ~15 % here).
 WRITER_BATCH_SIZE = 10_000
 # Bump whenever the rows produced for the same inputs change, so stale caches are not reused.
-VERSION = "v2"
+VERSION = "v3"
 DROP_REASONS = {
     1: "rows dropped: fewer than negative_samples distinct negatives available",
     2: "raw rows without a positive (empty `similar` list; a contrastive row needs at least one similar text)",
@@ -29,6 +29,7 @@ DROP_REASONS = {
     5: "rows dropped by mining: fewer than num_negatives negatives left after filtering",
     6: "raw rows dropped: text listed under several labels",
     7: "rows dropped: a negative equals the anchor or the positive",
+    8: "rows dropped: a blank (empty, whitespace-only or null) text in a list column",
 }
 FALSE_NEGATIVES = "negatives dropped as false negatives"
 

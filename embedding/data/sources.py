@@ -16,14 +16,21 @@ from typing import Any
 
 from ..config.schema import DatasetSpec
 from ..errors import DataError, did_you_mean
+from .local import check_has_data, check_utf8, data_files, expand, expand_data_files
 
 FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".tsv": "csv"}
 
 
 def _load_kwargs(spec: DatasetSpec, where: str) -> tuple[str, dict[str, Any]]:
-    """Map a DatasetSpec onto `load_dataset(path, **kwargs)`: a single file becomes builder + data_files."""
+    """Map a DatasetSpec onto `load_dataset(path, **kwargs)`: a single file becomes builder + data_files.
+
+    `~` is expanded in `name` and in `data_files` (datasets would take `~/shop` for a Hub id).
+    """
     args = dict(spec.args)
-    path = Path(spec.name)
+    if "data_files" in args:
+        args["data_files"] = expand_data_files(args["data_files"])
+    name = expand(spec.name)
+    path = Path(name)
     if path.is_file():
         builder = FILE_BUILDERS.get(path.suffix.lower())
         if builder is None:
@@ -38,7 +45,17 @@ def _load_kwargs(spec: DatasetSpec, where: str) -> tuple[str, dict[str, Any]]:
         if path.suffix.lower() == ".tsv":
             args.setdefault("delimiter", "\t")
         return builder, args
-    return spec.name, args
+    return name, args
+
+
+def _check_local(name: str, args: dict[str, Any], where: str) -> None:
+    """A local folder holds data files, and the files this split reads are UTF-8: said before datasets guesses."""
+    folder = Path(name).is_dir()
+    if folder and not args.get("data_files"):
+        check_has_data(Path(name), where)
+    if folder or name in _builders():  # a Hub repo's data_files are the repo's, not this machine's
+        for file in data_files(name, args):
+            check_utf8(file, where)
 
 
 def load_split(spec: DatasetSpec, where: str):
@@ -48,6 +65,7 @@ def load_split(spec: DatasetSpec, where: str):
     name, args = _load_kwargs(spec, where)
     split = args.get("split")
     _check_findable(name, args, where)
+    _check_local(name, args, where)
     try:
         with _quiet_datasets_errors():  # its own error logs would duplicate the one message we print
             loaded = datasets.load_dataset(name, **args)
@@ -80,7 +98,7 @@ def load_split(spec: DatasetSpec, where: str):
     except StopIteration:
         raise DataError(f"{where}: {spec.name} is empty; point `name` at data with rows") from None
     except datasets.exceptions.DatasetGenerationError as exc:
-        raise DataError(f"{where}: cannot read {spec.name}: {_first_bad_line(spec.name, exc)}") from None
+        raise DataError(f"{where}: cannot read {spec.name}: {_first_bad_line(expand(spec.name), exc)}") from None
     except Exception as exc:  # connection problems, gated repos, corrupt files: still the user's input
         raise DataError(
             f"{where}: cannot load `{spec.name}`: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -8,5 +8,6 @@ Modules (import them directly; this package imports nothing heavy):
 - `sweep`: one full-size encoding reused for every Matryoshka size.
 - `retrieval`, `sts`, `bm25`: sentence-transformers evaluators with that encoding, and the BM25 baseline.
 - `runconfig`: a run's config.resolved.yaml read back typed.
+- `models`: `bm25` or a model that exists with its tokenizer, checked before any data or model loads.
 - `run`: models x tasks x sizes -> result rows; `results`: results.json / results.csv; `table`: the terminal table.
 """

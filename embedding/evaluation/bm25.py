@@ -17,13 +17,7 @@ import torch
 from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
 from ..errors import UserError, did_you_mean
-
-BM25_NAME = "bm25"
-
-
-def is_bm25(name: str) -> bool:
-    """Whether a model name asks for the BM25 baseline."""
-    return name.strip().lower() == BM25_NAME
+from .models import BM25_NAME
 
 
 class BM25Evaluator(InformationRetrievalEvaluator):

@@ -1,7 +1,8 @@
 """Run an evaluation config: check it, load every task once, then each model on each task at each size.
 
-Order: check evaluator arguments (no loading) -> load task data (data errors before any model load) ->
-per model: load, resolve sizes, evaluate every task -> result rows. Writing and printing are the caller's.
+Order: find every model and check its folder (model files, tokenizer) -> check evaluator arguments (no loading)
+-> load task data (data errors before any model load) -> per model: load, resolve sizes, evaluate every task ->
+result rows. Writing and printing are the caller's.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from ..config.schema import ModelSpec
 from ..errors import UserError
-from .bm25 import BM25Evaluator, check_bm25_args, is_bm25
+from .bm25 import BM25Evaluator, check_bm25_args
+from .models import check_models, is_bm25
 from .results import ResultRow, rows_from_metrics
 from .runconfig import trained_dims
 from .schema import EvalConfig
@@ -185,6 +187,7 @@ def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _:
     Raises:
         UserError: Bad arguments, data or model names, with the config key that holds them.
     """
+    check_models(config)  # files only: a wrong model fails in a second, not after the evaluator imports
     check_config(config)
     run = RunContext(config, EvalReport(), log, datetime.now(timezone.utc).isoformat(timespec="seconds"))
     tasks = load_tasks(run)

@@ -70,7 +70,7 @@ def check_preprocess_args(task: TaskSpec, where: str) -> None:
 
 def _check_local_split(name: str, split: str, where: str) -> None:
     """For a local folder, name the split key and the splits that exist before datasets does it vaguely."""
-    folder = Path(name)
+    folder = Path(name).expanduser()
     if not folder.is_dir():
         return
     found = {p.name.split(".")[0].split("-")[0] for p in folder.iterdir() if p.suffix in LOCAL_SUFFIXES}

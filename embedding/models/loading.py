@@ -12,7 +12,7 @@ from typing import Any
 
 from ..config.schema import ModelSpec
 from ..errors import UserError
-from .resolution import resolve
+from .folder import find_model
 
 # One logger for the whole package, as before it was split: users and tests filter on "embedding.models".
 logger = logging.getLogger("embedding.models")
@@ -24,7 +24,7 @@ def _is_sentence_transformer(folder: Path) -> bool:
 
 def load_model(spec: ModelSpec, where: str = "base_model"):
     """Resolve and load a SentenceTransformer; returns (model, Resolution)."""
-    resolution = resolve(spec.name, f"{where}.name")  # first: a bad name fails before the slow imports
+    resolution = find_model(spec.name, f"{where}.name")  # first: a bad name or folder fails before slow imports
     from sentence_transformers import SentenceTransformer
 
     args: dict[str, Any] = {"trust_remote_code": False, **spec.args}
@@ -52,11 +52,6 @@ def _from_plain_transformer(location: str, spec: ModelSpec, args: dict[str, Any]
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
-    if not (Path(location) / "config.json").exists():
-        raise UserError(
-            f"base_model.name: `{location}` is neither a sentence-transformers model (modules.json) "
-            "nor a Transformers checkpoint (config.json)"
-        )
     trust = {"trust_remote_code": True} if args.get("trust_remote_code") else {}
     encoder = Transformer(
         location, model_kwargs=trust or None, processor_kwargs=trust or None, config_kwargs=trust or None

@@ -40,7 +40,9 @@ def _status(run: RunData) -> str:
         if event == "run_end":
             return "finished"
         if event == "interrupted":
-            return f"interrupted at step {record.get('step')} (resume: `{record.get('resume', '--resume')}`)"
+            step, during = record.get("step"), record.get("during")
+            at = f"during {during}" if step is None else f"at step {step}" + (f", during {during}" if during else "")
+            return f"interrupted {at} (resume: `{record.get('resume', '--resume')}`)"
         if event == "non_finite":
             return f"stopped at step {record.get('step')}: non-finite loss (objective `{record.get('objective')}`)"
     return "incomplete: no end event (still running, or the process died)"

@@ -15,27 +15,15 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from .batch_facts import batch_size_of, batch_warnings, setting
+from .batch_facts import negatives_per_anchor as _negatives
+
 logger = logging.getLogger(__name__)
 
 
 def interactive() -> bool:
     """Whether progress bars help: a terminal on stdout or a Jupyter kernel (which renders bars itself)."""
     return bool(getattr(sys.stdout, "isatty", lambda: False)()) or "ipykernel" in sys.modules
-
-
-def _value(setting: Any) -> Any:
-    return getattr(setting, "value", setting)  # transformers enums (IntervalStrategy...) -> their string
-
-
-def _negatives(obj, batch: int, world: int) -> str:
-    """Candidates each anchor is ranked against, besides its own positive; '-' for scored pairs."""
-    if obj.spec.type != "contrastive":
-        return "-"
-    k = sum(1 for c in obj.train.dataset.column_names if c.startswith("negative"))
-    devices = world if obj.spec.gather_across_devices else 1
-    in_batch, hard = devices * batch - 1, devices * batch * k
-    text = f"{in_batch + hard} ({in_batch} in-batch + {hard} hard)" if k else f"{in_batch} (in-batch)"
-    return text + (f" across {devices} devices" if devices > 1 else "")
 
 
 def _loss_name(loss) -> str:
@@ -61,7 +49,7 @@ def schedule(plan, args) -> tuple[list[float], int, bool]:
         len(o.train.dataset) // batch if args.dataloader_drop_last else math.ceil(len(o.train.dataset) / batch)
         for o in plan.objectives
     ]
-    if len(counts) > 1 and _value(args.multi_dataset_batch_sampler) == "round_robin":
+    if len(counts) > 1 and setting(args.multi_dataset_batch_sampler) == "round_robin":
         shares, per_epoch = [1 / len(counts)] * len(counts), min(counts) * len(counts)
     else:
         total = sum(counts) or 1
@@ -74,7 +62,7 @@ def schedule(plan, args) -> tuple[list[float], int, bool]:
 
 
 def _eval_schedule(plan, args) -> str:
-    strategy = _value(args.eval_strategy)
+    strategy = setting(args.eval_strategy)
     if strategy == "steps":
         text = f"every {args.eval_steps or args.logging_steps} steps"
     elif strategy == "epoch":
@@ -119,7 +107,7 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
                 "data": dataset.name + (f" [{split}]" if split else ""),
                 "loss": _loss_name(obj.loss),
                 "weight": f"{obj.spec.weight:g}",
-                "negatives/anchor": _negatives(obj, args.per_device_train_batch_size, world),
+                "negatives/anchor": _negatives(obj, batch_size_of(obj, args), world, len(obj.train.dataset)),
                 "steps share": f"{share:.0%}",
             }
         )
@@ -167,6 +155,8 @@ def print_banner(plan, trainer, *, console=None) -> None:
                 row["objective"],
                 ", ".join(f"{k} {v}" for k, v in row.items() if k != "objective"),
             )
+        for warning in batch_warnings(plan, trainer.args):
+            logger.warning("%s", warning)
         return
     from rich.console import Console
     from rich.markup import escape
@@ -186,6 +176,8 @@ def print_banner(plan, trainer, *, console=None) -> None:
     console.rule(f"[bold]embedding[/bold] · {escape(plan.config.run_name)}")
     console.print(grid)
     console.print(table)
+    for warning in batch_warnings(plan, trainer.args):
+        console.print(f"[bold yellow]warning:[/bold yellow] {escape(warning)}")
 
 
 def _duration(seconds: float) -> str:

@@ -1,4 +1,5 @@
-"""Trainer callbacks: JSONL training log, resource monitor, SIGINT/SIGTERM handling, NaN/inf guard.
+"""Trainer callbacks: JSONL training log, resource monitor, SIGINT/SIGTERM handling, NaN/inf guard, the checkpoint
+where training ends, the resume notice.
 
 Only the main process writes.
 """
@@ -118,7 +119,8 @@ class NonFiniteLoss:
     what: str
 
     def __str__(self) -> str:
-        return f"step {self.step}: {self.what} is not finite (objective `{self.objective}`)"
+        where = f" (objective `{self.objective}`)" if self.objective != "all" else ""
+        return f"step {self.step}: {self.what} is not finite{where}"
 
 
 class NaNGuard(TrainerCallback):
@@ -159,3 +161,44 @@ class NaNGuard(TrainerCallback):
             self.fault = NonFiniteLoss(state.global_step, "all", "the gradient norm")
             control.should_save = False
             control.should_training_stop = True
+
+
+class FinalCheckpoint(TrainerCallback):
+    """Save a checkpoint where training ends (max_steps, early stopping), also when that step is no save step.
+
+    A run killed while it writes the final model or evaluates it afterwards then resumes from there and only
+    finishes (run_trainer.RunTrainer._run_epoch): the same weights as without the kill. Not after a NaN/inf, which
+    `guard` vetoes. Goes after the guard and early stopping in the callback list: it reads what they decided.
+    """
+
+    def __init__(self, guard: NaNGuard):
+        self.guard = guard
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if args.save_strategy != "epoch":  # epoch saves: the trainer saves when the cut-short epoch ends anyway
+            self._save_if_ending(control)
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        self._save_if_ending(control)
+
+    def _save_if_ending(self, control) -> None:
+        if control.should_training_stop and self.guard.fault is None:
+            control.should_save = True
+
+
+class ResumeNotice(TrainerCallback):
+    """Say where a resumed run continues: `resuming from checkpoint-N (step N of M)`, printed and in logs.jsonl."""
+
+    def __init__(self, checkpoint: Path, log: JSONLLogger):
+        self.checkpoint, self.log = Path(checkpoint), log
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        line = f"resuming from {self.checkpoint.name} (step {state.global_step} of {state.max_steps})"
+        if state.global_step >= state.max_steps:
+            line += ": training is complete; writing the final model, its evaluation, the card and the report"
+        print(line, flush=True)
+        self.log.write(
+            {"event": "resume", "checkpoint": str(self.checkpoint), "step": state.global_step, "of": state.max_steps}
+        )

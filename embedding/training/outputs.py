@@ -13,6 +13,7 @@ from ..config.schema import TrainConfig
 from ..errors import UserError
 from ..report import write_report
 from .distributed import barrier, is_main
+from .lock import hold_run_dir, release_run_dir
 
 logger = logging.getLogger(__name__)
 
@@ -49,38 +50,45 @@ def holds_run(run_dir: Path) -> bool:
 
 
 def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool = False) -> Path:
-    """`output_dir/run_name`, created and writable; an existing run is refused, or moved aside with --overwrite."""
+    """`output_dir/run_name`, locked, created, writable; an existing run is refused, or moved aside with --overwrite.
+
+    The lock (lock.py) stays held until the process exits or calls `release_run_dir`: a second process on the same
+    run dir is refused, naming this one.
+    """
     run_dir = Path(config.output_dir) / config.run_name
-    existing = holds_run(run_dir)  # every rank looks before rank 0 changes anything
-    barrier()
     if (resume is True or resume in LATEST) and not any(run_dir.glob("checkpoint-*")):
         # before anything is created: a mistyped run_name must not leave an empty run dir behind
         raise UserError(
             f"--resume: {run_dir} holds no checkpoint to resume (is run_name / output_dir the one "
             "of the run to continue?); start without --resume to train from the base model"
         )
-    if existing and not resume:
-        if not overwrite:
-            raise UserError(
-                f"run dir {run_dir} already holds a run; pass --resume to continue it, --overwrite to "
-                "move it aside, or choose another run_name"
-            )
-        if is_main():
-            run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
-    barrier()
-    if not is_main():
-        barrier()
-        return run_dir
+    hold_run_dir(run_dir)  # before looking: a run being trained is neither called finished nor moved aside
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(
-            f"output_dir: cannot write to {run_dir} ({exc.strerror}); choose a writable output_dir"
-        ) from None
-    barrier()
+        existing = holds_run(run_dir)  # every rank looks before rank 0 changes anything
+        barrier()
+        if existing and not resume:
+            if not overwrite:
+                raise UserError(
+                    f"run dir {run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+                    "move it aside, or choose another run_name"
+                )
+            if is_main():
+                run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
+        barrier()
+        if is_main():
+            try:
+                run_dir.mkdir(parents=True, exist_ok=True)
+                probe = run_dir / ".write-test"
+                probe.write_text("")
+                probe.unlink()
+            except OSError as exc:
+                raise UserError(
+                    f"output_dir: cannot write to {run_dir} ({exc.strerror}); choose a writable output_dir"
+                ) from None
+        barrier()
+    except BaseException:
+        release_run_dir(run_dir)  # a start refused here leaves the run dir free for the corrected rerun
+        raise
     return run_dir
 
 
@@ -93,7 +101,12 @@ def save_final_model(trainer, final: Path) -> None:
     if trainer.is_world_process_zero() and tmp.exists():
         shutil.rmtree(tmp)  # left by a crashed run; removed before any rank starts writing
     trainer.accelerator.wait_for_everyone()
-    trainer.save_model(str(tmp))
+    try:
+        trainer.save_model(str(tmp))
+    except BaseException:
+        if trainer.is_world_process_zero():  # e.g. a full disk: leave no half model behind, give its space back
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
     trainer.accelerator.wait_for_everyone()
     if not trainer.is_world_process_zero():
         return

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shlex
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,10 @@ import yaml
 
 from ..config.schema import TrainConfig
 from ..errors import UserError
+from .checkpoints import checkpoint_problem, numbered
 from .distributed import is_main
 from .outputs import LATEST, RESOLVED_CONFIG, prepare_run_dir, redact
+from .result import RunResult, stored_result
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +53,19 @@ def record_config(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -
         if changes:
             logger.warning("resuming with changed settings:\n  %s", "\n  ".join(changes))
             _keep_previous_config(run_dir, checkpoint)
-        (run_dir / RESOLVED_CONFIG).write_text(yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
+        # written beside and renamed: a kill mid-write must not leave a half record that fails the next resume
+        partial = run_dir / f".{RESOLVED_CONFIG}.tmp"
+        partial.write_text(yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
+        os.replace(partial, run_dir / RESOLVED_CONFIG)
 
 
 def _keep_previous_config(run_dir: Path, checkpoint: Path) -> None:
-    """Rename the config the run trained with before this resume to config.resolved.before-<checkpoint>.yaml."""
+    """Copy the config the run trained with before this resume to config.resolved.before-<checkpoint>.yaml."""
     kept = run_dir / f"config.resolved.before-{checkpoint.name}.yaml"
     if kept.exists():  # resumed from this checkpoint before: keep both records
         stamp = time.strftime("%Y%m%d-%H%M%S")
         kept = kept.with_name(f"config.resolved.before-{checkpoint.name}-{stamp}.yaml")
-    (run_dir / RESOLVED_CONFIG).rename(kept)
+    shutil.copyfile(run_dir / RESOLVED_CONFIG, kept)  # a copy: the record stays in place until replaced
 
 
 def _warn_if_model_only(checkpoint: Path) -> None:
@@ -75,26 +82,71 @@ def _warn_if_model_only(checkpoint: Path) -> None:
 def previous_before(run_dir: Path) -> dict[str, float]:
     """On resume the base model is gone; reuse the before-metrics the interrupted run stored, if any."""
     path = run_dir / "evaluation.before.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    try:
+        before = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        before = None
+    if isinstance(before, dict):
+        return before
+    logger.warning("%s is damaged: the before-training metrics are left out of this run's results", path)
+    return {}
+
+
+def finished_run(config: TrainConfig, run_dir: Path) -> RunResult | None:
+    """The stored result when `--resume` has nothing left to do, else None.
+
+    Finished: final/, evaluation.json and a run_end event as the last record of logs.jsonl (a resume that started
+    again logs run_start after it), and the same config (a longer max_steps is more training to do).
+    """
+    result = stored_result(run_dir)
+    if result is None or resume_config_changes(run_dir, redact(config.model_dump(mode="json"))):
+        return None
+    if is_main():
+        print(
+            f"{run_dir} already finished (final model, evaluation.json and report written); nothing to resume. "
+            "Raise args.max_steps to train longer, or start over with --overwrite.",
+            flush=True,
+        )
+    return result
 
 
 def resume_command(config_path: str | None, overrides: list[str] | None = None) -> str:
-    """The command that continues this run: the same config and the same --set overrides, plus --resume."""
+    """The command that continues this run: the same config and the same --set overrides, plus --resume.
+
+    The command goes to stdout, logs.jsonl and report.md, so an override that sets a secret (its key or a key in
+    its value matches outputs.SECRET_KEYS: `args.hub_token=...`) is shown as `key=***`, for the user to fill in.
+    """
     config = shlex.quote(config_path) if config_path else "<config>"
-    sets = [f"--set {shlex.quote(o)}" for o in overrides or []]
-    return " ".join(["embedding train --config", config, *sets, "--resume"])
+    shown = [shown_override(override) for override in overrides or []]
+    hidden = any(override.endswith("=***") for override in shown)
+    command = " ".join(["embedding train --config", config, *[f"--set {o}" for o in shown], "--resume"])
+    return command + '  # put the secret back in place of *** (e.g. "$HF_TOKEN")' if hidden else command
 
 
-def is_complete_checkpoint(path: Path) -> bool:
-    """A checkpoint the trainer can resume from: weights and trainer state written completely."""
-    has_weights = any((path / f).exists() for f in ("model.safetensors", "pytorch_model.bin")) or any(
-        path.glob("**/model.safetensors")
-    )
-    return has_weights and (path / "trainer_state.json").exists()
+def shown_override(override: str) -> str:
+    """A `--set key=value` override as it may be printed or logged: `key=***` when it sets a secret (its key or a
+    key in its value matches outputs.SECRET_KEYS), shell-quoted."""
+    key, _, raw = override.partition("=")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return f"{shlex.quote(key)}=***" if redact({key: value}) != {key: value} else shlex.quote(override)
+
+
+def rerun_command(config_path: str | None, overrides: list[str] | None = None, flag: str = "") -> str:
+    """resume_command's command (the same config and --set overrides, secrets hidden) with `flag` for --resume."""
+    head, found, tail = resume_command(config_path, overrides).rpartition(" --resume")
+    if not found:  # no --resume to replace: the flag goes after the command
+        head, tail = tail, ""
+    return head + (f" {flag}" if flag else "") + tail
 
 
 def find_resume_checkpoint(run_dir: Path, resume: Any) -> Path | None:
-    """--resume CHECKPOINT: that folder; --resume alone: the run dir's newest complete checkpoint-N."""
+    """--resume CHECKPOINT: that folder; --resume alone: the run dir's newest checkpoint-N that is complete.
+
+    A damaged newest checkpoint (a truncated file) is named in a warning and the one before it is taken.
+    """
     if resume in (None, False):
         return None
     if isinstance(resume, str) and resume not in LATEST:
@@ -104,20 +156,22 @@ def find_resume_checkpoint(run_dir: Path, resume: Any) -> Path | None:
                 f"--resume {resume}: no such checkpoint folder ({path.resolve()}); give a "
                 "checkpoint-N folder of a run, or --resume alone for the run dir's newest one"
             )
-        if not is_complete_checkpoint(path):
-            raise UserError(
-                f"--resume {resume}: not a complete checkpoint (needs model weights and trainer_state.json)"
-            )
+        problem = checkpoint_problem(path)
+        if problem:
+            raise UserError(f"--resume {resume}: not a complete checkpoint: {problem}; give another checkpoint")
         return path
-    found = sorted(
-        (p for p in run_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
-        key=lambda p: int(p.name.split("-")[-1]),
-        reverse=True,
-    )
-    for path in found:
-        if is_complete_checkpoint(path):
+    skipped = []
+    for path in numbered(run_dir):
+        problem = checkpoint_problem(path)
+        if problem is None:
+            if skipped:
+                logger.warning("--resume: skipping %s; resuming from %s instead", "; ".join(skipped), path.name)
             return path
-    raise UserError(f"--resume: no complete checkpoint in {run_dir}; start without --resume (use --overwrite)")
+        skipped.append(f"{path.name}: {problem}")
+    raise UserError(
+        f"--resume: no complete checkpoint in {run_dir} ({'; '.join(skipped) or 'none'}); "
+        "start without --resume (use --overwrite)"
+    )
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -144,11 +198,7 @@ def resume_config_changes(run_dir: Path, resolved: dict[str, Any]) -> list[str]:
     path = run_dir / RESOLVED_CONFIG
     if not path.exists():
         return []
-    try:
-        before = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        return []
-    old, new = _flatten(before), _flatten(resolved)
+    old, new = _flatten(_recorded_config(path)), _flatten(resolved)
     changes = [
         (key, old.get(key, "<unset>"), new.get(key, "<unset>"))
         for key in sorted(set(old) | set(new))
@@ -165,3 +215,19 @@ def resume_config_changes(run_dir: Path, resolved: dict[str, Any]) -> list[str]:
             "run trains and how it logs, evaluates and saves."
         )
     return lines
+
+
+def _recorded_config(path: Path) -> dict[str, Any]:
+    """The run's config.resolved.yaml; a record that cannot be read must stop the resume, not skip its check."""
+    problem = ""
+    try:
+        recorded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        recorded, problem = None, f"not valid YAML ({str(exc).splitlines()[0]})"
+    if isinstance(recorded, dict):
+        return recorded
+    raise UserError(
+        f"--resume: {path} is {problem or 'not a mapping of config keys'}: it records the config this run was "
+        "trained with, which a resume must match. Restore it (e.g. from a config.resolved.before-*.yaml beside "
+        "it, or write the run's config there), or start over with --overwrite"
+    )

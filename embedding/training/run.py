@@ -1,13 +1,15 @@
 """Plan -> SentenceTransformerTrainer -> run dir. `train()` reads top to bottom in the order things happen.
 
 Each step lives in the module of its concern: resume.py (run dir, checkpoint, resolved config), plan.py (model,
-data, losses, evaluator), session.py (training and its faults), finish.py (evaluation, results, card, report).
+data, losses, evaluator), session.py (training and its faults), stops.py (signals outside the training loop, a
+full disk), finish.py (evaluation, results, card, report).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 from ..config.schema import TrainConfig
 from ..errors import Interrupted, TrainingFault
@@ -15,12 +17,14 @@ from ..report.trackers import tensorboard_into_run_dir
 from .arguments import trainer_arguments
 from .dataloading import describe_padding
 from .finish import evaluate_after, evaluate_before, finish
+from .lock import release_run_dir
 from .outputs import save_final_model
 from .plan import Plan, build_plan
 from .ranks import main_only
 from .result import RunResult
-from .resume import open_run_dir, record_config, resume_command
+from .resume import finished_run, open_run_dir, record_config, rerun_command, resume_command
 from .session import Session, fit
+from .stops import disk_full_stops, stop_on_signals
 
 logger = logging.getLogger(__name__)
 
@@ -38,35 +42,56 @@ def train(
 ) -> RunResult:
     """Train per `config` into `output_dir/run_name`; evaluate before and after; write the card and report.md.
 
+    A resume of a finished run changes nothing and returns its stored result; one of a run whose training is
+    complete only writes what is missing (final model, evaluation, card, report).
+
     Raises:
-        UserError: bad input (run dir, checkpoint, changed config on resume, data, args).
-        TrainingFault: a NaN/inf loss or gradient norm stopped training; the last good checkpoint is kept.
-        Interrupted: SIGINT/SIGTERM stopped training after saving a checkpoint to resume from.
+        UserError: bad input (run dir, checkpoint, changed config on resume, data, args); a full disk.
+        TrainingFault: a NaN/inf loss, gradient or weight stopped training; the last good checkpoint is kept.
+        Interrupted: SIGINT/SIGTERM stopped the run (during training: after saving a checkpoint to resume from).
     """
     from .banner import quiet_progress_bars
 
     quiet_progress_bars()
-    run_dir, checkpoint = open_run_dir(config, resume=resume, overwrite=overwrite)
+    run_dir, checkpoint = open_run_dir(config, resume=resume, overwrite=overwrite)  # takes the run dir's lock
+    try:
+        if checkpoint is not None and (done := finished_run(config, run_dir)) is not None:
+            return done
+        return _run(config, run_dir, checkpoint, config_path, overrides)
+    finally:
+        release_run_dir(run_dir)  # a crashed process releases it with its exit
+
+
+def _run(
+    config: TrainConfig, run_dir: Path, checkpoint: Path | None, config_path: str | None, overrides: list[str] | None
+) -> RunResult:
+    """train() once the run dir is locked and open: record, plan, train, save, evaluate, finish."""
     record_config(config, run_dir, checkpoint)
     plan = build_plan(config, run_dir, source=config_path)
     session = start_session(plan, config_path)
+    hint, restart = resume_command(config_path, overrides), rerun_command(config_path, overrides, "--overwrite")
     result = RunResult(run_dir=run_dir, model_dir=run_dir / "final")
-    result.before = evaluate_before(plan, checkpoint)
-    result.train_metrics = fit(session, checkpoint, resume_hint=resume_command(config_path, overrides))
-    save_final_model(session.trainer, result.model_dir)
-    result.after, result.main_metric = evaluate_after(session)
-    finish(session, result)
+    with disk_full_stops(run_dir, hint, restart):
+        before_command = hint if checkpoint else rerun_command(config_path, overrides)  # nothing to resume yet
+        with stop_on_signals(session, "the evaluation before training", before_command, "Run again with"):
+            result.before = evaluate_before(plan, checkpoint)
+        result.train_metrics = fit(session, checkpoint, resume_hint=hint, restart_hint=restart)
+        with stop_on_signals(session, "the final save and the evaluation after training", hint):
+            save_final_model(session.trainer, result.model_dir)
+            result.after, result.main_metric = evaluate_after(session)
+            finish(session, result)
     return result
 
 
 def start_session(plan: Plan, config_path: str | None) -> Session:
     """The trainer with its callbacks, progress lines and TensorBoard dir; the banner; the run_start log event."""
     from .banner import install_progress, print_banner
-    from .callbacks import InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
+    from .callbacks import FinalCheckpoint, InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
 
     run_dir = plan.run_dir
     log, interrupt, guard = JSONLLogger(run_dir / "logs.jsonl"), InterruptHandler(), NaNGuard()
-    trainer = build_trainer(plan, [log, ResourceMonitor(run_dir / "resources.jsonl"), interrupt, guard])
+    monitor = ResourceMonitor(run_dir / "resources.jsonl")
+    trainer = build_trainer(plan, [log, monitor, interrupt, guard, FinalCheckpoint(guard)])
     for objective in plan.objectives:
         guard.watch(objective.name, objective.loss)
     install_progress(trainer)
@@ -79,17 +104,16 @@ def start_session(plan: Plan, config_path: str | None) -> Session:
 
 
 def build_trainer(plan: Plan, callbacks: list):
-    """The EmbeddingTrainer for the plan, with `callbacks` (plus early stopping when the config asks for it)."""
+    """The RunTrainer for the plan, with `callbacks` (plus early stopping when the config asks for it)."""
     from datasets import DatasetDict
     from transformers import EarlyStoppingCallback
 
-    from .trainer import EmbeddingTrainer
+    from .run_trainer import RunTrainer
 
     if plan.config.early_stopping:
         es = plan.config.early_stopping
-        callbacks.append(
-            EarlyStoppingCallback(early_stopping_patience=es.patience, early_stopping_threshold=es.threshold)
-        )
+        stopper = EarlyStoppingCallback(early_stopping_patience=es.patience, early_stopping_threshold=es.threshold)
+        callbacks = [stopper, *callbacks]  # first: callbacks.FinalCheckpoint reads the stop it decides
     train_data = DatasetDict({o.name: o.train.dataset for o in plan.objectives})
     evals = {o.name: o.validation.dataset for o in plan.objectives if o.validation is not None}
     losses = {o.name: o.loss for o in plan.objectives}
@@ -98,7 +122,7 @@ def build_trainer(plan: Plan, callbacks: list):
         # One objective: a plain dataset, so the batch order depends only on the seed, not on the multi-dataset
         # sampler (whose draws depend on the batch count, i.e. on the per-device batch size).
         train_data, losses = train_data[plan.objectives[0].name], losses[plan.objectives[0].name]
-    return EmbeddingTrainer(
+    return RunTrainer(
         model=plan.model,
         args=trainer_arguments(plan),
         train_dataset=train_data,

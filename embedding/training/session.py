@@ -1,9 +1,9 @@
 """One training session: the trainer and the callbacks that watch it; `fit` trains and turns a stop into a fault.
 
-A NaN/inf loss or gradient norm stops training (NaNGuard) without saving a checkpoint, so the last good one stays;
-SIGINT/SIGTERM stops it after a checkpoint (InterruptHandler). Either way the event goes to logs.jsonl and
-report.md is written for what was trained, then errors.TrainingFault (exit 4) or errors.Interrupted (130/143)
-tells the caller.
+A NaN/inf loss or gradient norm stops training (NaNGuard) without saving a checkpoint, and no checkpoint is saved
+with NaN/inf weights (run_trainer.RunTrainer), so the last good one stays; SIGINT/SIGTERM stops it after a
+checkpoint (InterruptHandler). Either way the event goes to logs.jsonl and report.md is written for what was
+trained, then errors.TrainingFault (exit 4) or errors.Interrupted (130/143) tells the caller.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Interrupted, TrainingFault
+from .callbacks import ResumeNotice
+from .checkpoints import newest_usable
 from .outputs import write_run_report
 from .plan import Plan
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 @dataclass
 class Session:
     plan: Plan
-    trainer: Any  # trainer.EmbeddingTrainer, built with the callbacks below
+    trainer: Any  # run_trainer.RunTrainer, built with the callbacks below
     log: JSONLLogger
     interrupt: InterruptHandler
     guard: NaNGuard
@@ -36,33 +38,38 @@ class Session:
         return self.plan.run_dir
 
 
-def fit(session: Session, checkpoint: Path | None, resume_hint: str) -> dict[str, Any]:
+def fit(session: Session, checkpoint: Path | None, resume_hint: str, restart_hint: str) -> dict[str, Any]:
     """Train, from `checkpoint` when given; the trainer's metrics (train_runtime, train_loss, ...).
 
     Raises:
-        TrainingFault: a NaN/inf loss or gradient norm stopped training.
+        TrainingFault: a NaN/inf loss, gradient norm or weight stopped training; `restart_hint` is the command to
+            start over with (a resume may not change the learning rate, and would meet the same NaN).
         Interrupted: SIGINT/SIGTERM stopped training after a checkpoint; `resume_hint` is the command to continue.
     """
     session.started = time.time()
+    if checkpoint is not None:
+        session.trainer.add_callback(ResumeNotice(checkpoint, session.log))
     session.interrupt.install()
     try:
         output = session.trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     finally:
         session.interrupt.uninstall()
-    _stop_on_non_finite(session)
+    _stop_on_non_finite(session, restart_hint)
     _stop_on_signal(session, resume_hint)
     return dict(output.metrics)
 
 
-def _stop_on_non_finite(session: Session) -> None:
-    fault = session.guard.fault
+def _stop_on_non_finite(session: Session, restart_hint: str) -> None:
+    fault = session.guard.fault or session.trainer.non_finite_weights
     if fault is None:
         return
-    session.log.write({"event": "non_finite", "step": fault.step, "objective": fault.objective})
+    session.log.write({"event": "non_finite", "step": fault.step, "objective": fault.objective, "what": fault.what})
     write_run_report(session.run_dir, session.config_path)
+    kept = newest_usable(session.run_dir)
+    saved = f"The last good checkpoint ({kept.name}, finite weights) is kept" if kept else "No checkpoint was saved"
     raise TrainingFault(
-        f"{fault}; training stopped. The last good checkpoint is kept in {session.run_dir}; "
-        "lower args.learning_rate or check the objective's data, then --resume"
+        f"{fault}; training stopped. {saved} in {session.run_dir}. Lower args.learning_rate or check the "
+        f"objective's data, then start over: {restart_hint}"
     )
 
 

@@ -19,6 +19,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
 from .dataloading import LengthGroupingMixin
 from .sampling import WeightedBatchSampler
+from .secret_args import secrets_pickled_as_none
 
 STAGING = ".partial"
 
@@ -86,7 +87,12 @@ class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
         # runs on rank 0 only: every process would write the same files at once. Only the saving rank writes.
         if not self.args.should_save:
             return None
-        return super()._save(output_dir, state_dict=state_dict)
+        with secrets_pickled_as_none(self.args):
+            return super()._save(output_dir, state_dict=state_dict)
+
+    def _push_from_checkpoint(self, checkpoint_folder: str) -> None:
+        with secrets_pickled_as_none(self.args):
+            return super()._push_from_checkpoint(checkpoint_folder)
 
     def _get_output_dir(self, trial) -> str:
         if self._staging_dir is not None:

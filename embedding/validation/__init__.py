@@ -16,7 +16,13 @@ from ..config.load import apply_overrides, read_config_file
 from ..config.problems import problems_from_validation_error
 from ..config.schema import TrainConfig
 from ..errors import ConfigError, Problem
-from .objectives import check_matryoshka_fits_model, check_objective_names_unique, component_problems
+from .objectives import (
+    check_matryoshka_fits_model,
+    check_model_folders,
+    check_objective_names_unique,
+    component_problems,
+)
+from .paths import check_local_paths
 from .rules import (
     check_args_keys,
     check_early_stopping,
@@ -24,6 +30,7 @@ from .rules import (
     check_metric_for_best_model,
     check_save_matches_eval,
 )
+from .values import check_finite_numbers
 
 
 def cross_field_problems(data: dict[str, Any]) -> list[Problem]:
@@ -40,8 +47,19 @@ def cross_field_problems(data: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def validate_mapping(data: dict[str, Any], *, source: str | None = None, schema: type[BaseModel] = TrainConfig):
-    """Validate a mapping against the schema plus cross-field rules; raise one ConfigError with all problems."""
+def validate_mapping(
+    data: dict[str, Any],
+    *,
+    source: str | None = None,
+    schema: type[BaseModel] = TrainConfig,
+    check_paths: bool = False,
+):
+    """Validate a mapping against the schema plus cross-field rules; raise one ConfigError with all problems.
+
+    `check_paths` also checks this machine: local dataset paths (and `data_files`) that do not exist, and local
+    model folders that are no model or lack their tokenizer. A config
+    file gets it (`load_config`); a mapping built in code may name data it writes later.
+    """
     problems: list[Problem] = []
     config = None
     try:
@@ -50,6 +68,10 @@ def validate_mapping(data: dict[str, Any], *, source: str | None = None, schema:
         problems.extend(problems_from_validation_error(schema, exc))
     if schema is TrainConfig:
         problems.extend(cross_field_problems(data))
+        problems.extend(check_local_paths(data) + check_model_folders(data) if check_paths else [])
+    # NaN/inf in the keys no typed model reads (loss_args, model args...): one problem per key, not a second one
+    reported = {p.where for p in problems}
+    problems.extend(p for p in check_finite_numbers(data) if p.where not in reported)
     if problems:
         raise ConfigError(problems, source=source)
     return config
@@ -58,7 +80,7 @@ def validate_mapping(data: dict[str, Any], *, source: str | None = None, schema:
 def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
     """Read a YAML/JSON training config, apply `--set` overrides, and validate everything."""
     data = apply_overrides(read_config_file(path), overrides or [])
-    return validate_mapping(data, source=str(path))
+    return validate_mapping(data, source=str(path), check_paths=True)
 
 
 __all__ = ["cross_field_problems", "load_config", "validate_mapping"]

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from ..config.schema import TrainConfig
-from ..config.trainer_args import ir_evaluator_args, trainer_arg_specs
+from ..config.trainer_args import RANGES, ir_evaluator_args, trainer_arg_specs
 from ..data.formats import FORMATS
 from ..losses import registry
 
@@ -41,14 +41,22 @@ def full_schema() -> dict[str, Any]:
 
 
 def trainer_args_schema() -> dict[str, Any]:
+    """Each trainer argument's type, choices and range (the `RANGES` table), null where the library takes it."""
     properties = {}
     for name, spec in sorted(trainer_arg_specs().items()):
         entry: dict[str, Any] = {}
+        if name == "report_to":
+            trackers = {"enum": [c for c in spec["choices"] if c not in ("all", "none")]}
+            properties[name] = {"anyOf": [{"enum": spec["choices"]}, {"type": "array", "items": trackers}]}
+            continue
         if spec.get("type") in JSON_TYPES:
             # an int is a valid float (learning_rate: 1)
-            entry["type"] = ["number", "integer"] if spec["type"] == "float" else JSON_TYPES[spec["type"]]
+            types = ["number", "integer"] if spec["type"] == "float" else [JSON_TYPES[spec["type"]]]
+            entry["type"] = [*types, "null"] if spec.get("null") else types[0] if len(types) == 1 else types
         if spec.get("choices"):
             entry["enum"] = spec["choices"]
+        if name in RANGES:
+            entry.update(RANGES[name].json_schema())
         properties[name] = entry
     return properties
 

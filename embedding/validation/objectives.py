@@ -6,13 +6,14 @@ This layer sits above data, losses, evaluation and models and calls into them; n
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..config.schema import MatryoshkaSpec, objective_names
 from ..data.checks import preprocess_problems
-from ..errors import Problem
+from ..errors import Problem, UserError
 from ..losses.registry import objective_loss_problems
-from ..models import embedding_size, resolve_local
+from ..models import check_model_folder, embedding_size, resolve_local
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -80,4 +81,27 @@ def component_problems(data: dict[str, Any]) -> list[Problem]:
         problems += preprocess_problems(
             "retrieval", _mapping(evaluator["dataset"].get("preprocess_args")), "evaluator.dataset"
         )
+    return problems
+
+
+def _model_names(config: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(key path, name) of every model the run loads: the base model and each objective's teacher."""
+    names = [("base_model.name", _mapping(config.get("base_model")).get("name"))]
+    for i, obj in enumerate(_objectives(config)):
+        teacher = _mapping(_mapping(_mapping(obj).get("distillation")).get("teacher"))
+        names.append((f"objectives[{i}].distillation.teacher.name", teacher.get("name")))
+    return names
+
+
+def check_model_folders(config: dict[str, Any]) -> list[Problem]:
+    """A local model folder that is no model or lacks its tokenizer, named at validate (no torch, files only)."""
+    problems = []
+    for where, name in _model_names(config):
+        resolution = resolve_local(name) if isinstance(name, str) and name else None
+        if resolution is None or resolution.source != "path":
+            continue  # cached and packaged models are complete; Hub models are checked when they load
+        try:
+            check_model_folder(Path(resolution.location), name, where)
+        except UserError as exc:
+            problems.append(Problem(where, str(exc).removeprefix(f"{where}: ")))
     return problems

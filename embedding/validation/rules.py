@@ -11,6 +11,7 @@ from typing import Any
 from ..config.schema import objective_names
 from ..config.trainer_args import IR_DEFAULTS, RESERVED_ARGS, SCORE_FUNCTIONS, ir_evaluator_args, trainer_arg_specs
 from ..errors import Problem, did_you_mean
+from .values import arg_value_problem
 
 # Metric family in a metric name -> the evaluator argument that lists its k values.
 METRIC_ARGS = {
@@ -28,8 +29,8 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 def check_args_keys(args: dict[str, Any]) -> list[Problem]:
-    specs = trainer_arg_specs()
-    known = {name: spec["type"] for name, spec in specs.items()}
+    """Known keys, not managed by the run, each value of its type, among its choices and in its range."""
+    known = trainer_arg_specs()
     problems = []
     for key, value in args.items():
         where = f"args.{key}"
@@ -43,25 +44,8 @@ def check_args_keys(args: dict[str, Any]) -> list[Problem]:
                     "SentenceTransformerTrainingArguments for the valid keys",
                 )
             )
-        else:
-            expected = known[key]
-            ok = {
-                "bool": lambda v: isinstance(v, bool),
-                "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-                "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-                "str": lambda v: isinstance(v, str),
-            }.get(expected, lambda v: True)(value)
-            choices = specs[key].get("choices")
-            if value is not None and not ok:
-                problems.append(Problem(where, f"expected {expected}, got {value!r}"))
-            elif choices and isinstance(value, str) and value not in choices:
-                problems.append(
-                    Problem(
-                        where,
-                        f"{value!r} is not a valid choice{did_you_mean(value, choices)}; "
-                        f"valid: {', '.join(f'`{c}`' for c in choices)}",
-                    )
-                )
+        elif (text := arg_value_problem(key, value)) is not None:
+            problems.append(Problem(where, text))
     return problems
 
 

@@ -12,6 +12,7 @@ from tests.conftest import base_config
 def test_fail_if_worse_exits_3_and_keeps_the_model(tmp_path, monkeypatch, capsys):
     import embedding.training.run as run
 
+    (tmp_path / "d").mkdir()
     cfg = base_config("m", tmp_path / "d", tmp_path / "out", evaluation={"fail_if_worse": True})
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))

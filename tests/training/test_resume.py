@@ -208,3 +208,28 @@ def test_resume_from_a_weights_only_checkpoint_says_what_is_lost(cfg_paths, caps
     err = " ".join((captured.out + captured.err).split())
     assert "holds the model weights only (args.save_only_model: true)" in err
     assert "learning-rate schedule start over" in err
+
+
+def test_interrupt_checkpoint_survives_rotation_and_resume_says_where_it_continues(
+    tmp_path, tiny_bert, efaq_dir, capsys
+):
+    from embedding.cli import main
+    from tests.training.runs import checkpoint_steps, small_config, write_config
+
+    # save_total_limit 1 + best-model selection: the stock trainer deletes every checkpoint but the best one at
+    # the end of train(), the interrupt checkpoint included
+    cfg = write_config(
+        tmp_path / "rotate.yaml", small_config(tiny_bert, efaq_dir, tmp_path / "rotate", evaluator=True)
+    )
+    run_dir = tmp_path / "rotate" / "test-run"
+    result = run_driver(tmp_path, cfg, 3, signal.SIGTERM)
+    assert result.returncode == 143, result.stderr[-2000:]
+    assert checkpoint_steps(run_dir) == [2, 3]
+
+    assert main(["train", "-c", str(cfg), "--resume"]) == 0
+    assert "resuming from checkpoint-3 (step 3 of 6)" in capsys.readouterr().out
+    resumed = [json.loads(line) for line in (run_dir / "logs.jsonl").read_text().splitlines()]
+    assert {"event": "resume", "step": 3, "of": 6}.items() <= next(
+        r for r in resumed if r.get("event") == "resume"
+    ).items()
+    assert [r["step"] for r in resumed if "loss" in r] == [1, 2, 3, 4, 5, 6]

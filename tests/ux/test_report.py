@@ -90,3 +90,21 @@ def test_tensorboard_event_files_land_in_the_run_dir(trained_run):
     accumulator = EventAccumulator(str(events[0].parent))
     accumulator.Reload()
     assert "train/loss" in accumulator.Tags()["scalars"]
+
+
+@pytest.mark.parametrize(
+    ("record", "status"),
+    [
+        ({"event": "interrupted", "step": 7, "resume": "R"}, "interrupted at step 7 (resume: `R`)"),
+        (
+            {"event": "interrupted", "during": "the evaluation before training", "resume": "R"},
+            "interrupted during the evaluation before training (resume: `R`)",
+        ),
+    ],
+)
+def test_report_status_names_where_an_interrupt_stopped_the_run(record, status):
+    from types import SimpleNamespace
+
+    from embedding.report.write import _status
+
+    assert _status(SimpleNamespace(logs=[{"step": 1, "loss": 2.0}, record])) == status

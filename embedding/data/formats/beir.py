@@ -15,6 +15,7 @@ from pydantic import Field
 
 from ...errors import DataError
 from ..args import DataArgs
+from ..local import check_utf8
 from .base import Recipe
 from .common import IRData
 
@@ -25,7 +26,7 @@ QRELS = "qrels"
 
 def is_beir_folder(path: str | Path) -> bool:
     """Whether `path` is a folder with corpus.jsonl, queries.jsonl and a qrels/ folder."""
-    folder = Path(path)
+    folder = Path(path).expanduser()
     return (
         folder.is_dir() and (folder / CORPUS).is_file() and (folder / QUERIES).is_file() and (folder / QRELS).is_dir()
     )
@@ -33,17 +34,18 @@ def is_beir_folder(path: str | Path) -> bool:
 
 def splits(path: str | Path) -> list[str]:
     """The splits a BEIR folder has: one per `qrels/<split>.tsv`."""
-    return sorted(p.stem for p in (Path(path) / QRELS).glob("*.tsv"))
+    return sorted(p.stem for p in (Path(path).expanduser() / QRELS).glob("*.tsv"))
 
 
 def beir_files(path: str | Path, split: str) -> list[Path]:
     """The three files one split reads (corpus, queries, qrels), for fingerprints and messages."""
-    folder = Path(path)
+    folder = Path(path).expanduser()
     return [folder / CORPUS, folder / QUERIES, folder / QRELS / f"{split}.tsv"]
 
 
 def _jsonl(path: Path):
     """Yield (line number, object) for each non-blank line; a broken line names the file and line."""
+    check_utf8(path)
     with path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -108,6 +110,7 @@ def read_queries(path: Path, wanted: set[str]) -> dict[str, str]:
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """{query id: {doc id: score}} from a TSV with columns query-id, corpus-id, score (header optional)."""
+    check_utf8(path)
     qrels: dict[str, dict[str, int]] = {}
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for number, line in enumerate(handle, start=1):
@@ -153,7 +156,7 @@ def load_beir(path: str | Path, split: str, *, where: str = "dataset") -> IRData
     Raises:
         DataError: A missing split or file, a malformed line, or a qrels id that the corpus/queries lack.
     """
-    folder = Path(path)
+    folder = Path(path).expanduser()
     if not is_beir_folder(folder):
         raise DataError(f"{where}: `{folder}` is not a BEIR folder; it needs {CORPUS}, {QUERIES} and {QRELS}/")
     corpus_path, queries_path, qrels_path = beir_files(folder, split)

@@ -202,26 +202,49 @@ def text_column(table, column: str, rows, where: str):
 
 def text_lists(table, column: str, rows, where: str):
     """(stripped non-empty items, batch-local row of each) of a list-of-texts column; None lists are empty."""
+    values, parents, _ = text_lists_and_blanks(table, column, rows, where)
+    return values, parents
+
+
+def text_lists_and_blanks(table, column: str, rows, where: str):
+    """`text_lists`, plus the batch-local row of every item left out as blank (empty, whitespace-only or null)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if column not in table.column_names:
-        return pa.array([], pa.string()), np.zeros(0, dtype=np.int64)
+        return pa.array([], pa.string()), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     col = _column(table, column)
     ok = (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)) and (
         pa.types.is_string(col.type.value_type)
         or pa.types.is_large_string(col.type.value_type)
         or pa.types.is_null(col.type.value_type)
     )
-    if not ok:  # a str, a number, nested lists...: clean_list names the first bad cell
-        cells = [clean_list(v, int(rows[i]), column, where) for i, v in enumerate(python_cells(col))]
+    skipped = np.zeros(0, dtype=np.int64)
+    if not ok:  # a str, a number, nested lists...: clean_list names the first bad cell (and skips blanks)
+        raw = python_cells(col)
+        cells = [clean_list(v, int(rows[i]), column, where) for i, v in enumerate(raw)]
+        skipped = np.repeat(np.arange(len(raw)), [len(v or ()) - len(c) for v, c in zip(raw, cells, strict=True)])
         col = pa.array(cells, pa.list_(pa.string()))
     values = pc.list_flatten(col)
     values = values if pa.types.is_string(values.type) else values.cast(pa.string())
     parents = pc.list_parent_indices(col).to_numpy(zero_copy_only=False).astype(np.int64)
     values = pc.utf8_trim(values, characters=PY_WHITESPACE)
     keep = pc.fill_null(pc.greater(pc.binary_length(values), 0), False)
-    return values.filter(keep), parents[np.asarray(keep.to_numpy(zero_copy_only=False))]
+    kept = np.asarray(keep.to_numpy(zero_copy_only=False))
+    return values.filter(keep), parents[kept], np.sort(np.concatenate([skipped, parents[~kept]]))
+
+
+def with_markers(out, codes):
+    """Append one marker row (`_drop` = its code) per entry of `codes` to `out`, in `out`'s schema."""
+    import pyarrow as pa
+
+    n = len(codes)
+    blank = {
+        f.name: pa.array([""] * n, f.type) if pa.types.is_string(f.type) else pa.array(np.zeros(n), f.type)
+        for f in out.schema
+    }
+    blank["_drop"] = pa.array(np.asarray(codes, dtype=np.int8))
+    return pa.concat_tables([out, pa.table(blank, schema=out.schema)])
 
 
 @dataclass

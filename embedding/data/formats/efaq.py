@@ -31,6 +31,8 @@ from .common import (
     row_rng,
     text_column,
     text_lists,
+    text_lists_and_blanks,
+    with_markers,
 )
 from .efaq_dedup import _Row, dedup_batch  # noqa: F401  (_Row: the reference the tests compare with)
 
@@ -47,13 +49,24 @@ class _Batch(NamedTuple):
     item_rows: np.ndarray
     lead: np.ndarray
     bounds: list[int]
+    blanks: list  # per list: the batch-local row of each blank item (empty, whitespace-only or null) left out
 
 
 def _read(batch, indices, columns, where) -> _Batch:
     rows = np.asarray(indices, dtype=np.int64)
     anchors = text_column(batch, "sentence", rows, where)
-    texts, kept, (item_rows, lead, bounds) = dedup_batch(anchors, [text_lists(batch, c, rows, where) for c in columns])
-    return _Batch(rows, texts, kept, item_rows, lead, bounds)
+    lists = [text_lists_and_blanks(batch, c, rows, where) for c in columns]
+    texts, kept, (item_rows, lead, bounds) = dedup_batch(anchors, [(values, at) for values, at, _ in lists])
+    return _Batch(rows, texts, kept, item_rows, lead, bounds, [blank for _, _, blank in lists])
+
+
+def _markers(positives, blank_positives) -> np.ndarray:
+    """`_drop` codes of a batch's marker rows: 2 per raw row without a positive, 8 per blank positive left out.
+
+    A row whose only positives were blank counts under 8 alone: one reason per lost row, so the total is true.
+    """
+    lonely = np.flatnonzero((positives == 0) & (np.bincount(blank_positives, minlength=len(positives)) == 0))
+    return np.concatenate([np.full(len(lonely), 2), np.full(len(blank_positives), 8)]).astype(np.int8)
 
 
 def negative_pool(dataset) -> list[str]:
@@ -98,7 +111,7 @@ def _fill_from_pool(rng: random.Random, pool: list[str], exclude: set[str], need
 def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPool, where: str):
     """Batched, Arrow-level `datasets.map` function: one row per (anchor, positive) with k sampled negatives.
 
-    Also emits marker rows (`_drop` 1: short of negatives, 2: raw row without a positive) that the caller
+    Also emits marker rows (`_drop` 1: short of negatives, 2: no positive, 8: blank positive) that the caller
     counts and removes, and `_false_negatives` (negative-list items equal to the anchor or a positive).
     Negatives come from the row's own almost_similar then dissimilar; rows with fewer than k are completed
     from the global pool (per-row Python, rare), seeded by (seed, row).
@@ -139,19 +152,19 @@ def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPoo
         for out in mine:
             negs[out] = len(b.texts) + len(extra) + np.arange(k)
             extra.extend(rng.sample(candidates, k))
-    lonely = np.flatnonzero(p == 0)  # raw rows without a positive: one marker row each
+    codes = _markers(p, b.blanks[0])  # one marker row per raw row without a positive and per blank positive
     vocab = b.texts
-    if extra or len(lonely):  # copying every text is costly: only when there is something to add
+    if extra or len(codes):  # copying every text is costly: only when there is something to add
         vocab = pa.concat_arrays([b.texts, pa.array([*extra, ""], pa.string())])
-    blank = np.full(len(lonely), len(vocab) - 1)
+    blank = np.full(len(codes), len(vocab) - 1)
     columns = {
         "anchor": vocab.take(np.concatenate([pos_rows, blank])),
         "positive": vocab.take(np.concatenate([pos_at, blank])),
     }
     for j in range(k):
         columns[f"negative_{j + 1}"] = vocab.take(np.concatenate([negs[:, j], blank]))
-    columns["_drop"] = pa.array(np.concatenate([drop, np.full(len(lonely), 2, dtype=np.int8)]))
-    first = np.zeros(len(pos_rows) + len(lonely), dtype=np.int32)  # each row's count, on its first output row
+    columns["_drop"] = pa.array(np.concatenate([drop, codes]))
+    first = np.zeros(len(pos_rows) + len(codes), dtype=np.int32)  # each row's count, on its first output row
     first[pos_start[p > 0]] = refused[p > 0]
     columns["_false_negatives"] = pa.array(first)
     return pa.table(columns)
@@ -161,7 +174,7 @@ def similarity_batch(batch, indices: list[int], *, name_to_label: dict[str, floa
     """Batched Arrow map: (anchor, candidate, label) for each candidate of each labelled column, in mapping order.
 
     A text already seen for this anchor (the anchor itself or an earlier column's item) is skipped: the same
-    text cannot carry two labels for one anchor; the first mapping wins.
+    text cannot carry two labels for one anchor; the first mapping wins. A blank candidate is a marker row (8).
     """
     import pyarrow as pa
 
@@ -172,13 +185,15 @@ def similarity_batch(batch, indices: list[int], *, name_to_label: dict[str, floa
     labels = np.concatenate(
         [np.full(len(r), float(v)) for (r, _), v in zip(b.kept, name_to_label.values(), strict=True)]
     )
-    return pa.table(
+    out = pa.table(
         {
             "anchor": b.texts.take(out_rows[order]),
             "candidate": b.texts.take(at),
             "label": pa.array(labels[order], pa.float64()),
+            "_drop": pa.array(np.zeros(len(order), np.int8)),
         }
     )
+    return with_markers(out, np.full(sum(len(blank) for blank in b.blanks), 8))
 
 
 def retrieval(dataset, *, negative_samples: int = -1, seed: int = 42, where: str = "evaluator.dataset") -> IRData:

@@ -22,21 +22,8 @@ from pydantic import Field, field_validator
 from ...config.schema import Strict
 from ..args import DataArgs, MinedRows
 from .base import Recipe
-from .common import IRData, random_picks, row_keys
+from .common import IRData, random_picks, row_keys, with_markers
 from .labeled_index import AMBIGUOUS, DEFAULT_GROUP, OK, REPEAT, SINGLE, Index, LazyIndex, check_columns  # noqa: F401
-
-
-def _with_markers(out, codes):
-    """Append one marker row (`_drop` = its status) per raw row that yields nothing, in `out`'s schema."""
-    import pyarrow as pa
-
-    n = len(codes)
-    blank = {
-        f.name: pa.array([""] * n, f.type) if pa.types.is_string(f.type) else pa.array(np.zeros(n), f.type)
-        for f in out.schema
-    }
-    blank["_drop"] = pa.array(np.asarray(codes, dtype=np.int8))
-    return pa.concat_tables([out, pa.table(blank, schema=out.schema)])
 
 
 def ranking_batch(batch, indices, *, index: LazyIndex, k: int, seed: int, positives: int, where: str):
@@ -64,7 +51,7 @@ def ranking_batch(batch, indices, *, index: LazyIndex, k: int, seed: int, positi
         **{f"negative_{j + 1}": ix.take(negatives[:, j]) for j in range(k)},
         "_drop": pa.array(short.astype(np.int8)),
     }
-    return _with_markers(pa.table(out), status[status != OK])
+    return with_markers(pa.table(out), status[status != OK])
 
 
 def similarity_batch(
@@ -100,7 +87,7 @@ def similarity_batch(
             "_drop": pa.array(np.zeros(len(order), np.int8)),
         }
     )
-    return _with_markers(out, status[~usable])
+    return with_markers(out, status[~usable])
 
 
 def retrieval(dataset, args: LabeledRetrievalArgs, *, seed: int, where: str) -> IRData:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...errors import DataError
@@ -21,14 +23,35 @@ def _names(table, column: str, where: str) -> np.ndarray:
         missing = np.flatnonzero(np.asarray(pc.is_null(col).to_numpy(zero_copy_only=False)))
         if not len(missing):
             return np.asarray(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
-    for row, value in enumerate(python_cells(col)):  # name the first bad cell
-        if value is None or isinstance(value, (list, dict, float, bool)):
-            got = "None" if value is None else f"a {type(value).__name__} ({str(value)[:40]!r})"
-            raise DataError(
-                f"{where}: row {row}, column `{column}`: expected a {column} (a string or an integer), "
-                f"got {got}; give every text one"
-            )
-    return np.asarray([str(v) for v in python_cells(col)], dtype=object)
+    cells = python_cells(col)
+    row = next((i for i, value in enumerate(cells) if label_problem(value)), None)
+    if row is None:  # only whole-number floats (1.0): the column is numeric; name its first cell
+        row = next((i for i, value in enumerate(cells) if isinstance(value, float)), None)
+    if row is not None:
+        raise DataError(
+            f"{where}: row {row}, column `{column}`: expected a {column} (a string or an integer), "
+            f"got {label_problem(cells[row]) or _got(cells[row])}; give every text one"
+        )
+    return np.asarray([str(v) for v in cells], dtype=object)
+
+
+def label_problem(value) -> str | None:
+    """What is wrong with a label cell ('None', 'NaN (an empty cell)', ...), or None when it is usable.
+
+    Checked before whole-number floats: one empty CSV cell (or a JSON NaN) turns a column of integer labels into
+    floats, and the cell to blame is the empty one, not the first row.
+    """
+    if value is None:
+        return "None (an empty cell or null)"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN (an empty cell?)"
+    if isinstance(value, (list, dict, bool)) or (isinstance(value, float) and not value.is_integer()):
+        return _got(value)
+    return None
+
+
+def _got(value) -> str:
+    return f"a {type(value).__name__} ({str(value)[:40]!r})"
 
 
 class Index:

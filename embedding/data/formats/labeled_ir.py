@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ...errors import DataError
 from .common import IRData, clean_text, row_rng
+from .labeled_index import label_problem
 
 COLUMNS = ("text", "label")
 QUERY_FRACTION = 0.2
@@ -45,8 +46,12 @@ def labeled_retrieval(
     seen: set[str] = set()
     for row, item in enumerate(dataset):
         text = clean_text(item.get("text"), row, "text", where)
-        if item.get("label") is None:
-            raise DataError(f"{where}: row {row}, column `label`: missing; give every text a label")
+        problem = label_problem(item.get("label"))
+        if problem:
+            raise DataError(
+                f"{where}: row {row}, column `label`: expected a label (a string or an integer), got {problem}; "
+                "give every text a label"
+            )
         if text not in seen:  # a text under two labels keeps its first one
             seen.add(text)
             by_label.setdefault(str(item["label"]), []).append(text)
