@@ -49,6 +49,9 @@ class UserError(EmbeddingError):
         self.problems = list(problems)
         super().__init__(message)
 
+    def __str__(self) -> str:  # the Python API's message carries every problem, as the CLI prints them
+        return self.render()
+
     def render(self) -> str:
         head = str(self.args[0])
         if not self.problems:

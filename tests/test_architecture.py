@@ -17,6 +17,7 @@ LAYERS = [
     ("cli", "api", "__main__", ""),  # "" = the package's own __init__ (the lazy Python API)
     ("validation",),
     ("training",),
+    ("export",),
     ("report",),
     ("evaluation",),
     ("data",),

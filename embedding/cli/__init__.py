@@ -14,9 +14,10 @@ import sys
 import traceback
 
 from ..errors import EmbeddingError
-from . import evaluate, init, preprocess, report, schema, train, validate
+from . import evaluate, export, init, list_cmd, preprocess, report, schema, train, validate
 
-COMMANDS = (train, validate, preprocess, evaluate, report, schema, init)
+VERBOSE_HELP = "also show the libraries' log messages (transformers, sentence-transformers, datasets)"
+COMMANDS = (train, validate, preprocess, evaluate, export, report, schema, init, list_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks for every error")
-    parser.add_argument("--version", action="version", version="embedding 0.1.0")
+    parser.add_argument("-V", "--version", action="version", version="embedding 0.1.0")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(subparsers)
@@ -34,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks for every error"
         )
+        sub.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
 
 
@@ -54,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     _quiet_library_bars()
+    from ._common import LIBRARY_LOGS
+
+    LIBRARY_LOGS["shown"] = args.verbose
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
 from ..errors import UserError
@@ -30,15 +31,47 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def setup_logging(verbose: bool = True) -> None:
-    from rich.logging import RichHandler
+LIBRARY_LOGS = {"shown": False}  # `embedding --verbose`: the libraries' INFO records on the console as well
 
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
-        force=True,
-    )
+
+class OwnRecords(logging.Filter):
+    """Below WARNING only this package's records reach the console: the libraries' INFO chatter (device
+    notices, "Saving model checkpoint", the evaluators' metric blocks, which logs.jsonl keeps) stays out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.split(".")[0] in ("embedding", "__main__")
+
+
+class CurrentStdout(logging.StreamHandler):
+    """A handler writing to whatever sys.stdout is at each record: a command run in-process after another one
+    (tests, notebooks that swap stdout) must not write to a stream an earlier run closed."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler.__init__ assigns it; the current stdout is always used
+        pass
+
+
+def setup_logging(verbose: bool = True) -> None:
+    """Log lines on stdout: rich on a terminal; off a terminal (pipes, files, CI) plain unwrapped lines.
+
+    Rich wraps at the console width, which is 80 columns when it cannot ask a terminal: paths got cut
+    mid-word. A plain line per event, with time and level, stays whole and greppable.
+    """
+    if sys.stdout.isatty():
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = CurrentStdout()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    if not LIBRARY_LOGS["shown"]:
+        handler.addFilter(OwnRecords())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler], force=True)
     for noisy in ("httpx", "urllib3", "filelock", "fsspec"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -55,6 +55,12 @@ def register(subparsers) -> None:
     quick.add_argument("--output-dir", default="eval-results", help="results folder (default: eval-results)")
     quick.add_argument("--batch-size", type=int, default=32, help="encoding batch size (default: 32)")
     parser.add_argument(
+        "--quantization",
+        metavar="P1,P2",
+        help="also a Matryoshka size x precision cost table (float32,int8,ubinary: metric and bytes per vector) "
+        "of every model on every ir task, saved as quantization.json",
+    )
+    parser.add_argument(
         "--all-metrics",
         action="store_true",
         help="show every metric in the table, not only nDCG/MRR/MAP@k, accuracy@1, recall@max and Spearman/Pearson",
@@ -118,6 +124,7 @@ def run(args) -> int:
 
     data, source = config_mapping(args)
     config = validate_mapping(data, source=source, schema=EvalConfig)  # fail fast, before heavy imports
+    precisions = _precisions(args.quantization)
     from ..evaluation.models import check_models
 
     check_models(config)  # a missing model or one without its tokenizer: said before the data is prepared
@@ -130,7 +137,7 @@ def run(args) -> int:
     from ..evaluation.run import run_evaluation
     from ..evaluation.table import print_comparison
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # piped: whole lines, not cut at 80 columns
     report = run_evaluation(config, log=lambda line: err.print(line, highlight=False, markup=False))
     if not report.rows:  # e.g. only `bm25` on only `sts` tasks: every pair was skipped
         from ..errors import UserError
@@ -146,4 +153,23 @@ def run(args) -> int:
     json_path, csv_path, replaced = write_results(config.output_dir, report.rows)
     again = f"; {replaced} rows of an earlier run with the same key replaced" if replaced else ""
     print(f"results: {json_path} and {csv_path} ({len(report.rows)} rows{again})")
+    if precisions:
+        _print_costs(config, precisions, log=lambda line: err.print(line, highlight=False, markup=False))
     return 0
+
+
+def _precisions(text: str | None) -> list[str]:
+    """--quantization parsed before any model loads, so a typo fails at once."""
+    if not text:
+        return []
+    from ..export.costs import parse_precisions
+
+    return parse_precisions(text)
+
+
+def _print_costs(config, precisions: list[str], log) -> None:
+    from ..export.costs import format_costs, quantization_costs, write_costs
+
+    rows = quantization_costs(config, precisions, log=log)
+    print(format_costs(rows))
+    print(f"quantization costs: {write_costs(config.output_dir, rows)}")

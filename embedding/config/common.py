@@ -8,13 +8,10 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
-
-class Strict(BaseModel):
-    # strict: YAML already gives typed values, so "yes" is not a bool and `true` is not a patience of 1.
-    # No NaN or infinity (YAML `.nan`, `.inf`): no float key of a config means them.
-    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True, allow_inf_nan=False)
+from .filters import RowFilter
+from .strict import Strict
 
 
 def no_nul(value: str) -> str:
@@ -70,3 +67,27 @@ class DatasetSpec(Strict):
         description="Arguments of the data format (efaq, labeled, pairs, scored-pairs, beir): each format's typed "
         "keys, defaults and descriptions are in `embedding schema` and checked by `embedding validate`.",
     )
+    filter: RowFilter | None = Field(
+        None,
+        description="Keep only the rows that pass, applied right after loading (before `preprocess_args`, on the "
+        "dataset's own column names): {column: {min, max, in, not_in, min_length, max_length}}, e.g. "
+        "{score: {min: 4.0}}; lengths in characters. Counted in `embedding preprocess` and the banner.",
+    )
+
+
+def default_names(given: list[str | None], kinds: list[str]) -> list[str]:
+    """Each entry's name: the one given, else its kind, numbered when a kind repeats (`sts`, `sts_2`), never one
+    that another entry was given. Objectives and evaluators are named by this one rule."""
+    taken = {name for name in given if name}
+    seen: dict[str, int] = {}
+    names = []
+    for name, kind in zip(given, kinds, strict=True):
+        if not name:
+            seen[kind] = seen.get(kind, 0) + 1
+            name = kind if seen[kind] == 1 else f"{kind}_{seen[kind]}"
+            while name in taken:
+                seen[kind] += 1
+                name = f"{kind}_{seen[kind]}"
+            taken.add(name)  # a numbered default is not handed out twice either
+        names.append(name)
+    return names

@@ -10,10 +10,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from .common import DatasetSpec, LocalPath, ModelSpec, Strict, no_nul
+from .common import DatasetSpec, LocalPath, ModelSpec, Strict, default_names, no_nul
 from .eval_schema import TaskSpec
+from .evaluator_schema import Evaluators, EvaluatorSpec
 
-__all__ = ["DatasetSpec", "ModelSpec", "Strict", "TaskSpec", "TrainConfig"]
+__all__ = ["DatasetSpec", "EvaluatorSpec", "ModelSpec", "Strict", "TaskSpec", "TrainConfig"]
 
 
 # Bytes in one file or folder name on common file systems (ext4, APFS, NTFS). run_name is a folder name and the
@@ -155,32 +156,7 @@ def objective_names(objectives: list[Any]) -> list[str]:
     names objectives before the whole config is valid).
     """
     raw = [o.model_dump() if isinstance(o, BaseModel) else o if isinstance(o, dict) else {} for o in objectives]
-    taken = {o.get("name") for o in raw if o.get("name")}
-    seen: dict[str, int] = {}
-    names = []
-    for obj in raw:
-        if obj.get("name"):
-            names.append(obj["name"])
-            continue
-        base = str(obj.get("type") or "objective")
-        seen[base] = seen.get(base, 0) + 1
-        name = base if seen[base] == 1 else f"{base}_{seen[base]}"
-        while name in taken:
-            seen[base] += 1
-            name = f"{base}_{seen[base]}"
-        names.append(name)
-    return names
-
-
-class EvaluatorSpec(Strict):
-    dataset: DatasetSpec = Field(description="Data for the InformationRetrievalEvaluator (retrieval transform).")
-    args: dict[str, Any] = Field(
-        default_factory=dict,
-        description="InformationRetrievalEvaluator arguments: mrr_at_k, ndcg_at_k, accuracy_at_k, "
-        "precision_recall_at_k, map_at_k, batch_size, name, truncate_dim, ...",
-    )
-    max_queries: int | None = Field(None, gt=0, description="Deterministic query subsample for in-training evals.")
-    max_corpus: int | None = Field(None, gt=0, description="Corpus subsample (every relevant document kept).")
+    return default_names([o.get("name") for o in raw], [str(o.get("type") or "objective") for o in raw])
 
 
 class EarlyStoppingSpec(Strict):
@@ -212,7 +188,12 @@ class TrainConfig(Strict):
         default_factory=dict,
         description="SentenceTransformerTrainingArguments (keys checked); output_dir/logging_dir are set by the run.",
     )
-    evaluator: EvaluatorSpec | None = None
+    evaluator: Evaluators | None = Field(
+        None,
+        description="Evaluator(s) run during training (args.eval_strategy) and on the base and trained model: one "
+        "spec, or a list run in order (sentence-transformers' SequentialEvaluator), each metric prefixed with its "
+        "evaluator's name. args.metric_for_best_model may name any of their metrics.",
+    )
     early_stopping: EarlyStoppingSpec | None = None
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
     mixing: Literal["proportional", "round_robin", "weighted"] = Field(
@@ -229,12 +210,14 @@ class TrainConfig(Strict):
         "the same rows per epoch; `no_duplicates` keeps its guarantee. Applies with batch_sampler `batch_sampler`, "
         "`no_duplicates` or `no_duplicates_hashed`; false: sentence-transformers' samplers as they are.",
     )
-    merge_columns: Literal["auto", "always", "never"] = Field(
+    merge_columns: Literal["auto", "always", "never", "stock"] = Field(
         "auto",
         description="How a batch's text columns go through the encoder: `always` ONE forward for all columns "
         "(padded to the widest), `never` one per column, `auto` = merged on a GPU unless that adds over 50 % padded "
         "tokens (fewer, larger calls pay there), only equal-width columns merged on a CPU (padding costs "
-        "arithmetic). The loss is the same either way.",
+        "arithmetic), `stock` = as sentence-transformers' own losses (anchor alone, the other columns in one call; "
+        "Matryoshka by its MatryoshkaLoss). Calls run in column order. The loss is the same either way; only "
+        "dropout masks differ. `stock` with group_by_length: false gives the weights of a stock script bit for bit.",
     )
     allow_custom_code: bool = Field(
         False, description="Allow `module:Class` losses. Off by default: a config should not be able to run code."

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import DataError
 from .args import DataArgs
 from .checks import typed_args
+from .filtering import filtered_out
 from .formats import FORMATS, detect, for_use
 from .formats.common import IRData
 from .rows import (  # noqa: F401  (re-exported: where callers have always found them)
@@ -85,6 +86,7 @@ def typed_common(args: dict[str, Any], where: str) -> DataArgs:
 
 def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str) -> TrainingData:
     """Rows for a `contrastive` or `similarity` objective (mined hard negatives when configured)."""
+    loaded = raw
     raw, fmt = _prepare(raw, args, where, kind)
     typed = typed_args(kind, fmt, args, where)
     form = FORMATS[fmt]
@@ -106,6 +108,7 @@ def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str
     data = TrainingData(
         rows.with_format(None), fmt, len(raw), cache_hit=hit, related=recipe.related, corpus=recipe.corpus
     )
+    note_filter(data, loaded)
     drop_markers(data, key)
     mining = getattr(typed, "mine_hard_negatives", None)
     if mining is not None:
@@ -119,6 +122,17 @@ def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str
             + "; ".join(data.notes or ["check the data and preprocess_args"])
         )
     return data
+
+
+def note_filter(data: TrainingData, loaded) -> None:
+    """Count the rows the dataset's `filter` removed at load (`raw_rows` then counts the rows as loaded)."""
+    removed = filtered_out(loaded)
+    if removed:
+        count, text = removed
+        data.raw_rows += count
+        data.filtered = f"filtered out: {count:,} rows by filter {text}"
+        data.stats[f"rows filtered out by filter {text}"] += count
+        data.notes.append(data.filtered)
 
 
 def retrieval_data(raw, args: dict[str, Any], *, seed: int, where: str) -> IRData:

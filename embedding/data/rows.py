@@ -20,7 +20,7 @@ MAP_BATCH_SIZE = 10_000
 # Rows per Arrow record batch in the cache file: fewer, larger writes (the default 1,000 costs ~15 % here).
 WRITER_BATCH_SIZE = 10_000
 # Bump whenever the rows produced for the same inputs change, so stale caches are not reused.
-VERSION = "v3"
+VERSION = "v4"
 DROP_REASONS = {
     1: "rows dropped: fewer than negative_samples distinct negatives available",
     2: "raw rows without a positive (empty `similar` list; a contrastive row needs at least one similar text)",
@@ -30,6 +30,7 @@ DROP_REASONS = {
     6: "raw rows dropped: text listed under several labels",
     7: "rows dropped: a negative equals the anchor or the positive",
     8: "rows dropped: a blank (empty, whitespace-only or null) text in a list column",
+    9: "rows dropped: the anchor equals the positive (preprocess_args.drop_identical_pairs: true)",
 }
 FALSE_NEGATIVES = "negatives dropped as false negatives"
 
@@ -40,8 +41,9 @@ class TrainingData:
 
     dataset: Any
     format: str
-    raw_rows: int
+    raw_rows: int  # as loaded, before the dataset's `filter`
     cache_hit: bool = False
+    filtered: str = ""  # "filtered out: N rows by filter score.min=4.0" when the dataset's `filter` removed rows
     notes: list[str] = field(default_factory=list)
     stats: Counter = field(default_factory=Counter)
     related: Any = None  # () -> {text: texts that must never be its negative}, beyond the rows' own positives

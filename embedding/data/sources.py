@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config.schema import DatasetSpec
 from ..errors import DataError, did_you_mean
+from .filtering import apply_filter
 from .local import check_has_data, check_utf8, data_files, expand, expand_data_files
 
 FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".tsv": "csv"}
@@ -59,7 +60,8 @@ def _check_local(name: str, args: dict[str, Any], where: str) -> None:
 
 
 def load_split(spec: DatasetSpec, where: str):
-    """Load one split as a `datasets.Dataset`, or raise a DataError naming `where` and the fix."""
+    """Load one split as a `datasets.Dataset` (its `filter` applied), or raise a DataError naming `where` and the
+    fix."""
     import datasets
 
     name, args = _load_kwargs(spec, where)
@@ -109,7 +111,7 @@ def load_split(spec: DatasetSpec, where: str):
         )
     if len(loaded) == 0:
         raise DataError(f"{where}: dataset `{spec.name}` (split {split}) is empty")
-    return loaded
+    return apply_filter(loaded, spec.filter, where)
 
 
 def _check_findable(name: str, args: dict[str, Any], where: str) -> None:
@@ -245,7 +247,7 @@ class SourceCache:
         self._loaded: dict[str, Any] = {}
 
     def get(self, spec: DatasetSpec, where: str):
-        key = json.dumps([spec.name, spec.args], sort_keys=True, default=str)
+        key = json.dumps([spec.name, spec.args, spec.model_dump(mode="json")["filter"]], sort_keys=True, default=str)
         if key not in self._loaded:
             self._loaded[key] = load_split(spec, where)
         return self._loaded[key]

@@ -8,12 +8,59 @@ the tokenizer's own lengths fills batches with texts of the same padded length; 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 import torch
 
 logger = logging.getLogger(__name__)
+
+# Where encoding progress goes (`embedding evaluate` prints it); unset: silent, as inside training.
+_REPORT: ContextVar[Callable[[str], None] | None] = ContextVar("encode_progress", default=None)
+PROGRESS_EVERY_S = 10.0
+
+
+@contextmanager
+def progress_to(log: Callable[[str], None]) -> Iterator[None]:
+    """Send encoding progress to `log` while inside: about every 10 s done/total with an ETA, and one end line."""
+    token = _REPORT.set(log)
+    try:
+        yield
+    finally:
+        _REPORT.reset(token)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+class _Progress:
+    """Progress lines of one encode call: periodic done/total with an ETA, then the end."""
+
+    def __init__(self, what: str, total: int):
+        self.log, self.what, self.total = _REPORT.get(), what, total
+        self.started = self.last = time.perf_counter()
+        self.done = 0  # no start line: a quick encoding says one line, when it is done
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        now = time.perf_counter()
+        if not self.log:
+            return
+        if self.done >= self.total:
+            seconds = now - self.started
+            self.log(
+                f"  encoded {self.total:,} {self.what} in {_clock(seconds)} ({self.total / max(seconds, 1e-9):.0f}/s)"
+            )
+        elif now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            eta = (now - self.started) / self.done * (self.total - self.done)
+            self.log(f"  {self.what}: {self.done:,}/{self.total:,} ({self.done / self.total:.0%}), ETA {_clock(eta)}")
 
 
 def token_lengths(model, texts: Sequence[str]) -> list[int]:
@@ -80,6 +127,7 @@ def encode_sorted(
         from tqdm import tqdm
 
         batches = tqdm(batches, desc=f"encode {kind or 'texts'}", unit="batch")
+    progress = _Progress({"query": "queries", "document": "documents"}.get(kind or "", "texts"), len(distinct))
     out: torch.Tensor | None = None
     for index in batches:
         embeddings = fn(
@@ -94,6 +142,7 @@ def encode_sorted(
         if out is None:
             out = embeddings.new_empty((len(distinct), embeddings.shape[-1]))
         out[torch.as_tensor(index, device=out.device)] = embeddings
+        progress.advance(len(index))
     assert out is not None
     if len(distinct) == len(texts):
         return out

@@ -147,6 +147,8 @@ def evaluate_model(
     model, spec: ModelSpec, where: str, dims: list[int] | list[None], tasks: list[TaskData], run: RunContext
 ) -> None:
     """One model on every task: timings and result rows into `run.report`."""
+    from .encode import progress_to
+
     for data in tasks:
         if model is None and data.pairs is not None:
             run.report.notes.append(
@@ -154,11 +156,17 @@ def evaluate_model(
                 "query and gives no similarity score for a sentence pair"
             )
             continue
+        sizes = "" if dims == [None] else f" at sizes {', '.join(map(str, dims))}"
+        run.log(f"{where} {spec.name} on {data.where} {data.task.label}{sizes}: started")
         start = time.perf_counter()
-        results = evaluate_task(model, spec, data, dims, run.config)  # type: ignore[arg-type]
+        with progress_to(run.log):
+            results = evaluate_task(model, spec, data, dims, run.config)  # type: ignore[arg-type]
         seconds = time.perf_counter() - start
         run.report.timings.append(Timing(spec.name, data.task.label, seconds, data.texts))
-        run.log(f"{spec.name} on {data.task.label}: {seconds:.1f} s ({data.texts / max(seconds, 1e-9):.0f} texts/s)")
+        run.log(
+            f"{where} {spec.name} on {data.where} {data.task.label}: done in {seconds:.1f} s "
+            f"({data.texts / max(seconds, 1e-9):.0f} texts/s)"
+        )
         for dim, metrics in results.items():
             run.report.rows.extend(
                 rows_from_metrics(

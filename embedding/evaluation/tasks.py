@@ -121,10 +121,10 @@ def _load_split(task: TaskSpec, args: dict[str, Any], where: str, seed: int) -> 
     raw = load_split(spec, f"{where}.dataset")
     if task.type == "ir":
         return TaskData(task, where, ir=retrieval_data(raw, args, seed=seed, where=f"{where}.dataset"))
-    return TaskData(task, where, pairs=_scored_pairs(raw, args, f"{where}.dataset"))
+    return TaskData(task, where, pairs=scored_pairs_of(raw, args, f"{where}.dataset"))
 
 
-def _scored_pairs(raw, args: dict[str, Any], where: str) -> ScoredPairs:
+def scored_pairs_of(raw, args: dict[str, Any], where: str) -> ScoredPairs:
     """`columns` renames and `limit`, then the scored-pairs rows (the only shape an sts task reads)."""
     from ..data.formats.scored_pairs import check_columns, scored_pairs
     from ..data.preprocess import detect_format

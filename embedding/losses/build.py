@@ -9,7 +9,7 @@ from typing import Any
 
 from torch import nn
 
-from ..config.schema import MatryoshkaSpec, ObjectiveSpec
+from ..config.schema import ObjectiveSpec
 from ..errors import ConfigError, Problem
 from .registry import DISTILLATION, VARIATION_PENALTY, default_loss, entry, objective_loss_problems
 from .st_catalog import ST_ALIASES
@@ -136,8 +136,15 @@ def _penalty_term(model: Any, objective: ObjectiveSpec, num_train_rows: int) -> 
     return term.load()(model, eps=resolve_eps(eps, num_train_rows))
 
 
-def _matryoshka(model: Any, main: nn.Module, matryoshka: MatryoshkaSpec | None) -> tuple[nn.Module, Any, Any]:
-    """(main loss, dims, weights) for `ObjectiveLoss`: it truncates itself unless the main loss embeds by itself."""
+def _matryoshka(
+    model: Any, main: nn.Module, objective: ObjectiveSpec, merge_columns: str
+) -> tuple[nn.Module, Any, Any]:
+    """(main loss, dims, weights) for `ObjectiveLoss`: it truncates itself unless the main loss embeds by itself.
+
+    With `merge_columns: stock` and no extra terms, sentence-transformers' own MatryoshkaLoss wraps the main loss,
+    as in a stock script: it sorts the dims and truncates the previous dim's embeddings, which rounds differently.
+    """
+    matryoshka = objective.matryoshka
     if matryoshka is None:
         return main, None, None
     width = model.get_embedding_dimension()
@@ -153,7 +160,9 @@ def _matryoshka(model: Any, main: nn.Module, matryoshka: MatryoshkaSpec | None) 
             width,
         )
     dims, weights = matryoshka.matryoshka_dims, matryoshka.matryoshka_weights
-    if hasattr(main, "compute_loss_from_embeddings"):
+    # GradCache losses (`calculate_loss`) keep ObjectiveLoss's chunked truncation; extra terms need shared embeddings.
+    stock = merge_columns == "stock" and objective.distillation is None and objective.variation_penalty is None
+    if hasattr(main, "compute_loss_from_embeddings") and not (stock and not hasattr(main, "calculate_loss")):
         return main, dims, weights
     from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss  # truncates inside its forward
 
@@ -200,7 +209,7 @@ def build_objective_loss(
     name = objective.loss or default_loss(objective.type)
     main = _main_loss(model, objective, name)
     _check_shares_embeddings(main, objective, name)
-    main, dims, weights = _matryoshka(model, main, objective.matryoshka)
+    main, dims, weights = _matryoshka(model, main, objective, merge_columns)
     return ObjectiveLoss(
         model,
         main,

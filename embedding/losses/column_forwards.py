@@ -11,6 +11,12 @@ a device-dependent slack:
 
 with w_c the padded token width of column c. Columns are taken narrowest first, so like-width columns end up
 together. The loss and gradients are the same for every grouping (padding is masked out), up to float rounding.
+
+Whatever the grouping, the calls run in the dataset's column order (a group at its first column, its columns in
+column order), so with `never` the anchor goes through the encoder first, as in sentence-transformers: dropout
+masks are drawn in the same order. `stock` is exactly what a stock sentence-transformers loss does
+(`embed_columns(model, features)`: the anchor alone, then the other columns in one call when they preprocess
+alike); with it, training gives bit-identical weights to a stock `SentenceTransformerTrainer` script.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any, Literal
 
 from torch import Tensor, nn
 
-MergeColumns = Literal["auto", "always", "never"]
+MergeColumns = Literal["auto", "always", "never", "stock"]
 
 # Extra padded tokens a merge may add, as a fraction of the per-column tokens. GPU: one call instead of k is worth
 # up to 50 % more padded tokens (the measured 2x speed-up above was at ~30 % padding). CPU: arithmetic-bound, so
@@ -33,7 +39,7 @@ def slack_for(policy: MergeColumns, device_type: str) -> float:
     """The padding slack a policy allows on a device type (`cpu`, `cuda`, `mps`, ...)."""
     if policy == "always":
         return math.inf
-    if policy == "never":
+    if policy in ("never", "stock"):  # `stock` does not group by width (see embed_grouped)
         return -1.0
     return AUTO_SLACK.get(device_type, AUTO_SLACK_ACCELERATOR)
 
@@ -43,7 +49,9 @@ def describe(policy: MergeColumns, device_type: str) -> str:
     if policy == "always":
         return "always: one encoder call for all text columns"
     if policy == "never":
-        return "never: one encoder call per text column"
+        return "never: one encoder call per text column, in column order"
+    if policy == "stock":
+        return "stock: as sentence-transformers' losses (anchor alone, then the other columns in one call)"
     slack = slack_for(policy, device_type)
     if slack <= 0:
         return f"auto ({device_type}): only equal-width columns share an encoder call (padding costs compute here)"
@@ -62,6 +70,11 @@ def group_columns(widths: list[int], slack: float) -> list[list[int]]:
                 continue
         groups.append([index])
     return groups
+
+
+def in_column_order(groups: list[list[int]]) -> list[list[int]]:
+    """The groups as they run: each in column order, the groups by their first column (the anchor's first)."""
+    return sorted((sorted(group) for group in groups), key=lambda group: group[0])
 
 
 def _width(features: dict[str, Any]) -> int | None:
@@ -85,16 +98,18 @@ def embed_grouped(
     """One `sentence_embedding` tensor per column, from as few model calls as the policy finds worth it.
 
     Columns that cannot be merged at all (different feature keys, no token tensors) fall back to one call each, as
-    in sentence-transformers' `embed_columns`.
+    in sentence-transformers' `embed_columns`. Calls run in column order (`in_column_order`).
     """
     from sentence_transformers.base.losses.merged_forward import embed_columns
 
+    if policy == "stock":
+        return embed_columns(model, features_list)
     if len(features_list) < 2:
         return [model(features)["sentence_embedding"] for features in features_list]
     widths = [_width(features) for features in features_list]
     if any(width is None for width in widths):
         return embed_columns(model, features_list, separate_first=False)
-    groups = group_columns(widths, slack_for(policy, _device_type(features_list[0])))
+    groups = in_column_order(group_columns(widths, slack_for(policy, _device_type(features_list[0]))))
     embeddings: list[Tensor | None] = [None] * len(features_list)
     for group in groups:
         # embed_columns merges (pads to the group's widest column) or falls back per column when it cannot.

@@ -45,7 +45,8 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
     columns are grouped into model calls is `merge_columns` (`column_forwards.py`): `always` = ONE model call for
     all columns (the project's data are sentence-sentence pairs, so the anchor is not kept apart), `never` = one
     per column, `auto` = merged on a GPU unless the merge adds over 50 % padding, only equal-width columns merged
-    on a CPU (where padded tokens cost arithmetic). Columns that cannot merge get one call each. The
+    on a CPU (where padded tokens cost arithmetic), `stock` = as a stock sentence-transformers loss (anchor alone,
+    the rest merged). Calls run in column order. Columns that cannot merge get one call each. The
     `cached-ranking` main loss switches this module to GradCache: all terms are computed chunk by chunk of anchor
     rows inside the cached step, so distillation and the penalty also work at GradCache batch sizes.
 
@@ -68,7 +69,7 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         matryoshka_dims / matryoshka_weights / n_dims_per_step / matryoshka_apply_to: as `MatryoshkaSpec`.
         weight: the objective's `weight`, multiplies every component.
         component_prefix: prepended to the component names, e.g. ``"loss/faq/"`` in multi-objective runs.
-        merge_columns: `auto`, `always` or `never`, see above (the config's top-level `merge_columns`).
+        merge_columns: `auto`, `always`, `never` or `stock`, see above (the config's top-level `merge_columns`).
     """
 
     def __init__(

@@ -13,6 +13,7 @@ from .rundir import RunData, split_dim
 DPI = 110
 SKIP_EVAL = re.compile(r"(runtime|samples_per_second|steps_per_second|epoch)$")
 FAMILY = re.compile(r"(accuracy|precision|recall|ndcg|mrr|map|spearman|pearson|f1|ap)(?=@|_|$)")
+BEFORE_AFTER = ("before", "after")  # the model names of the run's `evaluation.tasks` rows
 PREFERRED = ("ndcg", "map", "mrr", "recall", "accuracy", "spearman", "precision", "pearson")
 
 
@@ -81,9 +82,28 @@ def plot_losses(run: RunData, path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def plot_eval_metrics(run: RunData, path: Path, main_metric: str | None = None) -> Path | None:
-    """Evaluator metrics over steps, one panel per metric family (ndcg, map, recall...)."""
-    evals = run.eval_events
+MIN_SPAN = 0.05  # a y-axis narrower than this turns a 0.005 change into a cliff
+
+
+def _honest_ylim(ax, values: list[float]) -> None:
+    """At least MIN_SPAN wide around the values, inside [0, 1] when they are scores."""
+    low, high = min(values), max(values)
+    if high - low >= MIN_SPAN:
+        return
+    middle = (low + high) / 2
+    low, high = middle - MIN_SPAN / 2, middle + MIN_SPAN / 2
+    if 0 <= min(values) and max(values) <= 1:
+        low, high = (0.0, MIN_SPAN) if low < 0 else (1 - MIN_SPAN, 1.0) if high > 1 else (low, high)
+    ax.set_ylim(low, high)
+
+
+def plot_eval_metrics(
+    run: RunData, path: Path, main_metric: str | None = None, before: dict[str, float] | None = None
+) -> Path | None:
+    """Evaluator metrics over steps, one panel per metric family (ndcg, map, recall...); the base model's
+    values (`before`, keys without `eval_`) as the step-0 point."""
+    before = before or {}
+    evals = [{"step": 0, **{f"eval_{k}": v for k, v in before.items()}}] * bool(before) + run.eval_events
     keys = sorted(
         {
             k
@@ -107,8 +127,10 @@ def plot_eval_metrics(run: RunData, path: Path, main_metric: str | None = None) 
     plt = _pyplot()
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols + 1, 3.4 * rows + 0.3), squeeze=False)
     for ax, family in zip(axes.flat, order, strict=False):
+        shown: list[float] = []
         for key in families[family]:
             steps, values = _series(evals, key)
+            shown += values
             bold = main_metric is not None and key == f"eval_{main_metric}"
             ax.plot(
                 steps,
@@ -119,7 +141,9 @@ def plot_eval_metrics(run: RunData, path: Path, main_metric: str | None = None) 
                 label=key[5:] + (" (main)" if bold else ""),
             )
         ax.set_title(family)
-        ax.set_xlabel("step")
+        ax.set_xlabel("step" + (" (0: base model)" if before else ""))
+        ax.set_ylabel(family)
+        _honest_ylim(ax, shown)
         _integer_steps(ax)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
@@ -140,8 +164,8 @@ def _bars(ax, labels: list[str], before: list[float | None], after: list[float |
         bars.append(ax.barh(y + height / 2, [a or 0 for a in after], height, label="after", color="#2f6fbf"))
     else:
         bars.append(ax.barh(y, [a or 0 for a in after], height, label="after", color="#2f6fbf"))
-    for group in bars:
-        ax.bar_label(group, fmt="%.3f", fontsize=7, padding=2)
+    for group, values in zip(bars, [before, after] if len(bars) == 2 else [after], strict=True):
+        ax.bar_label(group, labels=["n/a" if v is None else f"{v:.3f}" for v in values], fontsize=7, padding=2)
     ax.margins(x=0.12)  # room for the value labels
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
@@ -167,6 +191,21 @@ def plot_before_after(
     _bars(ax, labels, [before.get(k) for k in keys], [after.get(k) for k in keys])
     ax.set_title("evaluation before and after training" + (" (* main metric)" if main_metric in keys else ""))
     return _save(fig, path)
+
+
+def task_sizes(rows: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, float]]:
+    """(before, after) of the `evaluation.tasks` rows (model `before` / `after`) measured at an embedding size,
+    keyed `dim_<size>_<task>: <metric>` as plot_matryoshka reads them; headline metrics only."""
+    from ..evaluation.table import headline, short
+
+    sized = [r for r in rows if isinstance(r, dict) and r.get("dim") is not None and r.get("model") in BEFORE_AFTER]
+    metrics = {r.get("metric", "") for r in sized}
+    sides: dict[str, dict[str, float]] = {"before": {}, "after": {}}
+    for row in sized:
+        if headline(row["metric"], metrics):
+            name = f"{short(str(row.get('dataset') or row.get('task')))}: {row.get('similarity', '')}_{row['metric']}"
+            sides[row["model"]][f"dim_{row['dim']}_{name}"] = row["value"]
+    return sides["before"], sides["after"]
 
 
 def plot_matryoshka(
@@ -231,6 +270,7 @@ def plot_resources(run: RunData, path: Path) -> Path | None:
     ax.set_xlabel("step")
     _integer_steps(ax)
     ax.set_ylabel("MiB")
+    ax.set_ylim(bottom=0)  # memory from 0: a 2 % rise is not a cliff
     ax.set_title("memory")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

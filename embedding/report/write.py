@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plots
-from .rundir import RunData, flat_metrics, load_run
+from .rundir import RunData, flat_metrics, load_run, split_dim
 from .tables import loss_summary, metrics_table, objective_rows, task_lines
 
 PLOTS = {  # file name -> (section title, what it shows)
@@ -71,11 +71,14 @@ def _draw_plots(run: RunData, before: dict[str, float], after: dict[str, float],
     out = run.run_dir
     for name in PLOTS:
         (out / name).unlink(missing_ok=True)
+    sized = [k for k in [*before, *after] if split_dim(k)[1] is not None]
+    # Sizes come from the evaluator when its keys carry one, else from `evaluation.tasks` (run at every size).
+    by_size = (before, after) if sized else plots.task_sizes((run.evaluation or {}).get("tasks") or [])
     drawn = (
         plots.plot_losses(run, out / "loss.png"),
-        plots.plot_eval_metrics(run, out / "eval_metrics.png", main),
+        plots.plot_eval_metrics(run, out / "eval_metrics.png", main, before=before),
         plots.plot_before_after(before, after, out / "before_after.png", main) if run.evaluation else None,
-        plots.plot_matryoshka(before, after, out / "matryoshka.png", main),
+        plots.plot_matryoshka(*by_size, out / "matryoshka.png", main),
         plots.plot_resources(run, out / "resources.png"),
     )
     return [path.name for path in drawn if path is not None]
@@ -92,6 +95,14 @@ def _times(run: RunData, start: dict[str, Any]) -> tuple[float | None, float | N
     return started, (max(times) if times else None)
 
 
+def _model_cell(name: str, described: str | None) -> str:
+    """`name` (where it was found): the run_start event's description starts with the name; said once."""
+    if not described:
+        return f"`{name}`"
+    where = described.removeprefix(name).strip() if described.startswith(name) else f"({described})"
+    return f"`{name}` {where}".rstrip()
+
+
 def _facts(run: RunData, start: dict[str, Any], config_path: str | None) -> list[tuple[str, str]]:
     """The report's key/value table: run, model, config, run dir, times, status, steps, final model."""
     out, config = run.run_dir, run.config
@@ -105,7 +116,7 @@ def _facts(run: RunData, start: dict[str, Any], config_path: str | None) -> list
     model = config.base_model.name if config else "-"
     return [
         ("run", f"`{_run_name(run)}`"),
-        ("model", f"`{model}`" + (f" ({start['model']})" if start.get("model") else "")),
+        ("model", _model_cell(model, start.get("model"))),
         ("config", (f"`{config_path}` (resolved copy: " if config_path else "(") + "`config.resolved.yaml`)"),
         ("run dir", f"`{out}`"),
         ("started", _when(started)),

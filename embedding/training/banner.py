@@ -10,13 +10,10 @@ from __future__ import annotations
 import logging
 import math
 import sys
-import time
-from typing import Any
-
-from transformers import TrainerCallback
 
 from .batch_facts import batch_size_of, batch_warnings, setting
 from .batch_facts import negatives_per_anchor as _negatives
+from .progress import ProgressLines, QuietBar
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +68,9 @@ def _eval_schedule(plan, args) -> str:
         text = "no evaluation during training"
     if plan.evaluator is not None:
         metric = args.metric_for_best_model or getattr(plan.evaluator, "primary_metric", None)
-        text += f"; IR evaluator ({plan.ir_summary or 'retrieval'})" + (f", main metric {metric}" if metric else "")
+        ev = plan.config.evaluator
+        kind = "evaluators" if isinstance(ev, list) else "STS evaluator" if ev.type == "sts" else "IR evaluator"
+        text += f"; {kind} ({plan.ir_summary or 'retrieval'})" + (f", main metric {metric}" if metric else "")
         text += "; before/after table" if plan.config.evaluation.before else "; after-training table"
     return text
 
@@ -103,7 +102,8 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
                 "objective": obj.name,
                 "type": obj.spec.type,
                 "format": obj.train.format,
-                "rows": f"{len(obj.train.dataset):,} (from {obj.train.raw_rows:,} raw)",
+                "rows": f"{len(obj.train.dataset):,} (from {obj.train.raw_rows:,} raw"
+                + (f"; {obj.train.filtered})" if obj.train.filtered else ")"),
                 "data": dataset.name + (f" [{split}]" if split else ""),
                 "loss": _loss_name(obj.loss),
                 "weight": f"{obj.spec.weight:g}",
@@ -180,97 +180,44 @@ def print_banner(plan, trainer, *, console=None) -> None:
         console.print(f"[bold yellow]warning:[/bold yellow] {escape(warning)}")
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-class ProgressLines(TrainerCallback):
-    """One line per log event (step/total, loss, lr, eval metric, ETA) — or, given a tqdm bar owner, the
-    latest loss in that bar's postfix instead.
-
-    Args:
-        metric: the evaluator metric to show (without `eval_`), e.g. `cosine_ndcg@10`.
-        bar: the trainer's ProgressCallback on a terminal; None prints lines.
-    """
-
-    def __init__(self, metric: str | None = None, bar=None):
-        self.metric = metric.removeprefix("eval_") if metric else None
-        self.bar = bar
-        self.started = time.time()
-        self.first_step = 0
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self.started, self.first_step = time.time(), state.global_step  # a resumed run starts mid-way
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if not state.is_world_process_zero or not logs:
-            return
-        if self.bar is not None:
-            training_bar = getattr(self.bar, "training_bar", None)
-            if training_bar is not None and "loss" in logs:
-                training_bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
-            return
-        print(self.line(state, logs), file=sys.stdout, flush=True)
-
-    def line(self, state, logs: dict[str, Any]) -> str:
-        step, total = state.global_step, state.max_steps
-        if "train_runtime" in logs:
-            return f"done: {step}/{total} steps in {_duration(logs['train_runtime'])}" + (
-                f", mean loss {logs['train_loss']:.4f}" if "train_loss" in logs else ""
-            )
-        parts = [f"step {step}/{total}" + (f" ({step / total:.0%})" if total else "")]
-        evaluation = any(k.startswith("eval_") for k in logs)
-        if evaluation:
-            parts[0] = "eval " + parts[0]
-            if self.metric and f"eval_{self.metric}" in logs:
-                parts.append(f"{self.metric} {logs[f'eval_{self.metric}']:.4f}")
-            parts += [
-                f"{k[5:]} {v:.4f}"
-                for k, v in logs.items()
-                if k.startswith("eval_") and k.endswith("loss") and isinstance(v, (int, float))
-            ]
-        if "loss" in logs:
-            parts.append(f"loss {logs['loss']:.4f}")
-        if "learning_rate" in logs:
-            parts.append(f"lr {logs['learning_rate']:.2e}")
-        done = step - self.first_step
-        if total and 0 < done and step < total:
-            parts.append(f"ETA {_duration((time.time() - self.started) / done * (total - step))}")
-        return " | ".join(parts)
-
-
 def install_progress(trainer) -> ProgressLines:
-    """Line progress when stdout is not a terminal (or `disable_tqdm` is set); loss in the bar otherwise."""
+    """Line progress when stdout is not a terminal (or `disable_tqdm` is set); otherwise one bar with the
+    losses in it and one line above it per evaluation."""
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     metric = trainer.args.metric_for_best_model or getattr(getattr(trainer, "evaluator", None), "primary_metric", None)
     bar = next((cb for cb in trainer.callback_handler.callbacks if isinstance(cb, ProgressCallback)), None)
+    trainer.remove_callback(ProgressCallback)  # its bar writes every log event above itself as a raw dict
     if not interactive() or trainer.args.disable_tqdm or bar is None:
         # PrinterCallback (what disable_tqdm installs) prints raw dicts; these lines replace it.
-        trainer.remove_callback(ProgressCallback)
         trainer.remove_callback(PrinterCallback)
         bar = None
-    callback = ProgressLines(metric, bar=bar)
+    else:
+        bar = QuietBar()
+        trainer.add_callback(bar)
+    objectives = len(trainer.loss) if isinstance(trainer.loss, dict) else 1  # one loss per objective's dataset
+    callback = ProgressLines(metric, bar=bar, objectives=objectives)
     trainer.add_callback(callback)
     return callback
 
 
 def quiet_progress_bars() -> bool:
-    """Turn off the libraries' own bars (model loading, `datasets.map`, downloads) when not on a terminal.
+    """Turn off the libraries' own bars (model loading, `datasets.map`, downloads) when not on a terminal; on a
+    terminal only transformers' quick "Loading weights" / "Writing model shards" bars, which cut through the
+    log lines (downloads and the training bar stay).
 
     Returns:
-        Whether the bars were turned off.
+        Whether all the bars were turned off.
     """
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     if interactive():
         return False
     import datasets
     from huggingface_hub.utils import disable_progress_bars
-    from transformers.utils import logging as hf_logging
 
     datasets.disable_progress_bars()
-    hf_logging.disable_progress_bar()
     disable_progress_bars()
     # The evaluators log a block of every metric at each evaluation; ProgressLines prints the main one and
     # logs.jsonl keeps them all.

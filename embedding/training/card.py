@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ..report.tables import cell, metrics_table
+from .card_meta import correct_card, objective_losses, read_logs
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def dataset_entries(plan) -> list[dict[str, Any]]:
                     "rows": len(data.dataset),
                     "raw_rows": data.raw_rows,
                     "format": data.format,
+                    "losses": objective_losses(obj.loss),  # {class: BibTeX}: the card's tags and citations
                 }
             )
     return entries
@@ -152,7 +154,7 @@ def extend_model_card(
     Args:
         model_dir: the saved model (the run's `final/`).
         config: the resolved config, already redacted (secrets are scrubbed again here).
-        datasets: per objective split: objective, split, name, fingerprint, rows (see `dataset_entries`).
+        datasets: per objective split: objective, split, name, fingerprint, rows, losses (see `dataset_entries`).
         before: evaluator metrics of the base model ({} when not measured).
         after: evaluator metrics of the trained model.
         main_metric: the evaluator's primary metric, bold in the table.
@@ -160,6 +162,16 @@ def extend_model_card(
     """
     card = Path(model_dir) / "README.md"
     existing = card.read_text(encoding="utf-8") if card.exists() else ""
+    evaluator = config.get("evaluator")
+    if existing.strip():
+        existing = correct_card(
+            existing,
+            base_model=str((config.get("base_model") or {}).get("name", "")),
+            losses={k: v for entry in datasets for k, v in (entry.get("losses") or {}).items()},
+            # a list of evaluators has one dataset each: their card results keep sentence-transformers' names
+            eval_dataset=(evaluator.get("dataset") or {}).get("name") if isinstance(evaluator, dict) else None,
+            logs=read_logs(Path(model_dir).parent / "logs.jsonl"),  # final/ sits in the run dir
+        )
     if BEGIN in existing:  # extended before (e.g. a re-run of the final evaluation): replace, never duplicate
         head, _, rest = existing.partition(BEGIN)
         existing = head + rest.partition(END)[2].lstrip("\n")

@@ -46,33 +46,40 @@ def training_summary(title: str, kind: str, data) -> Summary:
     )
 
 
-def evaluator_summary(config: TrainConfig, sources, seed: int, limit: int | None) -> Summary:
+def evaluator_summary(spec, where: str, title: str, sources, seed: int, limit: int | None) -> Summary:
     from ..data.formats.beir import is_beir_folder
     from ..data.preprocess import retrieval_data
 
-    ev = config.evaluator
-    args = _with_limit(ev.dataset.preprocess_args, limit)
-    where = "evaluator.dataset"
-    if is_beir_folder(ev.dataset.name):  # BEIR folders are read directly, not through load_dataset
+    args = _with_limit(spec.dataset.preprocess_args, limit)
+    at = f"{where}.dataset"
+    if spec.type == "sts":
+        from ..evaluation.tasks import scored_pairs_of
+
+        pairs = scored_pairs_of(sources.get(spec.dataset, at), args, at)
+        samples = [
+            {"sentence1": a, "sentence2": b, "score": s}
+            for a, b, s in list(zip(pairs.sentences1, pairs.sentences2, pairs.scores, strict=True))[:3]
+        ]
+        return Summary(title, len(pairs), ["sentence1", "sentence2", "score"], samples, [pairs.summary()])
+    if is_beir_folder(spec.dataset.name):  # BEIR folders are read directly, not through load_dataset
         ir = retrieval_data(
-            ev.dataset.name,
-            {**args, "qrels_split": args.get("qrels_split", ev.dataset.args.get("split", "test"))},
+            spec.dataset.name,
+            {**args, "qrels_split": args.get("qrels_split", spec.dataset.args.get("split", "test"))},
             seed=seed,
-            where=where,
+            where=at,
         )
     else:
-        ir = retrieval_data(sources.get(ev.dataset, where), args, seed=seed, where=where)
+        ir = retrieval_data(sources.get(spec.dataset, at), args, seed=seed, where=at)
     samples = [
         {"query": ir.queries[q], "relevant": [ir.corpus[d] for d in sorted(ir.relevant_docs[q])][:2]}
         for q in list(ir.queries)[:3]
     ]
     notes = [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(ir.stats.items())]
-    return Summary(
-        "evaluator", len(ir.queries), ["queries", "corpus", "relevant_docs"], samples, [ir.summary(), *notes]
-    )
+    return Summary(title, len(ir.queries), ["queries", "corpus", "relevant_docs"], samples, [ir.summary(), *notes])
 
 
 def preprocess_all(config: TrainConfig, *, limit: int | None = None) -> list[Summary]:
+    from ..config.evaluator_schema import evaluator_entries
     from ..data.preprocess import training_rows
     from ..data.sources import SourceCache
     from .plan import objective_names, seed_of
@@ -92,14 +99,15 @@ def preprocess_all(config: TrainConfig, *, limit: int | None = None) -> list[Sum
                 where=where,
             )
             out.append(training_summary(f"{name} / {split}", spec.type, data))
-    if config.evaluator is not None:
-        out.append(evaluator_summary(config, sources, seed, limit))
+    for where, name, spec in evaluator_entries(config.evaluator):
+        title = f"evaluator / {name}" if isinstance(config.evaluator, list) else "evaluator"
+        out.append(evaluator_summary(spec, where, title, sources, seed, limit))
     return out
 
 
 def cache_line(summary: Summary) -> str | None:
     if summary.cache_hit is None:
-        return "cache: none (in-memory data is not cached)" if summary.title != "evaluator" else None
+        return "cache: none (in-memory data is not cached)" if not summary.title.startswith("evaluator") else None
     state = "hit, reused" if summary.cache_hit else "miss, computed now and stored in"
     return f"cache: {state} {summary.cache}"
 

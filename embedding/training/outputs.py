@@ -73,7 +73,8 @@ def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool 
                     "move it aside, or choose another run_name"
                 )
             if is_main():
-                run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
+                moved = run_dir.rename(run_dir.with_name(f"{run_dir.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
+                logger.warning("--overwrite: the earlier run in %s was moved to %s", run_dir, moved)
         barrier()
         if is_main():
             try:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config.evaluator_schema import EvaluatorSpec, duplicate_evaluator_names, evaluator_entries
 from ..config.schema import ObjectiveSpec, TrainConfig
 from ..data.preprocess import TrainingData, retrieval_data, training_rows
 from ..data.sources import SourceCache
@@ -58,7 +59,7 @@ def seed_of(config: TrainConfig) -> int:
 
 
 def load_data(plan: Plan) -> None:
-    """Preprocess every objective's data (cached) and build the evaluator's IR data."""
+    """Preprocess every objective's data (cached)."""
     config = plan.config
     for i, (name, spec) in enumerate(zip(objective_names(config), config.objectives, strict=True)):
         where = f"objectives[{i}].datasets"
@@ -79,32 +80,59 @@ def load_data(plan: Plan) -> None:
         plan.objectives.append(ObjectivePlan(name, spec, train, validation))
 
 
-def ir_data(plan: Plan):
-    ev = plan.config.evaluator
-    if ev is None:
-        return None
+def ir_data(plan: Plan, spec: EvaluatorSpec, where: str):
     from ..data.formats.beir import is_beir_folder
 
-    args = ev.dataset.preprocess_args
-    if is_beir_folder(ev.dataset.name):  # corpus.jsonl, queries.jsonl, qrels/<split>.tsv: read directly
-        raw, args = ev.dataset.name, {"qrels_split": ev.dataset.args.get("split", "test"), **args}
+    args = spec.dataset.preprocess_args
+    if is_beir_folder(spec.dataset.name):  # corpus.jsonl, queries.jsonl, qrels/<split>.tsv: read directly
+        raw, args = spec.dataset.name, {"qrels_split": spec.dataset.args.get("split", "test"), **args}
     else:
-        raw = plan.sources.get(ev.dataset, "evaluator.dataset")
-    data = retrieval_data(raw, args, seed=plan.seed, where="evaluator.dataset")
+        raw = plan.sources.get(spec.dataset, f"{where}.dataset")
+    data = retrieval_data(raw, args, seed=plan.seed, where=f"{where}.dataset")
     if not data.queries:
-        raise UserError("evaluator.dataset: no query has a relevant document; check the data or its columns")
+        raise UserError(f"{where}.dataset: no query has a relevant document; check the data or its columns")
     return data
 
 
-def build_evaluator(plan: Plan):
+def build_one_evaluator(plan: Plan, spec: EvaluatorSpec, name: str | None, where: str) -> tuple[Any, str]:
+    """One evaluator of the config (metrics prefixed with `name`) and a summary of its data."""
+    args = {**spec.args, "name": name} if name else spec.args
+    if spec.type == "sts":
+        from ..evaluation.sts import build_sts_evaluator
+        from ..evaluation.tasks import scored_pairs_of
+
+        pairs = scored_pairs_of(
+            plan.sources.get(spec.dataset, f"{where}.dataset"), spec.dataset.preprocess_args, f"{where}.dataset"
+        )
+        return build_sts_evaluator(pairs, args, where=f"{where}.args"), pairs.summary()
     from ..evaluation.retrieval import build_ir_evaluator
 
-    data = ir_data(plan)
-    if data is None:
+    data = ir_data(plan, spec, where)
+    evaluator = build_ir_evaluator(
+        data, args, max_queries=spec.max_queries, max_corpus=spec.max_corpus, seed=plan.seed, where=f"{where}.args"
+    )
+    return evaluator, data.summary()
+
+
+def build_evaluator(plan: Plan):
+    """The config's evaluator: one, or a list run in order as one EvaluatorSequence; None without one."""
+    entries = evaluator_entries(plan.config.evaluator)
+    if not entries:
         return None
-    plan.ir_summary = data.summary()
-    ev = plan.config.evaluator
-    return build_ir_evaluator(data, ev.args, max_queries=ev.max_queries, max_corpus=ev.max_corpus, seed=plan.seed)
+    dup = duplicate_evaluator_names(plan.config.evaluator)
+    if dup:
+        raise UserError(f"evaluator: names must be unique, `{', '.join(dup)}` repeats; set a distinct `name:` on each")
+    built = [build_one_evaluator(plan, spec, name, where) for where, name, spec in entries]
+    if not isinstance(plan.config.evaluator, list):  # the original shape: the evaluator itself, same metrics
+        plan.ir_summary = built[0][1]
+        return built[0][0]
+    from ..evaluation.sequence import EvaluatorSequence
+
+    plan.ir_summary = "; ".join(
+        f"{name}: {summary}" for (_, name, _), (_, summary) in zip(entries, built, strict=True)
+    )
+    main = plan.config.args.get("metric_for_best_model")
+    return EvaluatorSequence([ev for ev, _ in built], main=main.removeprefix("eval_") if main else None)
 
 
 def check_model_fits(plan: Plan) -> None:

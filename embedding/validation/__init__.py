@@ -12,10 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..config.deprecated import warn_deprecated
 from ..config.load import apply_overrides, read_config_file
 from ..config.problems import problems_from_validation_error
 from ..config.schema import TrainConfig
 from ..errors import ConfigError, Problem
+from .evaluators import check_evaluator_data, check_evaluators, untagged
 from .objectives import (
     check_matryoshka_fits_model,
     check_model_folders,
@@ -26,7 +28,6 @@ from .paths import check_local_paths
 from .rules import (
     check_args_keys,
     check_early_stopping,
-    check_evaluator_args,
     check_metric_for_best_model,
     check_save_matches_eval,
 )
@@ -40,10 +41,11 @@ def cross_field_problems(data: dict[str, Any]) -> list[Problem]:
     problems += check_early_stopping(data, args)
     problems += check_metric_for_best_model(data, args)
     problems += check_save_matches_eval(args)
-    problems += check_evaluator_args(data)
+    problems += check_evaluators(data)
     problems += check_objective_names_unique(data)
     problems += check_matryoshka_fits_model(data)
     problems += component_problems(data)
+    problems += check_evaluator_data(data)
     return problems
 
 
@@ -65,13 +67,14 @@ def validate_mapping(
     try:
         config = schema.model_validate(data)
     except ValidationError as exc:
-        problems.extend(problems_from_validation_error(schema, exc))
+        problems.extend(problems_from_validation_error(schema, untagged(exc)))
     if schema is TrainConfig:
         problems.extend(cross_field_problems(data))
         problems.extend(check_local_paths(data) + check_model_folders(data) if check_paths else [])
     # NaN/inf in the keys no typed model reads (loss_args, model args...): one problem per key, not a second one
     reported = {p.where for p in problems}
     problems.extend(p for p in check_finite_numbers(data) if p.where not in reported)
+    warn_deprecated(data)  # a warning, not a problem: the run works, the library only warns
     if problems:
         raise ConfigError(problems, source=source)
     return config

@@ -1,9 +1,10 @@
 """The JSON Schema of the training config, with every key the registries know (for editor completion).
 
 The pydantic schema leaves open the mappings whose keys come from elsewhere; they are filled in here:
-`args` and `evaluator.args` from the committed sentence-transformers snapshots, `preprocess_args` from each
-registered format's typed models, and `loss_args` from each registered loss's typed model (an `if loss == name`
-branch per loss). Unknown trainer keys stay allowed in the schema: `validate` reports them with a did-you-mean.
+`args` and `evaluator.args` from the committed sentence-transformers snapshots (sts evaluators: their own list),
+`preprocess_args` from each registered format's typed models, and `loss_args` from each registered loss's typed
+model (an `if loss == name` branch per loss). Unknown trainer keys stay allowed in the schema: `validate` reports
+them with a did-you-mean.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..config.schema import TrainConfig
 from ..config.trainer_args import RANGES, ir_evaluator_args, trainer_arg_specs
 from ..data.formats import FORMATS
 from ..losses import registry
+from .evaluators import STS_EVALUATOR_ARGS
 
 JSON_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "string"}
 OBJECTIVES = {"contrastive": "ContrastiveObjective", "similarity": "SimilarityObjective"}
@@ -25,9 +27,8 @@ def full_schema() -> dict[str, Any]:
     schema = TrainConfig.model_json_schema()
     defs = schema.setdefault("$defs", {})
     schema["properties"]["args"]["properties"] = trainer_args_schema()
-    evaluator = defs.get("EvaluatorSpec", {}).get("properties", {}).get("args")
-    if isinstance(evaluator, dict):
-        evaluator["properties"] = {name: {} for name in ir_evaluator_args()}
+    if "EvaluatorSpec" in defs:
+        add_evaluator_args(defs["EvaluatorSpec"])
     models = [model for fmt in FORMATS.values() for model in fmt.args.values()]
     refs, extra = models_json_schema([(m, "validation") for m in models], ref_template="#/$defs/{model}")
     defs.update(extra.get("$defs", {}))
@@ -38,6 +39,15 @@ def full_schema() -> dict[str, Any]:
         if name in defs:
             add_losses(defs[name], kind)
     return schema
+
+
+def add_evaluator_args(spec: dict[str, Any]) -> None:
+    """`args` named per evaluator type: InformationRetrievalEvaluator's (the default type), EmbeddingSimilarity-
+    Evaluator's when `type: sts`."""
+    spec["properties"]["args"]["properties"] = {name: {} for name in ir_evaluator_args()}
+    sts = {"properties": {"type": {"const": "sts"}}, "required": ["type"]}
+    args = {"properties": {name: {} for name in STS_EVALUATOR_ARGS}}
+    spec["allOf"] = [{"if": sts, "then": {"properties": {"args": args}}}]
 
 
 def trainer_args_schema() -> dict[str, Any]:

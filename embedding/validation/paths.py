@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..config.evaluator_schema import evaluator_entries
 from ..data.sources import FILE_BUILDERS
 from ..errors import Problem, did_you_mean
 from ..hub import looks_like_repo_id
@@ -106,9 +107,9 @@ def _dataset_specs(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         for split in ("train", "validation"):
             if isinstance(datasets, dict) and isinstance(datasets.get(split), dict):
                 specs.append((f"objectives[{i}].datasets.{split}", datasets[split]))
-    evaluator = data.get("evaluator")
-    if isinstance(evaluator, dict) and isinstance(evaluator.get("dataset"), dict):
-        specs.append(("evaluator.dataset", evaluator["dataset"]))
+    for where, _, evaluator in evaluator_entries(data.get("evaluator")):
+        if isinstance(evaluator, dict) and isinstance(evaluator.get("dataset"), dict):
+            specs.append((f"{where}.dataset", evaluator["dataset"]))
     evaluation = data.get("evaluation") if isinstance(data.get("evaluation"), dict) else {}
     tasks = evaluation.get("tasks") if isinstance(evaluation.get("tasks"), list) else []
     for j, task in enumerate(tasks):

@@ -1,4 +1,5 @@
-"""Rules on the trainer `args` and the evaluator: known keys and choices, and the combinations users trip over.
+"""Rules on the trainer `args`: known keys and choices, the metric they select, and the combinations users trip
+over.
 
 They read the raw mapping defensively (the typed config may be None when other keys are broken), so that every
 problem of a file is reported in one go. One function per rule, named `check_<rule>`.
@@ -9,19 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..config.schema import objective_names
-from ..config.trainer_args import IR_DEFAULTS, RESERVED_ARGS, SCORE_FUNCTIONS, ir_evaluator_args, trainer_arg_specs
+from ..config.trainer_args import RESERVED_ARGS, trainer_arg_specs
 from ..errors import Problem, did_you_mean
+from .evaluators import IR_METRIC_ARGS, evaluator_metrics
 from .values import arg_value_problem
-
-# Metric family in a metric name -> the evaluator argument that lists its k values.
-METRIC_ARGS = {
-    "accuracy": "accuracy_at_k",
-    "precision": "precision_recall_at_k",
-    "recall": "precision_recall_at_k",
-    "mrr": "mrr_at_k",
-    "ndcg": "ndcg_at_k",
-    "map": "map_at_k",
-}
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -49,49 +41,9 @@ def check_args_keys(args: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def check_evaluator_args(config: dict[str, Any]) -> list[Problem]:
-    evaluator = config.get("evaluator")
-    if not isinstance(evaluator, dict) or not isinstance(evaluator.get("args"), dict):
-        return []
-    valid = ir_evaluator_args()
-    problems = []
-    for key, value in evaluator["args"].items():
-        if key not in valid:
-            problems.append(
-                Problem(
-                    f"evaluator.args.{key}",
-                    f"unknown InformationRetrievalEvaluator argument"
-                    f"{did_you_mean(key, valid)}; valid: {', '.join(valid)}",
-                )
-            )
-        elif key.endswith("_at_k") and not (
-            isinstance(value, list)
-            and value
-            and all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in value)
-        ):
-            problems.append(Problem(f"evaluator.args.{key}", f"expected a list of positive integers, got {value!r}"))
-    return problems
-
-
 def evaluator_metric_names(config: dict[str, Any]) -> set[str]:
-    """Metric keys (without the trainer's `eval_` prefix) the configured evaluator and eval losses produce."""
-    names: set[str] = set()
-    evaluator = config.get("evaluator")
-    if isinstance(evaluator, dict):
-        ev_args = {**IR_DEFAULTS, **_mapping(evaluator.get("args"))}
-        prefix = f"{ev_args['name']}_" if ev_args.get("name") else ""
-        per_k = {
-            "accuracy": ev_args["accuracy_at_k"],
-            "precision": ev_args["precision_recall_at_k"],
-            "recall": ev_args["precision_recall_at_k"],
-            "mrr": ev_args["mrr_at_k"],
-            "ndcg": ev_args["ndcg_at_k"],
-            "map": ev_args["map_at_k"],
-        }
-        for score in SCORE_FUNCTIONS:
-            for metric, ks in per_k.items():
-                for k in ks if isinstance(ks, list) else []:
-                    names.add(f"{prefix}{score}_{metric}@{k}")
+    """Metric keys (without the trainer's `eval_` prefix) the configured evaluators and eval losses produce."""
+    names = {n for *_, metrics in evaluator_metrics(config.get("evaluator")) for n in metrics}
     objectives = config.get("objectives") if isinstance(config.get("objectives"), list) else []
     has_validation = False
     for obj, name in zip(objectives, objective_names(objectives), strict=True):
@@ -120,11 +72,28 @@ def check_metric_for_best_model(config: dict[str, Any], args: dict[str, Any]) ->
             )
         ]
     hint = did_you_mean(bare, produced)
-    metric_kind, _, k = bare.rpartition("@")
-    key = METRIC_ARGS.get(metric_kind.rsplit("_", 1)[-1]) if "@" in bare else None
-    if key:
-        hint += f", or add {k} to evaluator.args.{key}" if hint else f"; add {k} to evaluator.args.{key}"
+    hint += _k_hint(config.get("evaluator"), bare, after_match=bool(hint))
+    if isinstance(config.get("evaluator"), list):
+        listed = [n for *_, metrics in evaluator_metrics(config["evaluator"], listed=True) for n in metrics]
+        losses = sorted(n for n in produced if n == "loss" or n.endswith("_loss"))
+        hint += (
+            f"; the evaluators log: {', '.join(listed + losses)} (retrieval metrics also as dot_, euclidean_, "
+            "manhattan_ when that is the model's similarity function)"
+        )
     return [Problem("args.metric_for_best_model", f"`{metric}` is not produced by the configured evaluator{hint}")]
+
+
+def _k_hint(evaluator: Any, bare: str, *, after_match: bool) -> str:
+    """`add 5 to evaluator.args.ndcg_at_k` when `bare` is a retrieval metric at a k its evaluator does not list."""
+    if "@" not in bare:
+        return ""
+    metric_kind, _, k = bare.rpartition("@")
+    key = IR_METRIC_ARGS.get(metric_kind.rsplit("_", 1)[-1])
+    retrieval = [(where, name) for where, name, kind, _ in evaluator_metrics(evaluator) if kind == "retrieval"]
+    where = next((w for w, name in retrieval if name is None or bare.startswith(f"{name}_")), None)
+    if not key or where is None:
+        return ""
+    return f", or add {k} to {where}.args.{key}" if after_match else f"; add {k} to {where}.args.{key}"
 
 
 def check_early_stopping(config: dict[str, Any], args: dict[str, Any]) -> list[Problem]:

@@ -2,7 +2,8 @@
 
 - `pairs` (pairs, triplets, n-tuples) pass through to contrastive objectives: texts are validated and stripped,
   negative columns are renamed negative_1..k, and a row whose negative equals its anchor or positive is dropped
-  (it would teach the model that a text is unlike itself).
+  (it would teach the model that a text is unlike itself). A row whose anchor equals its positive is kept, as a
+  sentence-transformers script keeps it, unless `drop_identical_pairs: true`; each drop is counted by its reason.
 - `scored-pairs` become similarity rows (anchor, candidate, label = score), optionally rescaled from
   `score_range: [min, max]` to [0, 1] (ASSIN 2's 1-5 scale, for example).
 """
@@ -21,6 +22,7 @@ from .base import Recipe
 from .common import IRData, clean_text, text_column
 
 NEGATIVE = re.compile(r"^negative_?(\d*)$")
+SELF_NEGATIVE, IDENTICAL_PAIR = 7, 9  # `_drop` codes (rows.DROP_REASONS)
 
 
 def negative_columns(dataset, k: int | None, where: str) -> list[str]:
@@ -43,18 +45,22 @@ def negative_columns(dataset, k: int | None, where: str) -> list[str]:
     return columns if k is None else columns[:k]
 
 
-def tuples_batch(batch, indices, *, negatives: list[str], where: str):
-    """Batched Arrow map: validated (anchor, positive, negative_1..k); `_drop` 7 marks self-negatives."""
+def tuples_batch(batch, indices, *, negatives: list[str], drop_identical: bool, where: str):
+    """Batched Arrow map: validated (anchor, positive, negative_1..k); `_drop` 7 marks self-negatives, 9 (with
+    `drop_identical`) rows whose anchor equals their positive."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     rows = np.asarray(indices, dtype=np.int64)
     out = {name: text_column(batch, name, rows, where) for name in ("anchor", "positive")}
-    clash = pc.equal(out["anchor"], out["positive"])
+    clash = np.zeros(len(rows), dtype=bool)
     for j, column in enumerate(negatives):
         text = out[f"negative_{j + 1}"] = text_column(batch, column, rows, where)
-        clash = pc.or_(clash, pc.or_(pc.equal(text, out["anchor"]), pc.equal(text, out["positive"])))
-    return pa.table({**out, "_drop": pc.multiply(clash.cast(pa.int8()), pa.scalar(7, pa.int8()))})
+        same = pc.or_(pc.equal(text, out["anchor"]), pc.equal(text, out["positive"]))
+        clash |= np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    identical = np.asarray(pc.equal(out["anchor"], out["positive"]).to_numpy(zero_copy_only=False), dtype=bool)
+    codes = np.where(clash, SELF_NEGATIVE, np.where(identical & drop_identical, IDENTICAL_PAIR, 0))
+    return pa.table({**out, "_drop": pa.array(codes.astype(np.int8))})
 
 
 def retrieval(dataset, args: PairsRetrievalArgs, *, where: str) -> IRData:
@@ -89,6 +95,11 @@ NEGATIVE_SAMPLES = Field(
 
 class PairsRankingArgs(MinedRows):
     negative_samples: int | None = NEGATIVE_SAMPLES
+    drop_identical_pairs: bool = Field(
+        False,
+        description="Drop rows whose anchor equals their positive (counted in `preprocess` and the banner). "
+        "false: kept, as a sentence-transformers script keeps them.",
+    )
 
 
 class PairsRetrievalArgs(DataArgs):
@@ -105,8 +116,9 @@ class Pairs:
         negative_columns(raw, None, where)
 
     def rows(self, raw, use: str, args, *, seed: int, where: str) -> Recipe:
+        negatives = negative_columns(raw, args.negative_samples, where)
         return Recipe(
-            partial(tuples_batch, negatives=negative_columns(raw, args.negative_samples, where), where=where)
+            partial(tuples_batch, negatives=negatives, drop_identical=args.drop_identical_pairs, where=where)
         )
 
     def retrieval(self, raw, args, *, seed: int, where: str) -> IRData:

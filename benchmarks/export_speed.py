@@ -1,0 +1,94 @@
+"""CPU encode throughput and metric of torch vs ONNX vs ONNX int8 (the `embedding export` formats).
+
+Same model, same texts, same batch size, same process; each model is warmed up, runs alternate
+(torch, onnx, onnx-int8, torch, ...) so background load hits all alike, and the best of `--repeats` is reported.
+The metric is the task evaluator's primary one (nDCG@10 for AIA-BDE e-faq retrieval).
+
+    python benchmarks/export_speed.py                                   # packaged MiniLM, AIA-BDE test
+    python benchmarks/export_speed.py --max-queries 200 --repeats 1     # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "aia-bde" / "efaq"
+FORMATS = ("onnx", "onnx-int8")
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def load_models(model_name: str, folder: Path) -> dict:
+    from embedding.config.schema import ModelSpec
+    from embedding.export.onnx import write_onnx
+    from embedding.export.runtime import load_exported
+    from embedding.models import load_model
+
+    torch_model, _ = load_model(ModelSpec(name=model_name), "--model")
+    models = {"torch": torch_model}
+    for fmt in FORMATS:
+        file_name = write_onnx(torch_model, fmt, folder / fmt)
+        models[fmt] = load_exported(folder / fmt, file_name)
+    return models
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
+    parser.add_argument("--dataset", default=str(DEFAULT_DATA))
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--max-queries", type=int, default=0, help="0: every query")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    import numpy as np
+    import torch
+
+    from embedding.config.eval_schema import TaskSpec
+    from embedding.evaluation.tasks import load_task
+    from embedding.export.check import evaluator_for, main_metric, task_texts, timed_encode
+
+    task = TaskSpec(type="ir", dataset={"name": args.dataset}, split=args.split, max_queries=args.max_queries or None)
+    data = load_task(task, 0, seed=42)
+    texts = task_texts(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        models = load_models(args.model, Path(tmp))
+        speed: dict[str, float] = {}
+        embeddings = {}
+        for _ in range(args.repeats):
+            for name, model in models.items():
+                embeddings[name], rate = timed_encode(model, texts, args.batch_size)
+                speed[name] = max(speed.get(name, 0.0), rate)
+        evaluator = evaluator_for(data, args.batch_size)
+        metrics = {name: main_metric(evaluator, model) for name, model in models.items()}
+    print(f"CPU: {cpu_name()} ({os.cpu_count()} logical CPUs, torch threads {torch.get_num_threads()})")
+    print(f"model: {args.model}; data: {args.dataset} ({args.split}): {data.summary}; {len(texts)} texts")
+    print(f"batch size {args.batch_size}; best of {args.repeats} timed encodes after a warm-up\n")
+    print(f"{'backend':<10} {'texts/s':>8} {'speed':>6} {'metric':>16} {'value':>7} {'delta':>8} {'max 1-cos':>10}")
+    for name in models:
+        metric, value = metrics[name]
+        cos = float(np.abs(1 - (embeddings["torch"] * embeddings[name]).sum(axis=1)).max())
+        print(
+            f"{name:<10} {speed[name]:>8.1f} {speed[name] / speed['torch']:>5.2f}x {metric:>16} {value:>7.4f} "
+            f"{value - metrics['torch'][1]:>+8.4f} {cos:>10.2e}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""What a stored embedding costs and what it retrieves: the IR metric per Matryoshka size x precision.
+
+Precisions are sentence-transformers' `quantize_embeddings` ones. The documents are quantized (int8 with ranges
+calibrated on `calibration` embeddings, else on the corpus; ubinary as packed bits), the query is quantized the
+same way to fetch `RESCORE_MULTIPLIER` x k candidates, and the candidates are rescored with the float32 query,
+as sentence-transformers' quantization guide does. float32 is exact cosine search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PRECISIONS = ("float32", "int8", "ubinary")
+RESCORE_MULTIPLIER = 4
+BITS = {"float32": 32, "int8": 8, "ubinary": 1}
+
+
+@dataclass(frozen=True)
+class CostRow:
+    dim: int
+    precision: str
+    bytes_per_vector: int
+    metric: str
+    value: float
+
+
+def bytes_per_vector(dim: int, precision: str) -> int:
+    return -(-dim * BITS[precision] // 8)
+
+
+def _normalized(embeddings: np.ndarray, dim: int) -> np.ndarray:
+    part = embeddings[:, :dim].astype(np.float32)
+    return part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
+
+
+def candidate_scores(queries: np.ndarray, corpus: np.ndarray, precision: str, calibration: np.ndarray) -> np.ndarray:
+    """Scores of every document for every query in the quantized space (higher is closer)."""
+    from sentence_transformers.util.quantization import quantize_embeddings
+
+    if precision == "ubinary":
+        q_bits = np.unpackbits(quantize_embeddings(queries, "ubinary"), axis=1).astype(np.int32)
+        c_bits = np.unpackbits(quantize_embeddings(corpus, "ubinary"), axis=1).astype(np.int32)
+        return -(q_bits @ (1 - c_bits).T + (1 - q_bits) @ c_bits.T)  # minus the Hamming distance
+    q_int = quantize_embeddings(queries, "int8", calibration_embeddings=calibration).astype(np.int32)
+    c_int = quantize_embeddings(corpus, "int8", calibration_embeddings=calibration).astype(np.int32)
+    return (q_int @ c_int.T).astype(np.float64)
+
+
+def stored(corpus: np.ndarray, precision: str, calibration: np.ndarray) -> np.ndarray:
+    """The documents as the index keeps them, as floats for the float32 rescoring dot product."""
+    from sentence_transformers.util.quantization import quantize_embeddings
+
+    if precision == "ubinary":
+        return np.unpackbits(quantize_embeddings(corpus, "ubinary"), axis=1)[:, : corpus.shape[1]].astype(np.float32)
+    return quantize_embeddings(corpus, "int8", calibration_embeddings=calibration).astype(np.float32)
+
+
+def ranked(queries, corpus, precision: str, calibration, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, scores) of the top_k documents per query after candidate search and float32 rescoring."""
+    if precision == "float32":
+        scores = queries @ corpus.T
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :top_k]
+        return top, np.take_along_axis(scores, top, axis=1)
+    coarse = candidate_scores(queries, corpus, precision, calibration)
+    candidates = np.argsort(-coarse, axis=1, kind="stable")[:, : top_k * RESCORE_MULTIPLIER]
+    documents = stored(corpus, precision, calibration)[candidates]  # [queries, candidates, dim]
+    rescored = np.einsum("ij,ikj->ik", queries, documents)
+    order = np.argsort(-rescored, axis=1, kind="stable")[:, :top_k]
+    return np.take_along_axis(candidates, order, axis=1), np.take_along_axis(rescored, order, axis=1)
+
+
+def cost_table(
+    evaluator, queries: np.ndarray, corpus: np.ndarray, dims, precisions, calibration: np.ndarray | None = None
+) -> list[CostRow]:
+    """The evaluator's nDCG@k (its first ndcg_at_k) per size x precision.
+
+    Args:
+        evaluator: A sentence-transformers InformationRetrievalEvaluator (its query/corpus order and k lists).
+        queries, corpus: Full-size float embeddings in the evaluator's query and corpus order.
+        dims: Matryoshka sizes; precisions: names from PRECISIONS.
+        calibration: Embeddings whose per-dimension ranges calibrate int8 (default: the corpus).
+    """
+    top_k = max(max(evaluator.mrr_at_k), max(evaluator.ndcg_at_k), max(evaluator.accuracy_at_k))
+    top_k = min(max(top_k, max(evaluator.precision_recall_at_k), max(evaluator.map_at_k)), len(corpus))
+    k = evaluator.ndcg_at_k[0]
+    rows = []
+    for dim in dims:
+        q, c = _normalized(queries, dim), _normalized(corpus, dim)
+        calib = c if calibration is None else _normalized(calibration, dim)
+        for precision in precisions:
+            indices, scores = ranked(q, c, precision, calib, top_k)
+            results = [
+                [{"corpus_id": evaluator.corpus_ids[i], "score": float(s)} for i, s in zip(row, vals, strict=True)]
+                for row, vals in zip(indices, scores, strict=True)
+            ]
+            value = evaluator.compute_metrics(results)["ndcg@k"][k]
+            rows.append(CostRow(dim, precision, bytes_per_vector(dim, precision), f"ndcg@{k}", float(value)))
+    return rows
+
+
+def encode_for(evaluator, model, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Full-size float embeddings of the evaluator's queries and corpus, with its prompts, in its order."""
+
+    def encode(texts, prompt):
+        options = {"batch_size": batch_size, "convert_to_numpy": True, "show_progress_bar": False}
+        return model.encode(texts, prompt=prompt, **options)
+
+    return encode(evaluator.queries, evaluator.query_prompt), encode(evaluator.corpus, evaluator.corpus_prompt)

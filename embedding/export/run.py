@@ -1,0 +1,105 @@
+"""`embedding export` as one call: find the model and task, export into a staged folder, check it, report."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DataError, UserError
+from . import INSTALL
+from .check import ExportCheck
+from .folder import check_output, staged
+from .source import resolve_source
+
+SEED = 42  # of the task's negative sampling and subsamples, as `embedding evaluate` defaults
+
+
+@dataclass
+class ExportRequest:
+    target: str
+    fmt: str
+    output: str | None = None
+    dataset: str | None = None
+    task: str = "ir"
+    split: str = "test"
+    max_queries: int | None = None
+    batch_size: int = 32
+    max_drop: float = 0.01
+
+
+def check_installed() -> None:
+    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(f"export needs {' and '.join(missing)}, which are not installed; install them: {INSTALL}")
+
+
+def export_model(request: ExportRequest, *, log: Callable[[str], None] = lambda _: None) -> tuple[ExportCheck, Path]:
+    """Export `request.target` and check it; returns the check and the finished folder.
+
+    Raises:
+        UserError: missing packages, a bad model/run/output/dataset (before anything is written).
+        LibraryFailed: the export library raised; no folder is left.
+    """
+    from ..evaluation.tasks import load_task
+    from ..models import load_model
+
+    check_installed()
+    source = resolve_source(
+        request.target, dataset=request.dataset, task=request.task, split=request.split, fmt=request.fmt
+    )
+    output = Path(request.output).expanduser() if request.output else source.default_output
+    check_output(output)
+    task = source.task
+    if request.max_queries is not None:
+        task = task.model_copy(update={"max_queries": request.max_queries})
+    try:
+        data = load_task(task, 0, seed=SEED)
+    except UserError as exc:
+        if type(exc) not in (UserError, DataError) or exc.problems:
+            raise
+        raise type(exc)(_renamed(str(exc.args[0]), asked=request.dataset is not None)) from None
+    log(f"check data: {task.label} ({task.split}): {data.summary}")
+    model, resolution = load_model(source.model, "RUN_OR_MODEL")
+    log(f"model: {resolution.describe()}")
+    with staged(output) as folder:
+        check = _export_and_check(model, data, folder, request, source.label)
+    return check, output
+
+
+def _renamed(message: str, *, asked: bool) -> str:
+    """The check task's messages name the flags (or the run's evaluator), not the `tasks[0]` of an eval config."""
+    if not asked:
+        return message.replace("tasks[0]", "evaluator (of the run's config.resolved.yaml)", 1)
+    flags = (("tasks[0].dataset.name", "--dataset"), ("tasks[0].split", "--split"), ("tasks[0]", "--dataset"))
+    for key, flag in flags:
+        message = message.replace(key, flag, 1)
+    return message
+
+
+def _export_and_check(model, data, folder: Path, request: ExportRequest, label: str) -> ExportCheck:
+    from .check import check_export
+    from .errors import LibraryFailed
+    from .onnx import write_onnx
+    from .report import write_report
+    from .runtime import load_exported
+
+    file_name = write_onnx(model, request.fmt, folder)
+    try:
+        exported = load_exported(folder, file_name)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        raise LibraryFailed(f"onnxruntime could not load the exported {file_name}: {reason}") from exc
+    check = check_export(
+        model,
+        exported,
+        data,
+        batch_size=request.batch_size,
+        format=request.fmt,
+        file_name=file_name,
+        model=label,
+        max_drop=request.max_drop,
+    )
+    write_report(check, folder)
+    return check

