@@ -36,7 +36,8 @@ LIBRARY_LOGS = {"shown": False}  # `embedding --verbose`: the libraries' INFO re
 
 class OwnRecords(logging.Filter):
     """Below WARNING only this package's records reach the console: the libraries' INFO chatter (device
-    notices, "Saving model checkpoint", the evaluators' metric blocks, which logs.jsonl keeps) stays out."""
+    notices, "Saving model checkpoint", the evaluators' metric blocks) stays out: a run's train.log keeps it
+    (training/run_log.py), and logs.jsonl the metrics."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno >= logging.WARNING or record.name.split(".")[0] in ("embedding", "__main__")

@@ -90,4 +90,10 @@ def run(args) -> int:
             "evaluation.fail_if_worse is on"
         )
         return 3
+    from ..training.export_step import export_failures
+
+    failures = export_failures(result.run_dir)  # read from the run dir: also after a resume of a finished run
+    if failures:
+        print("error: " + "; ".join(failures) + f" (model kept in {result.model_dir}); see report.md")
+        return 3
     return 0

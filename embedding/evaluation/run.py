@@ -99,6 +99,11 @@ def resolve_dims(asked: list[int] | None, full: int, location: str, where: str) 
     return dims, notes
 
 
+def embedding_size(model) -> int:
+    """The model's full embedding size; encoded once when the model does not say (None: unknown until used)."""
+    return model.get_embedding_dimension() or len(model.encode("size probe"))
+
+
 def evaluate_task(model, spec: ModelSpec, data: TaskData, dims: list[int], config: EvalConfig):
     """{dim: metrics} of one model (None for BM25) on one task."""
     from .retrieval import build_ir_evaluator
@@ -137,8 +142,7 @@ def load_for_evaluation(spec: ModelSpec, where: str, run: RunContext) -> tuple[A
         return None, [None]
     model, resolution = load_model(spec, where)
     run.log(f"{where}: {resolution.describe()}")
-    full = model.get_embedding_dimension() or len(model.encode("size probe"))  # None: unknown until used
-    dims, notes = resolve_dims(run.config.dimensions, full, resolution.location, where)
+    dims, notes = resolve_dims(run.config.dimensions, embedding_size(model), resolution.location, where)
     run.report.notes.extend(notes)
     return model, dims
 

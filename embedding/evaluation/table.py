@@ -40,20 +40,23 @@ def headers(models: list[str]) -> list[str]:
 def comparison_rows(rows: list[ResultRow], *, all_metrics: bool = False) -> tuple[list[str], list[tuple]]:
     """Models (in order of appearance) and table lines (task, dataset, split, dim, metric, values...).
 
-    A BM25 row (dim None) has no embedding size, so its value appears on every dim line of its task.
+    A BM25 row (dim None) has no embedding size: it gets one line of its own (dim None) after the task's sizes,
+    never a copy on each of them.
     """
     models = list(dict.fromkeys(r.model for r in rows))
     tasks = list(dict.fromkeys((r.task, r.dataset, r.split) for r in rows))
     lines = []
     for task in tasks:
         mine = [r for r in rows if (r.task, r.dataset, r.split) == task]
-        dims = sorted({r.dim for r in mine if r.dim is not None}) or [None]
+        dims = sorted({r.dim for r in mine if r.dim is not None}) + (
+            [None] if any(r.dim is None for r in mine) else []
+        )
         metrics = list(dict.fromkeys(r.metric for r in mine))
         shown = [m for m in metrics if all_metrics or headline(m, metrics)]
         values = {(r.model, r.dim, r.metric): r.value for r in mine}
         for dim in dims:
             for metric in shown:
-                cells = [values.get((m, dim, metric), values.get((m, None, metric))) for m in models]
+                cells = [values.get((m, dim, metric)) for m in models]
                 if any(c is not None for c in cells):
                     lines.append((*task, dim, metric, *cells))
     return models, lines
@@ -78,12 +81,10 @@ def print_comparison(
         table.add_column(title, justify="right", overflow="fold")
     previous = None
     for task, dataset, split, dim, metric, *cells in lines:
-        best = max((c for c in cells if c is not None), default=None)
-        shown = [
-            ("" if c is None else (f"[bold]{c:.4f}[/bold]" if c == best and len(models) > 1 else f"{c:.4f}"))
-            for c in cells
-        ]
-        head = (task, short(dataset), split, "full" if dim is None else str(dim))
+        present = [c for c in cells if c is not None]
+        best = max(present) if len(present) > 1 else None  # bold only where there is something to compare
+        shown = ["" if c is None else (f"[bold]{c:.4f}[/bold]" if c == best else f"{c:.4f}") for c in cells]
+        head = (task, short(dataset), split, "-" if dim is None else str(dim))  # None: BM25, no embedding size
         table.add_row(*(head if head != previous else ("", "", "", "")), metric, *shown)
         previous = head
     console.print(table)

@@ -57,18 +57,36 @@ def stored(corpus: np.ndarray, precision: str, calibration: np.ndarray) -> np.nd
     return quantize_embeddings(corpus, "int8", calibration_embeddings=calibration).astype(np.float32)
 
 
-def ranked(queries, corpus, precision: str, calibration, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(indices, scores) of the top_k documents per query after candidate search and float32 rescoring."""
+def _best(scores: np.ndarray, ranks: np.ndarray, top_k: int) -> np.ndarray:
+    """Column indices of the top_k scores per row; ties go to the lower rank (the evaluator's corpus_id order)."""
+    return np.lexsort((np.broadcast_to(ranks, scores.shape), -scores), axis=-1)[:, :top_k]
+
+
+def ranked(
+    queries, corpus, precision: str, calibration, top_k: int, ranks: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, scores) of the top_k documents per query after candidate search and float32 rescoring.
+
+    `ranks`: each document's place in the tie order (default: its index); the evaluator's is corpus_id order.
+    """
+    ranks = np.arange(len(corpus)) if ranks is None else ranks
     if precision == "float32":
         scores = queries @ corpus.T
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :top_k]
+        top = _best(scores, ranks, top_k)
         return top, np.take_along_axis(scores, top, axis=1)
     coarse = candidate_scores(queries, corpus, precision, calibration)
-    candidates = np.argsort(-coarse, axis=1, kind="stable")[:, : top_k * RESCORE_MULTIPLIER]
+    candidates = _best(coarse, ranks, top_k * RESCORE_MULTIPLIER)
     documents = stored(corpus, precision, calibration)[candidates]  # [queries, candidates, dim]
     rescored = np.einsum("ij,ikj->ik", queries, documents)
-    order = np.argsort(-rescored, axis=1, kind="stable")[:, :top_k]
+    order = _best(rescored, ranks[candidates], top_k)
     return np.take_along_axis(candidates, order, axis=1), np.take_along_axis(rescored, order, axis=1)
+
+
+def corpus_ranks(corpus_ids: list) -> np.ndarray:
+    """Each document's place in corpus_id order: sentence-transformers breaks score ties by (-score, corpus_id)."""
+    ranks = np.empty(len(corpus_ids), dtype=np.int64)
+    ranks[sorted(range(len(corpus_ids)), key=corpus_ids.__getitem__)] = np.arange(len(corpus_ids))
+    return ranks
 
 
 def cost_table(
@@ -85,12 +103,12 @@ def cost_table(
     top_k = max(max(evaluator.mrr_at_k), max(evaluator.ndcg_at_k), max(evaluator.accuracy_at_k))
     top_k = min(max(top_k, max(evaluator.precision_recall_at_k), max(evaluator.map_at_k)), len(corpus))
     k = evaluator.ndcg_at_k[0]
-    rows = []
+    rows, ranks = [], corpus_ranks(list(evaluator.corpus_ids))
     for dim in dims:
         q, c = _normalized(queries, dim), _normalized(corpus, dim)
         calib = c if calibration is None else _normalized(calibration, dim)
         for precision in precisions:
-            indices, scores = ranked(q, c, precision, calib, top_k)
+            indices, scores = ranked(q, c, precision, calib, top_k, ranks)
             results = [
                 [{"corpus_id": evaluator.corpus_ids[i], "score": float(s)} for i, s in zip(row, vals, strict=True)]
                 for row, vals in zip(indices, scores, strict=True)

@@ -27,6 +27,7 @@ class ExportRequest:
     max_queries: int | None = None
     batch_size: int = 32
     max_drop: float = 0.01
+    seed: int = SEED  # a training run's export step passes the run's seed: the same evaluator subsample
 
 
 def check_installed() -> None:
@@ -55,7 +56,7 @@ def export_model(request: ExportRequest, *, log: Callable[[str], None] = lambda 
     if request.max_queries is not None:
         task = task.model_copy(update={"max_queries": request.max_queries})
     try:
-        data = load_task(task, 0, seed=SEED)
+        data = load_task(task, 0, seed=request.seed)
     except UserError as exc:
         if type(exc) not in (UserError, DataError) or exc.problems:
             raise

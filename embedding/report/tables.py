@@ -83,7 +83,7 @@ def task_lines(rows: list[dict[str, Any]]) -> list[str]:
         if len(cells) == 2:
             values.append("" if None in cells else f"{cells[1] - cells[0]:+.4f}")
         out.append(
-            f"| {task} | {short(dataset)} | {split} | {'full' if dim is None else dim} | {metric} | "
+            f"| {task} | {short(dataset)} | {split} | {'-' if dim is None else dim} | {metric} | "
             + " | ".join(values)
             + " |"
         )

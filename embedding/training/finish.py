@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.eval_schema import EvalConfig
-from ..config.schema import ModelSpec, TrainConfig
+from ..config.schema import ModelSpec
 from ..evaluation.results import write_results
 from .card import dataset_entries, extend_model_card
 from .outputs import redact, write_run_report
@@ -78,7 +78,7 @@ def _write_results(plan: Plan, result: RunResult, *, train_seconds: float) -> No
         "train_metrics": result.train_metrics,
     }
     if config.evaluation.tasks:
-        result.task_rows = evaluate_tasks(config, result.model_dir, plan.run_dir, plan.seed)
+        result.task_rows = evaluate_tasks(plan, result.model_dir)
         report["tasks"] = [dict(row.__dict__) for row in result.task_rows]
     _write_json(plan.run_dir / "evaluation.json", report)
     extend_model_card(
@@ -92,20 +92,34 @@ def _write_results(plan: Plan, result: RunResult, *, train_seconds: float) -> No
     )
 
 
-def evaluate_tasks(config: TrainConfig, model_dir: Path, run_dir: Path, seed: int) -> list[Any]:
-    """The extra `evaluation.tasks`, on the base model and the trained one (ResultRows with model `before` /
-    `after`); with the full model names also in run_dir/evaluation/results.json|csv."""
+def task_dims(plan: Plan, model_dir: Path) -> list[int]:
+    """The sizes both models are evaluated at: `evaluation.dimensions`, else the trained model's Matryoshka dims
+    and its full size. Each model's own default would give the base model (no Matryoshka training) only its
+    full size, leaving the "before" column blank at the smaller ones."""
+    from ..evaluation.run import embedding_size
+    from ..evaluation.runconfig import trained_dims
+
+    if plan.config.evaluation.dimensions is not None:
+        return list(plan.config.evaluation.dimensions)
+    full = embedding_size(plan.model)
+    return [d for d in trained_dims(model_dir) if d < full] + [full]
+
+
+def evaluate_tasks(plan: Plan, model_dir: Path) -> list[Any]:
+    """The extra `evaluation.tasks`, on the base model and the trained one at the same sizes (ResultRows with
+    model `before` / `after`); with the full model names also in run_dir/evaluation/results.json|csv."""
     from ..evaluation.run import run_evaluation
 
+    config = plan.config
     eval_config = EvalConfig(
         models=[config.base_model, ModelSpec(name=str(model_dir))],
         tasks=config.evaluation.tasks,
-        dimensions=config.evaluation.dimensions,
-        output_dir=str(run_dir / "evaluation"),
-        seed=seed,
+        dimensions=task_dims(plan, model_dir),
+        output_dir=str(plan.run_dir / "evaluation"),
+        seed=plan.seed,
     )
     report = run_evaluation(eval_config, log=logger.info)
-    write_results(run_dir / "evaluation", report.rows)
+    write_results(plan.run_dir / "evaluation", report.rows)
     return [
         dataclasses.replace(row, model="after" if row.model == str(model_dir) else "before") for row in report.rows
     ]

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 # Keys a resumed run may change: how long it trains and how it logs, evaluates and saves; not what it trains.
 RESUME_MAY_CHANGE = re.compile(
     r"^(args\.(max_steps|num_train_epochs|logging_\w+|eval_\w+|save_\w+|report_to|"
-    r"dataloader_\w+|per_device_eval_batch_size|disable_tqdm|run_name)|evaluation\.|early_stopping\.)"
+    r"dataloader_\w+|per_device_eval_batch_size|disable_tqdm|run_name)|evaluation\.|early_stopping\.|export\.)"
 )
 
 

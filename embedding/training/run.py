@@ -16,13 +16,16 @@ from ..errors import Interrupted, TrainingFault
 from ..report.trackers import tensorboard_into_run_dir
 from .arguments import trainer_arguments
 from .dataloading import describe_padding
+from .export_step import export_after_training
 from .finish import evaluate_after, evaluate_before, finish
 from .lock import release_run_dir
 from .outputs import save_final_model
 from .plan import Plan, build_plan
+from .quantization_step import write_quantization_table
 from .ranks import main_only
 from .result import RunResult
 from .resume import finished_run, open_run_dir, record_config, rerun_command, resume_command
+from .run_log import run_log
 from .session import Session, fit
 from .stops import disk_full_stops, stop_on_signals
 
@@ -55,9 +58,10 @@ def train(
     quiet_progress_bars()
     run_dir, checkpoint = open_run_dir(config, resume=resume, overwrite=overwrite)  # takes the run dir's lock
     try:
-        if checkpoint is not None and (done := finished_run(config, run_dir)) is not None:
-            return done
-        return _run(config, run_dir, checkpoint, config_path, overrides)
+        with run_log(run_dir, config.model_dump(mode="json")):  # the libraries' full log: run_dir/train.log
+            if checkpoint is not None and (done := finished_run(config, run_dir)) is not None:
+                return done
+            return _run(config, run_dir, checkpoint, config_path, overrides)
     finally:
         release_run_dir(run_dir)  # a crashed process releases it with its exit
 
@@ -79,6 +83,8 @@ def _run(
         with stop_on_signals(session, "the final save and the evaluation after training", hint):
             save_final_model(session.trainer, result.model_dir)
             result.after, result.main_metric = evaluate_after(session)
+            write_quantization_table(session, result)  # before finish(): report.md shows both, run_end comes last
+            export_after_training(session, result)
             finish(session, result)
     return result
 

@@ -31,6 +31,7 @@ from .rules import (
     check_metric_for_best_model,
     check_save_matches_eval,
 )
+from .shipping import check_shipping
 from .values import check_finite_numbers
 
 
@@ -46,6 +47,7 @@ def cross_field_problems(data: dict[str, Any]) -> list[Problem]:
     problems += check_matryoshka_fits_model(data)
     problems += component_problems(data)
     problems += check_evaluator_data(data)
+    problems += check_shipping(data)
     return problems
 
 

@@ -1,4 +1,4 @@
-"""Log lines go to the stdout of the moment: an in-process command after another one never writes to a closed stream."""
+"""Log lines go to the current stdout: an in-process command after another one never writes to a closed stream."""
 
 from __future__ import annotations
 

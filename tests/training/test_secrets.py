@@ -166,7 +166,7 @@ def test_a_token_never_reaches_any_file_of_the_run_or_the_console(tmp_path, tiny
     files = [p for p in out.rglob("*") if p.is_file()]
     names = {p.relative_to(run_dir).as_posix() for p in files}
     # the places a secret used to reach are all there, so the search below covers them
-    assert {"final/training_args.bin", "logs.jsonl", "report.md", "config.resolved.yaml"} <= names
+    assert {"final/training_args.bin", "logs.jsonl", "report.md", "config.resolved.yaml", "train.log"} <= names
     assert any(n.startswith("checkpoint-") and n.endswith("/training_args.bin") for n in names), names
     assert any("tfevents" in n for n in names), names
     leaks = [p for p in files if SECRET.encode() in p.read_bytes()]
