@@ -21,13 +21,18 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="training config (YAML or JSON)",
     )
+    add_set_option(parser, "--set args.max_steps=10 --set objectives.0.loss=cosine")
+
+
+def add_set_option(parser: argparse.ArgumentParser, example: str) -> None:
+    """`--set KEY.PATH=VALUE` (repeatable), for the training and the evaluation configs alike."""
     parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
         default=[],
         metavar="KEY.PATH=VALUE",
-        help="override a config value (repeatable), e.g. --set args.max_steps=10 --set objectives.0.loss=cosine",
+        help=f"override a config value (repeatable), e.g. {example}",
     )
 
 

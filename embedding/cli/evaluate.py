@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import add_set_option
+
 EXAMPLES = """examples:
   embedding evaluate --model sentence-transformers/all-MiniLM-L6-v2 --task sts \\
       --dataset ../shared/datasets/stsbenchmark/pairs --split test
@@ -26,14 +28,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "-c", "--config", metavar="FILE", help="evaluation config (YAML/JSON): models, tasks, dimensions, output_dir"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override a config value (repeatable), e.g. --set tasks.0.split=validation",
-    )
+    add_set_option(parser, "--set tasks.0.split=validation")
     quick = parser.add_argument_group("quick form (instead of --config)")
     quick.add_argument(
         "--model",

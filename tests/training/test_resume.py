@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, base_config
+from tests.conftest import REPO
+from tests.training.runs import small_config, write_config
 
 DRIVER = """
 import os, signal, sys
@@ -60,20 +61,7 @@ def run_driver(tmp_path, cfg_path, stop_at, signum, *extra):
 @pytest.fixture
 def cfg_paths(tmp_path, tiny_bert, efaq_dir):
     def make(name):
-        cfg = base_config(tiny_bert, efaq_dir, tmp_path / name, evaluator=None, early_stopping=None)
-        cfg["objectives"][0]["datasets"].pop("validation")
-        cfg["args"] = {
-            "max_steps": 6,
-            "per_device_train_batch_size": 4,
-            "learning_rate": 1e-3,
-            "save_strategy": "steps",
-            "save_steps": 2,
-            "logging_steps": 1,
-            "report_to": "none",
-            "seed": 7,
-        }
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(cfg))
+        path = write_config(tmp_path / f"{name}.yaml", small_config(tiny_bert, efaq_dir, tmp_path / name))
         return path, tmp_path / name / "test-run"
 
     return make
