@@ -22,7 +22,7 @@ LAYERS = [
     ("evaluation",),
     ("data",),
     ("losses",),
-    ("config", "models", "hub", "errors"),
+    ("config", "models", "hub", "errors", "console"),
 ]
 MAX_FUNCTION_LINES = 60
 MAX_FILE_LINES = 300

@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from ..console import LIBRARY_OUTPUT
 from ..errors import UserError
 
 
@@ -36,7 +37,8 @@ def add_set_option(parser: argparse.ArgumentParser, example: str) -> None:
     )
 
 
-LIBRARY_LOGS = {"shown": False}  # `embedding --verbose`: the libraries' INFO records on the console as well
+# `embedding --verbose`: the libraries' INFO records and progress bars on the console as well
+LIBRARY_LOGS = LIBRARY_OUTPUT
 
 
 class OwnRecords(logging.Filter):

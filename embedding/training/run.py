@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ..config.schema import TrainConfig
+from ..console import quiet_library_bars, quiet_widget_examples
 from ..errors import Interrupted, TrainingFault
 from ..report.trackers import tensorboard_into_run_dir
 from .arguments import trainer_arguments
@@ -53,9 +54,7 @@ def train(
         TrainingFault: a NaN/inf loss, gradient or weight stopped training; the last good checkpoint is kept.
         Interrupted: SIGINT/SIGTERM stopped the run (during training: after saving a checkpoint to resume from).
     """
-    from .banner import quiet_progress_bars
-
-    quiet_progress_bars()
+    quiet_library_bars()
     run_dir, checkpoint = open_run_dir(config, resume=resume, overwrite=overwrite)  # takes the run dir's lock
     try:
         with run_log(run_dir, config.model_dump(mode="json")):  # the libraries' full log: run_dir/train.log
@@ -124,6 +123,7 @@ def build_trainer(plan: Plan, callbacks: list):
     evals = {o.name: o.validation.dataset for o in plan.objectives if o.validation is not None}
     losses = {o.name: o.loss for o in plan.objectives}
     several = len(plan.objectives) > 1
+    quiet_widget_examples(plan.model)
     if not several:
         # One objective: a plain dataset, so the batch order depends only on the seed, not on the multi-dataset
         # sampler (whose draws depend on the batch count, i.e. on the per-device batch size).

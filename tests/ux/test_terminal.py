@@ -110,6 +110,7 @@ def test_training_in_a_terminal_and_piped(tiny_bert, efaq_data, tmp_path):
     assert "contrastive=" in screen and "similarity=" in screen and "combined=" in screen, screen[-3000:]
     assert "{'loss'" not in screen and "Information Retrieval Evaluation" not in screen  # one voice
     assert "Writing model shards" not in screen and screen.count("eval step ") == 2  # one line per evaluation
+    assert "Computing widget examples" not in screen and "Loading weights" not in screen
 
     piped = subprocess.run([*argv, "--overwrite"], capture_output=True, text=True, env=env)
     assert piped.returncode == 0, piped.stderr[-3000:]
@@ -118,6 +119,10 @@ def test_training_in_a_terminal_and_piped(tiny_bert, efaq_data, tmp_path):
     assert " | contrastive " in steps[-1] and " | similarity " in steps[-1]
     moved = next((tmp_path / "runs").glob("test-run.old-*"))
     assert f"was moved to {moved}" in piped.stdout + piped.stderr
+
+    loud = in_pty([*argv, "--overwrite", "--verbose"], env)  # --verbose: the libraries' own bars come back
+    assert "Computing widget examples" in loud or "Writing model shards" in loud, loud[-3000:]
+    assert "Loading weights" in loud, loud[-3000:]
 
 
 @pytest.mark.parametrize("argv", [["--verbose", "list", "formats"], ["list", "formats", "--verbose"]])
