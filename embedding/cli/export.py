@@ -1,4 +1,4 @@
-"""`embedding export`: write an ONNX (float32 or int8) folder of a run's model and check it against torch."""
+"""`embedding export`: write an ONNX (float32, int8) or OpenVINO folder of a run's model and check it against torch."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def positive(text: str) -> int:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="export a model to ONNX / int8 and check it against the torch model",
+        help="export a model to ONNX / int8 / OpenVINO and check it against the torch model",
         epilog=EXAMPLES,
         description="Write a folder that loads with SentenceTransformer(DIR, backend='onnx', model_kwargs=\n"
         "{'file_name': ...}), then check it: max cosine difference of embeddings, the task metric of both models\n"

@@ -50,7 +50,7 @@ class EvaluationSpec(Strict):
 
 
 class ExportSpec(Strict):
-    formats: list[Literal["onnx", "onnx-int8"]] = Field(
+    formats: list[Literal["onnx", "onnx-int8", "openvino"]] = Field(
         min_length=1, description="Export final/ after training, one folder each: run_dir/export-<format>."
     )
     max_drop: float = Field(

@@ -69,11 +69,20 @@ def quantize(source: Path, target: Path) -> None:
         root.setLevel(level)
 
 
+def to_openvino(source: Path, target: Path) -> None:
+    """The ONNX graph as OpenVINO IR (xml + bin), weights kept in float32 (OpenVINO's default halves them)."""
+    import openvino as ov
+
+    target.parent.mkdir(exist_ok=True)
+    ov.save_model(ov.convert_model(str(source)), str(target), compress_to_fp16=False)
+
+
 def write_onnx(model, fmt: str, folder: Path) -> str:
-    """Write the model and its `fmt` ONNX graph into `folder`; returns the graph's path relative to it.
+    """Write the model and its `fmt` graph (ONNX, int8 ONNX or OpenVINO IR) into `folder`; returns the graph's
+    path relative to it.
 
     Raises:
-        LibraryFailed: saving, exporting or quantizing raised (the caller deletes the folder).
+        LibraryFailed: saving, exporting, quantizing or converting raised (the caller deletes the folder).
     """
     try:
         model.save(str(folder))
@@ -83,6 +92,10 @@ def write_onnx(model, fmt: str, folder: Path) -> str:
         if fmt == "onnx-int8":
             quantize(float_path, folder / FILE_NAMES[fmt])
             float_path.unlink()  # the int8 folder holds the int8 graph only
+        elif fmt == "openvino":
+            to_openvino(float_path, folder / FILE_NAMES[fmt])
+            float_path.unlink()
+            (folder / "onnx").rmdir()
     except Exception as exc:
         raise LibraryFailed(f"{fmt} export of the model failed: {type(exc).__name__}: {exc}") from exc
     return FILE_NAMES[fmt]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError, UserError
-from . import INSTALL
+from . import INSTALL, PACKAGES
 from .check import ExportCheck
 from .folder import check_output, staged
 from .source import resolve_source
@@ -30,10 +30,13 @@ class ExportRequest:
     seed: int = SEED  # a training run's export step passes the run's seed: the same evaluator subsample
 
 
-def check_installed() -> None:
-    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
+def check_installed(fmt: str = "onnx") -> None:
+    missing = [name for name in PACKAGES[fmt] if importlib.util.find_spec(name) is None]
     if missing:
-        raise UserError(f"export needs {' and '.join(missing)}, which are not installed; install them: {INSTALL}")
+        raise UserError(
+            f"--format {fmt} needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} not "
+            f"installed; install them: {INSTALL}"
+        )
 
 
 def export_model(request: ExportRequest, *, log: Callable[[str], None] = lambda _: None) -> tuple[ExportCheck, Path]:
@@ -46,7 +49,7 @@ def export_model(request: ExportRequest, *, log: Callable[[str], None] = lambda 
     from ..evaluation.tasks import load_task
     from ..models import load_model
 
-    check_installed()
+    check_installed(request.fmt)
     source = resolve_source(
         request.target, dataset=request.dataset, task=request.task, split=request.split, fmt=request.fmt
     )
@@ -91,7 +94,8 @@ def _export_and_check(model, data, folder: Path, request: ExportRequest, label: 
         exported = load_exported(folder, file_name)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
-        raise LibraryFailed(f"onnxruntime could not load the exported {file_name}: {reason}") from exc
+        runtime = "OpenVINO" if request.fmt == "openvino" else "onnxruntime"
+        raise LibraryFailed(f"{runtime} could not load the exported {file_name}: {reason}") from exc
     check = check_export(
         model,
         exported,

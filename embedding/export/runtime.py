@@ -1,9 +1,9 @@
 """Load an export folder for encoding: the saved sentence-transformers model with its transformer run by
-onnxruntime.
+onnxruntime (ONNX graphs) or OpenVINO (IR).
 
-sentence-transformers' own `backend="onnx"` loader needs `optimum`, whose releases pin transformers < 4.58
-(this package needs >= 5.24); the folder has that loader's layout, and this module runs the same graph with
-onnxruntime directly.
+sentence-transformers' own `backend="onnx"` / `"openvino"` loaders need `optimum` / `optimum-intel`, whose releases
+pin transformers < 4.58 (this package needs >= 5.24); the folder has those loaders' layout, and this module runs the
+same graph with onnxruntime or OpenVINO directly.
 """
 
 from __future__ import annotations
@@ -18,6 +18,24 @@ def _session(path: Path):
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _openvino_session(path: Path):
+    """A compiled OpenVINO model behind onnxruntime's `run(outputs, feed)` call shape."""
+    import openvino as ov
+
+    compiled = ov.Core().compile_model(str(path), "CPU")
+    names = [port.get_any_name() for port in compiled.inputs]
+
+    class Session:
+        def get_inputs(self):
+            return [type("Input", (), {"name": name})() for name in names]
+
+        def run(self, outputs, feed):
+            result = compiled(feed)
+            return [result[compiled.output(name)] for name in outputs]
+
+    return Session()
 
 
 def _encoder_class():
@@ -41,11 +59,13 @@ def _encoder_class():
 
 
 def load_exported(folder: str | Path, file_name: str):
-    """The SentenceTransformer of `folder` with its transformer replaced by the ONNX graph `file_name`."""
+    """The SentenceTransformer of `folder` with its transformer replaced by the graph `file_name` (.onnx or .xml)."""
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(folder), device="cpu")
     transformer = model[0]
-    transformer.model = _encoder_class()(_session(Path(folder) / file_name), transformer.model.config)
+    path = Path(folder) / file_name
+    session = _openvino_session(path) if path.suffix == ".xml" else _session(path)
+    transformer.model = _encoder_class()(session, transformer.model.config)
     transformer.model_forward_params = None  # the stand-in takes **features; drop ST's bookkeeping keys
     return model

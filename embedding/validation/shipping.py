@@ -7,7 +7,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from ..errors import Problem
-from ..export import INSTALL
+from ..export import INSTALL, PACKAGES
 
 
 def _evaluator_types(config: dict[str, Any]) -> list[Any]:
@@ -32,7 +32,9 @@ def check_shipping(config: dict[str, Any]) -> list[Problem]:
             problems.append(
                 Problem("export", "needs an `evaluator` to check the exported model against the trained one; add one")
             )
-        missing = [name for name in ("onnx", "onnxruntime") if find_spec(name) is None]
+        formats = config["export"].get("formats") if isinstance(config["export"], dict) else None
+        needed = {name for fmt in formats or ["onnx"] for name in PACKAGES.get(fmt, ())}
+        missing = sorted(name for name in needed if find_spec(name) is None)
         if missing:
-            problems.append(Problem("export", f"needs {' and '.join(missing)}, not installed: {INSTALL}"))
+            problems.append(Problem("export.formats", f"needs {' and '.join(missing)}, not installed: {INSTALL}"))
     return problems

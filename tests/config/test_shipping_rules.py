@@ -33,7 +33,7 @@ def test_export_without_its_packages_names_the_install(tmp_path, monkeypatch):
     import embedding.validation.shipping as shipping
 
     monkeypatch.setattr(shipping, "find_spec", lambda name: None)
-    with pytest.raises(ConfigError, match=r"export: needs onnx and onnxruntime, not installed: pip install"):
+    with pytest.raises(ConfigError, match=r"export.formats: needs onnx and onnxruntime, not installed: pip install"):
         validate_mapping(_config(tmp_path, export={"formats": ["onnx"]}))
 
 

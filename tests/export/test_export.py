@@ -27,7 +27,7 @@ def max_cosine_difference(folder, file_name, reference_folder) -> float:
 
     torch_model = SentenceTransformer(str(reference_folder), device="cpu")
     exported = load_exported(folder, file_name)
-    assert type(exported[0].model).__name__ == "OnnxEncoder"  # onnxruntime runs the transformer, not torch
+    assert type(exported[0].model).__name__ == "OnnxEncoder"  # onnxruntime / OpenVINO run the transformer, not torch
     a = torch_model.encode(TEXTS, normalize_embeddings=True)
     b = exported.encode(TEXTS, normalize_embeddings=True)
     return float(np.abs(1 - (a * b).sum(axis=1)).max())
@@ -113,3 +113,27 @@ def test_library_failure_is_one_line_and_leaves_nothing(cli, tiny_st, efaq_dir, 
     assert "library failed: onnx export of the model failed: RuntimeError: unsupported operator aten::foo" in err
     assert "internal error" not in err and "Traceback" not in err
     assert list(output.parent.iterdir()) == []
+
+
+def test_openvino_export_matches_torch(cli, tiny_st, efaq_dir, tmp_path):
+    pytest.importorskip("openvino")
+    output = tmp_path / "tiny-openvino"
+    assert export(cli, tiny_st, efaq_dir, output, "openvino") == 0
+    assert sorted(p.name for p in (output / "openvino").iterdir()) == ["openvino_model.bin", "openvino_model.xml"]
+    assert not (output / "onnx").exists()  # the intermediate ONNX graph is not left behind
+    report = json.loads((output / "export_report.json").read_text())
+    assert report["file_name"] == "openvino/openvino_model.xml" and report["passed"] is True
+    assert report["metric_export"] == pytest.approx(report["metric_torch"], abs=1e-6)
+    assert max_cosine_difference(output, "openvino/openvino_model.xml", tiny_st) < 1e-4
+
+
+def test_missing_runtime_is_named_for_the_format(cli, tiny_st, efaq_dir, tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real(name, *a))
+    assert export(cli, tiny_st, efaq_dir, tmp_path / "out", "openvino") == 2
+    err = capsys.readouterr().err
+    assert "--format openvino needs openvino, which is not installed" in err
+    assert 'pip install "embedding[export]"' in err
+    assert not (tmp_path / "out").exists()
