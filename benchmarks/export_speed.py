@@ -1,11 +1,13 @@
-"""CPU encode throughput and metric of torch vs ONNX vs ONNX int8 (the `embedding export` formats).
+"""CPU encode throughput and metric of torch vs ONNX vs ONNX int8 vs OpenVINO (the `embedding export` formats).
 
 Same model, same texts, same batch size, same process; each model is warmed up, runs alternate
-(torch, onnx, onnx-int8, torch, ...) so background load hits all alike, and the best of `--repeats` is reported.
+(torch, onnx, onnx-int8, openvino, torch, ...) so background load hits all alike, and the best of `--repeats` is
+reported.
 The metric is the task evaluator's primary one (nDCG@10 for AIA-BDE e-faq retrieval).
 
     python benchmarks/export_speed.py                                   # packaged MiniLM, AIA-BDE test
     python benchmarks/export_speed.py --max-queries 200 --repeats 1     # quicker
+    python benchmarks/export_speed.py --model runs/aia-bde/final        # a fine-tuned model
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "aia-bde" / "efaq"
-FORMATS = ("onnx", "onnx-int8")
 
 
 def cpu_name() -> str:
@@ -35,6 +36,7 @@ def cpu_name() -> str:
 
 def load_models(model_name: str, folder: Path) -> dict:
     from embedding.config.schema import ModelSpec
+    from embedding.export import FORMATS
     from embedding.export.onnx import write_onnx
     from embedding.export.runtime import load_exported
     from embedding.models import load_model

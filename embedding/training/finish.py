@@ -1,7 +1,7 @@
 """Evaluate the base model before and the trained model after training; write the results, the card, report.md.
 
-The evaluator runs on the main process and every process gets its metrics; the files in the run dir are written
-by the main process only.
+The evaluator runs on the main process with every process encoding its share (sharded_eval.py), and every
+process gets its metrics; the files in the run dir are written by the main process only.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from ..evaluation.results import write_results
 from .card import dataset_entries, extend_model_card
 from .outputs import redact, write_run_report
 from .plan import Plan
-from .ranks import from_main, main_only
+from .ranks import main_only
 from .result import RunResult
 from .resume import previous_before
 from .session import Session
+from .sharded_eval import evaluate_on_every_rank
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def evaluate_before(plan: Plan, checkpoint: Path | None) -> dict[str, float]:
         return previous_before(plan.run_dir)  # the base model is no longer what the trainer holds
     if not plan.config.evaluation.before or plan.evaluator is None:
         return {}
-    before = from_main(evaluate, plan, plan.model)
+    before = evaluate_on_every_rank(evaluate, plan.model, plan, plan.model)
     _write_json(plan.run_dir / "evaluation.before.json", before)
     return before
 
@@ -50,7 +51,8 @@ def evaluate_after(session: Session) -> tuple[dict[str, float], str | None]:
     evaluator = session.plan.evaluator
     if evaluator is None:
         return {}, None
-    return from_main(evaluate, session.plan, session.trainer.model), getattr(evaluator, "primary_metric", None)
+    model = session.trainer.model
+    return evaluate_on_every_rank(evaluate, model, session.plan, model), getattr(evaluator, "primary_metric", None)
 
 
 def finish(session: Session, result: RunResult) -> None:
