@@ -1,0 +1,139 @@
+"""Model quality side by side, in one run: BM25, the base model, a plain sentence-transformers script
+(benchmarks/plain_script.py) and this project's recipes with each quality switch on and off (an ablation table).
+
+Every model is scored by `embedding evaluate` on the same held-out tasks: AIA-BDE test (e-faq -> IR, nDCG@10),
+CLINC150 test (labeled -> IR, nDCG@10) and STS-B test (Spearman; out-of-domain: no arm trains on STS data, so it
+shows what fine-tuning costs the model elsewhere). Training never sees a test split; the recipes choose
+checkpoints and merge weights on validation data only. Seeds are fixed; finished trainings are reused (the run
+folders are kept under --work), so an interrupted benchmark continues where it stopped.
+
+    python benchmarks/quality.py                          # every arm (CPU: hours; one GPU: minutes)
+    python benchmarks/quality.py --arms base,bm25,plain-aia-bde,recipe-aia-bde
+    python benchmarks/quality.py --quick                  # 8 training steps per arm, 100 queries: a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "datasets"
+BASE = "sentence-transformers/all-MiniLM-L6-v2"
+TASKS = [
+    {"name": "AIA-BDE", "type": "ir", "dataset": {"name": str(SHARED / "aia-bde" / "efaq")}, "split": "test"},
+    {"name": "CLINC150", "type": "ir", "dataset": {"name": str(SHARED / "clinc150" / "labeled")}, "split": "test"},
+    {"name": "STS-B", "type": "sts", "dataset": {"name": str(SHARED / "stsbenchmark" / "pairs")}, "split": "test"},
+]
+METRIC = {"ir": "ndcg@10", "sts": "spearman"}
+
+
+@dataclass
+class Arm:
+    """One row of the table: a model to score, and how it is trained (nothing: scored as it is)."""
+
+    name: str
+    what: str
+    config: str | None = None  # an `embedding train` config (repository-relative)
+    overrides: list[str] = field(default_factory=list)
+    plain: str | None = None  # benchmarks/plain_script.py --data
+
+
+# The recipes' switches, each turned off in one ablation arm. Keep this list in step with benchmarks/configs.
+ARMS = [
+    Arm("bm25", "BM25 (bm25s defaults)"),
+    Arm("base", "all-MiniLM-L6-v2, not fine-tuned"),
+    Arm("plain-aia-bde", "plain sentence-transformers script on AIA-BDE", plain="aia-bde"),
+    Arm("recipe-aia-bde", "embedding, recommended recipe (benchmarks/configs/aia_bde.yaml)", "aia_bde.yaml"),
+    Arm("plain-clinc150", "plain sentence-transformers script on CLINC150", plain="clinc150"),
+    Arm("recipe-clinc150", "embedding, recommended recipe (benchmarks/configs/clinc150.yaml)", "clinc150.yaml"),
+]
+
+
+def train(arm: Arm, work: Path, quick: bool) -> tuple[str, float | None]:
+    """The trained model's folder (trained now unless a finished one is there) and the training seconds."""
+    if arm.plain:
+        folder = work / arm.name
+        command = [sys.executable, str(REPO / "benchmarks" / "plain_script.py"), "--data", arm.plain]
+        command += ["--output", str(folder)] + (["--max-steps", "8"] if quick else [])
+        done = folder / "modules.json"
+    else:
+        folder = work / arm.name / "final"
+        command = [sys.executable, "-m", "embedding", "train", "-c", str(REPO / "benchmarks" / "configs" / arm.config)]
+        command += ["--set", f"output_dir={work}", "--set", f"run_name={arm.name}", "--overwrite"]
+        command += [f"--set={o}" for o in arm.overrides] + (["--set", "args.max_steps=8"] if quick else [])
+        done = work / arm.name / "evaluation.json"
+    seconds_file = work / f"{arm.name}.seconds"
+    if done.exists() and seconds_file.exists():
+        return str(folder), float(seconds_file.read_text())
+    print(f"[train] {arm.name}: {' '.join(command)}", flush=True)
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, check=True)
+    seconds = time.perf_counter() - started
+    seconds_file.write_text(f"{seconds:.1f}")
+    return str(folder), seconds
+
+
+def evaluate(models: dict[str, str], work: Path, quick: bool) -> dict[tuple[str, str], float]:
+    """{(arm, task): metric} from one `embedding evaluate` over every model and task at full size."""
+    tasks = [dict(t, max_queries=100) if quick and t["type"] == "ir" else t for t in TASKS]
+    config = {"models": list(models.values()), "tasks": tasks, "output_dir": str(work / "eval"), "seed": 42}
+    path = work / "eval.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    subprocess.run([sys.executable, "-m", "embedding", "evaluate", "--config", str(path)], cwd=REPO, check=True)
+    rows = json.loads((work / "eval" / "results.json").read_text())["rows"]
+    by_model = {model: arm for arm, model in models.items()}
+    full = {}
+    for row in rows:  # the largest size of each model (BM25 has none)
+        arm = by_model.get(row["model"])
+        task = next((t for t in TASKS if t["name"] == row["task"]), None)
+        if arm and task and row["metric"] == METRIC[task["type"]] and row["similarity"] in ("cosine", "bm25"):
+            key = (arm, task["name"])
+            if key not in full or (row["dim"] or 0) >= full[key][0]:
+                full[key] = (row["dim"] or 0, row["value"])
+    return {key: value for key, (_, value) in full.items()}
+
+
+def table(arms: list[Arm], scores: dict, seconds: dict) -> str:
+    head = "| arm | what | " + " | ".join(f"{t['name']} {METRIC[t['type']]}" for t in TASKS) + " | train (s) |"
+    lines = [head, "|---|---|" + "---:|" * (len(TASKS) + 1)]
+    for arm in arms:
+        cells = [f"{scores[(arm.name, t['name'])]:.4f}" if (arm.name, t["name"]) in scores else "–" for t in TASKS]
+        took = f"{seconds[arm.name]:.0f}" if seconds.get(arm.name) else "–"
+        lines.append(f"| {arm.name} | {arm.what} | " + " | ".join(cells) + f" | {took} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arms", help="comma-separated arm names (default: all): " + ", ".join(a.name for a in ARMS))
+    parser.add_argument("--work", default="runs/quality", help="run folders and evaluation results")
+    parser.add_argument("--quick", action="store_true", help="8 steps per training, 100 queries per IR task")
+    args = parser.parse_args()
+    chosen = [a for a in ARMS if not args.arms or a.name in args.arms.split(",")]
+    work = Path(args.work).resolve() / ("quick" if args.quick else "full")
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    models, seconds = {}, {}
+    for arm in chosen:
+        if arm.name in ("bm25", "base"):
+            models[arm.name] = "bm25" if arm.name == "bm25" else BASE
+        else:
+            models[arm.name], seconds[arm.name] = train(arm, work, args.quick)
+    scores = evaluate(models, work, args.quick)
+    text = table(chosen, scores, seconds)
+    (work / "quality.md").write_text(text + "\n")
+    (work / "quality.json").write_text(json.dumps({f"{a}|{t}": v for (a, t), v in scores.items()}, indent=2))
+    print(text)
+    print(f"\n{len(chosen)} arms in {time.perf_counter() - started:.0f} s; table in {work / 'quality.md'}")
+
+
+if __name__ == "__main__":
+    main()
