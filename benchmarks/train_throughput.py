@@ -1,26 +1,39 @@
-"""Training throughput: plain sentence-transformers vs `embedding`, same model, data, loss and batch size.
+"""Training throughput: sentence-transformers used well vs `embedding`, same model, data, loss, batches and steps.
 
 The seed shape: (anchor, positive, 3 negatives) rows, symmetric MultipleNegativesRankingLoss inside MatryoshkaLoss
-(`embedding`: a contrastive objective, default `ranking` loss, the same `matryoshka:` dims); the plain trainer gets
-the rows `embedding` preprocesses. Each variant runs in its own process (clean peak memory, no warm caches);
-whole epochs are timed after `--warmup-epochs` (CPU 0, CUDA 1), so length-grouped and shuffled batches cover the
-same rows. Variants:
+(`embedding`: a contrastive objective, default `ranking` loss, the same `matryoshka:` dims); the stock trainer gets
+the rows `embedding` preprocesses. Each variant runs in its own process (clean peak memory, no warm caches); the
+timed window starts after `--warmup-epochs` and `--warmup-steps` and ends after the last step, for every variant.
 
+The denominator of every ratio is `stock-well`, sentence-transformers used well: the stock trainer and loss,
+NO_DUPLICATES (MNRL's in-batch negatives want it), the better of column merging on (`stock-well-merged`) and off
+(`stock-well-split`, ST's `column_merging_disabled()`) measured on this device, the dataloader workers a user
+would set (CUDA: as many as `embedding` picks; CPU: 0), the precision `embedding`'s fair row uses (fp32 on CPU,
+bf16 on CUDA) and, when `embedding` groups by length by default, the same LengthGroupedBatchSampler, so both see
+the same batches. Variants:
+
+- stock-well-split / stock-well-merged: the fair baseline above, column merging off / on
+- ours-fair:      `embedding.train` with its defaults for how it executes (merge_columns, grouping, workers,
+                  whatever they are when this runs) and the baseline's sampler and precision: the fair comparison
+- ours-default:   `embedding.train` with nothing set but the batch size (auto precision: bf16 on CPUs with AMX)
+- floor-st / floor-merged / floor-grouped (default on CUDA, --floor on CPU): a hand loop on batches tokenized once
+                  and already on the device: ST's own loss (anchor forward + one forward of the 4 other columns) /
+                  ONE forward of all 5 columns / floor-st over the batches stock-well and ours-fair train on
+Second comparison, stock defaults (the denominator `plain`):
 - plain:          SentenceTransformerTrainer with its defaults (shuffled batches, 0 workers; bf16 on CUDA)
-- plain-workers:  the same + the dataloader workers `embedding` would pick (default on CUDA)
+- plain-workers:  the same + the dataloader workers `embedding` would pick
 - ours-same:      `embedding.train` with plain's settings (length grouping off, 0 workers, same precision)
-- ours-default:   `embedding.train` with nothing set but the batch size (grouping, auto workers and precision)
 - ours-workers:   ours-default + 2 workers (to check the CPU choice of 0)
-- floor-st / floor-merged (CUDA, or --floor): a hand loop on batches tokenized once and already on the device;
-                  ST's own loss (anchor forward + one forward of the 4 other columns) / ONE forward of all 5
-- ours-...+merge-always / +merge-never: an experiment, `merge_columns` forced (default: auto)
+- <ours variant>+merge-always / +merge-never / +fp32: `merge_columns` or `precision` forced (an experiment)
 
-Samples/s and tokens/s (non-padding tokens, counted from the attention masks the encoder sees) cover the timed
-steps; padding is the padded share of the tokens the encoder computed; peak memory is the max RSS on CPU,
-torch.cuda.max_memory_allocated on CUDA; on CPU samples per CPU-second too (steady on a shared machine).
+Samples are timed steps x batch size for every variant (not encoder calls, which deduplication changes);
+tokens/s counts the non-padding tokens in the attention masks the encoder receives; padding is the padded share
+of the tokens the encoder computed; peak memory is the max RSS on CPU, torch.cuda.max_memory_allocated on CUDA.
+Ratios are given in wall time and in CPU time (process time: steady on a shared machine), as the median over the
+repeats and their range (repeats alternate the variants; ratios are taken within each round).
 
-    python benchmarks/train_throughput.py --device cpu --threads 1 --repeats 2   # MiniLM, 134 efaq rows, ~8 min
-    python benchmarks/train_throughput.py --device cpu --model tiny --floor      # a random 2-layer BERT, ~1 min
+    python benchmarks/train_throughput.py --device cpu --threads 1 --repeats 3   # MiniLM, 144 efaq rows
+    python benchmarks/train_throughput.py --device cpu --model tiny --floor      # a random 2-layer BERT, ~2 min
     python benchmarks/train_throughput.py --device cuda                          # MiniLM, batch 512, bf16
 """
 
@@ -41,7 +54,24 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 EFAQ = REPO.parent / "shared" / "datasets" / "aia-bde" / "efaq"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
-COLUMNS = 5  # anchor, positive, negative_1..3
+
+
+CPU_DEFAULT = ["stock-well-split", "stock-well-merged", "ours-fair", "ours-default", "plain", "ours-same"]
+# GPU: the denominators first, so that a run cut short by a time limit still has them; plain (0 workers) is last
+CUDA_DEFAULT = [
+    "floor-st",
+    "floor-merged",
+    "floor-grouped",
+    "stock-well-merged",
+    "plain-workers",
+    "ours-fair",
+    "ours-default",
+    "stock-well-split",
+    "ours-default+merge-always",
+    "ours-same",
+    "plain",
+]
+FLOORS = ("floor-st", "floor-merged", "floor-grouped")
 
 
 def parse(argv=None):
@@ -55,18 +85,18 @@ def parse(argv=None):
         "`tiny` (random BERT) or a path",
     )
     p.add_argument("--data", default=None, help="`efaq` (../shared aia-bde/efaq; cpu default) or `synthetic` (cuda)")
-    p.add_argument("--rows", type=int, default=None, help="training rows (cpu 128, cuda 40 x batch size)")
+    p.add_argument("--rows", type=int, default=None, help="training rows (cpu 144, cuda 40 x batch size)")
     p.add_argument("--batch-size", type=int, default=None, help="cpu 16, cuda 512")
     p.add_argument("--max-length", type=int, default=None, help="max tokens per text (cpu 128; cuda: the model's)")
-    p.add_argument("--epochs", type=int, default=1, help="timed epochs")
-    p.add_argument("--warmup-epochs", type=int, default=None, help="untimed epochs before (cpu 0, cuda 1)")
-    p.add_argument("--repeats", type=int, default=1, help="rounds over the variants; the best of each is kept")
+    p.add_argument("--epochs", type=int, default=1, help="epochs after the warm-up epochs")
+    p.add_argument("--warmup-epochs", type=int, default=None, help="untimed epochs first (cpu 0, cuda 1)")
+    p.add_argument("--warmup-steps", type=int, default=None, help="then untimed steps (cpu 1, cuda 0)")
+    p.add_argument("--repeats", type=int, default=1, help="rounds over the variants (ratios: median and range)")
     p.add_argument(
         "--variants",
         default=None,
-        help="comma list of plain, plain-workers, ours-same, ours-default, "
-        "ours-workers, floor-st, floor-merged (default: plain, ours-same, ours-default; cuda: all but "
-        "ours-workers); `ours-...+merge-always|never`: `merge_columns` forced (default auto)",
+        help=f"comma list (default cpu: {','.join(CPU_DEFAULT)}; cuda: {','.join(CUDA_DEFAULT)}); see the "
+        "docstring for the others",
     )
     p.add_argument("--floor", action="store_true", help="also run the pre-tokenized floors on CPU")
     p.add_argument(
@@ -75,6 +105,7 @@ def parse(argv=None):
         default=0,
         help="torch CPU threads (0: torch's default); 1 gives steadier numbers on a machine shared with other jobs",
     )
+    p.add_argument("--variant-timeout", type=float, default=None, help="seconds per variant; a slower one is skipped")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--out", default=None, help="also write the results as JSON here")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -83,15 +114,11 @@ def parse(argv=None):
     cpu = a.device == "cpu"
     a.data = a.data or ("efaq" if cpu and EFAQ.exists() else "synthetic")
     a.batch_size = a.batch_size or (16 if cpu else 512)
-    a.rows = a.rows or (128 if cpu else 40 * a.batch_size)
+    a.rows = a.rows or (144 if cpu else 40 * a.batch_size)
     a.max_length = a.max_length or (128 if cpu else None)
     a.warmup_epochs = (0 if cpu else 1) if a.warmup_epochs is None else a.warmup_epochs
-    floors = ["floor-st", "floor-merged"] if (not cpu or a.floor) else []
-    default = (
-        ["plain", "ours-same", "ours-default", *floors]
-        if cpu
-        else ["plain", "plain-workers", "ours-same", "ours-default", "ours-default+merge-always", *floors]
-    )
+    a.warmup_steps = (1 if cpu else 0) if a.warmup_steps is None else a.warmup_steps
+    default = CPU_DEFAULT + list(FLOORS if a.floor else []) if cpu else CUDA_DEFAULT
     a.variants = a.variants.split(",") if a.variants else default
     return a
 
@@ -200,12 +227,14 @@ def dims(args) -> list[int]:
 
 # ------------------------------------------------------------------------------------------------ measuring
 class Meter:
-    """Counts the sequences / real / padded tokens the encoder sees during the timed steps, and times them."""
+    """Times the steps after the warm-up; counts their samples (steps x batch size) and the sequences and real /
+    padded tokens the encoder sees during them."""
 
-    def __init__(self, model, cuda: bool, start_step: int) -> None:
+    def __init__(self, model, cuda: bool, start_step: int, batch_size: int) -> None:
         import torch
 
-        self.cuda, self.start_step, self.on, self.seqs, self.padded = cuda, start_step, False, 0, 0
+        self.cuda, self.start_step, self.batch_size, self.on = cuda, start_step, batch_size, False
+        self.steps, self.seqs, self.padded = 0, 0, 0
         self.real = torch.zeros((), dtype=torch.long, device="cuda" if cuda else "cpu")
         model[0].register_forward_pre_hook(self._hook)
 
@@ -217,7 +246,7 @@ class Meter:
             self.padded += mask.numel()
 
     def step_begins(self, step: int) -> None:
-        """`step` = steps done so far; timing starts before the first step after the warm-up epochs."""
+        """`step` = steps done so far; timing starts before step `start_step` (0-based) and counts every step on."""
         if step == self.start_step:
             self._sync()
             self.t0, self.cpu0, self.on = time.perf_counter(), time.process_time(), True
@@ -225,9 +254,12 @@ class Meter:
                 import torch
 
                 torch.cuda.reset_peak_memory_stats()
+        self.steps += self.on
 
     def stop(self) -> None:
         """After the last step (not after saving the model, writing reports...): the end of the timed window."""
+        if not self.on:
+            raise SystemExit(f"the warm-up ({self.start_step} steps) is as long as the run: more rows or epochs")
         self._sync()
         self.t1, self.cpu1, self.on = time.perf_counter(), time.process_time(), False
 
@@ -247,14 +279,17 @@ class Meter:
             import resource
 
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        samples = self.steps * self.batch_size
         return {
-            "samples_per_s": self.seqs / COLUMNS / seconds,
+            "samples_per_s": samples / seconds,
             "tokens_per_s": real / seconds,
-            "samples_per_cpu_s": self.seqs / COLUMNS / cpu,
+            "samples_per_cpu_s": samples / cpu,
             "padding": 1 - real / max(1, self.padded),
             "peak_gib": peak,
             "seconds": seconds,
-            "samples": self.seqs // COLUMNS,
+            "cpu_seconds": cpu,
+            "samples": samples,
+            "encoded_texts": self.seqs,
         }
 
 
@@ -273,22 +308,47 @@ def callback(meter):
 
 
 # ------------------------------------------------------------------------------------------------ variants
-def run_plain(args, cuda: bool, steps_per_epoch: int, workers: int = 0) -> dict:
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+def project_groups() -> bool:
+    """Whether `embedding` groups batches by length by default (then the fair baseline uses the same batches)."""
+    from embedding.config.schema import TrainConfig
+
+    field = TrainConfig.model_fields.get("group_by_length")
+    return bool(field and field.default)
+
+
+def auto_workers(cuda: bool) -> int:
+    """The dataloader workers `embedding` picks on this machine: what a careful user sets too."""
+    from embedding.training.dataloading import auto_dataloader_args, available_cpus
+
+    return auto_dataloader_args({}, cuda=cuda, cpu_count=available_cpus())[0]["dataloader_num_workers"]
+
+
+def stock_loss(args, model):
     from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
 
-    model = load(args)
-    data = training_rows(args)
-    loss = MatryoshkaLoss(
-        model,
-        MultipleNegativesRankingLoss(
-            model, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
-        ),
-        dims(args),
+    mnrl = MultipleNegativesRankingLoss(
+        model, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
     )
-    meter = Meter(model, cuda, steps_per_epoch)
+    return MatryoshkaLoss(model, mnrl, dims(args))
+
+
+def run_stock(args, cuda: bool, start: int, *, workers: int = 0, well: bool = False, merged: bool = True) -> dict:
+    """The stock trainer: its defaults (`well` False), or used well: NO_DUPLICATES, the project's length-grouped
+    batches when the project groups, column merging as asked (`column_merging_disabled()` when not merged)."""
+    import contextlib
+
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.base.losses import column_merging_disabled
+
+    trainer_class = SentenceTransformerTrainer
+    if well and project_groups():
+        from embedding.training.dataloading import LengthGroupingMixin
+
+        trainer_class = type("GroupedTrainer", (LengthGroupingMixin, SentenceTransformerTrainer), {})
+    model = load(args)
+    meter = Meter(model, cuda, start, args.batch_size)
     targs = SentenceTransformerTrainingArguments(
-        output_dir=args.data_dir + "-runs/plain",
+        output_dir=args.data_dir + "-runs/stock",
         per_device_train_batch_size=args.batch_size,
         num_train_epochs=args.warmup_epochs + args.epochs,
         seed=args.seed,
@@ -300,10 +360,15 @@ def run_plain(args, cuda: bool, steps_per_epoch: int, workers: int = 0) -> dict:
         disable_tqdm=True,
         dataloader_num_workers=workers,
         dataloader_persistent_workers=workers > 0,
+        dataloader_pin_memory=cuda,
+        batch_sampler="no_duplicates" if well else "batch_sampler",
     )
-    SentenceTransformerTrainer(
-        model=model, args=targs, train_dataset=data, loss=loss, callbacks=[callback(meter)]
-    ).train()
+    trainer = trainer_class(
+        model=model, args=targs, train_dataset=training_rows(args), loss=stock_loss(args, model), callbacks=[]
+    )
+    trainer.add_callback(callback(meter))
+    with contextlib.nullcontext() if merged else column_merging_disabled():
+        trainer.train()
     return meter.result()
 
 
@@ -317,27 +382,25 @@ def load(args):
     return model
 
 
-def run_ours(
-    args, cuda: bool, steps_per_epoch: int, defaults: bool, workers: bool = False, merge_columns: str | None = None
-) -> dict:
+def run_ours(args, cuda: bool, start: int, mode: str, options: dict) -> dict:
+    """`embedding.train`: mode `default` (nothing set but the batch size), `fair` (its defaults + the fair
+    baseline's sampler and precision), `same` (plain's settings), `workers` (default + 2 workers); `options`
+    force `merge_columns` / `precision` (an experiment)."""
     import embedding.training.run as run
     from embedding import train
     from embedding.config.schema import TrainConfig
     from embedding.training import dataloading
-    from embedding.training.trainer import EmbeddingTrainer
 
-    _emulate_wiring(run, dataloading, EmbeddingTrainer)
     meter: dict = {}
     built = run.build_trainer
 
     def build_trainer(plan, callbacks):
         if args.max_length:
             plan.model.max_seq_length = args.max_length
-        meter["m"] = Meter(plan.model, cuda, steps_per_epoch)
+        meter["m"] = Meter(plan.model, cuda, start, args.batch_size)
         trainer = built(plan, callbacks + [callback(meter["m"])])
-        if not defaults:
-            trainer.group_by_length = False
         print("padding: " + dataloading.describe_padding(trainer, [o.name for o in plan.objectives]), flush=True)
+        print(f"precision: bf16 {trainer.args.bf16}, fp16 {trainer.args.fp16}", flush=True)
         return trainer
 
     run.build_trainer = build_trainer
@@ -351,7 +414,7 @@ def run_ours(
         "disable_tqdm": True,
     }
     config = {
-        "run_name": "ours-default" if defaults else "ours-same",
+        "run_name": f"ours-{mode}",
         "base_model": {"name": args.model_path},
         "output_dir": args.data_dir + "-runs",
         "evaluation": {"before": False},
@@ -370,66 +433,60 @@ def run_ours(
         ],
         "args": train_args,
     }
-    if workers:
+    if mode == "workers":
         train_args.update(dataloader_num_workers=2)
-    if merge_columns:  # experiment: force how the loss groups the columns into encoder calls
-        config["merge_columns"] = merge_columns
-    if not defaults:  # what plain sentence-transformers does
+    if mode == "fair":  # the fair baseline's batches and precision; how they are executed stays the project's
+        train_args.update(batch_sampler="no_duplicates")
+        config["precision"] = "bf16" if cuda else "fp32"
+    if mode == "same":  # what plain sentence-transformers does
         train_args.update(dataloader_num_workers=0, batch_sampler="batch_sampler")
         config["precision"] = "bf16" if cuda else "fp32"
         if "group_by_length" in TrainConfig.model_fields:
             config["group_by_length"] = False
+    config.update(options)
     train(config, overwrite=True)
     return meter["m"].result()
 
 
-def _emulate_wiring(run, dataloading, trainer_class) -> None:
-    """Until trainer.py / run.py wire dataloading.py in, do here what that wiring does (idempotent after it)."""
-    if dataloading.LengthGroupingMixin not in trainer_class.__mro__:
-        from sentence_transformers import SentenceTransformerTrainer
+def floor_batches(args, model, data, grouped: bool) -> list[list[int]]:
+    """Row indices per batch: one shuffled epoch, or the batches stock-well and ours-fair train on in epoch 0
+    (the project's LengthGroupedBatchSampler with no_duplicates, when the project groups)."""
+    import torch
 
-        trainer_class.__bases__ = (dataloading.LengthGroupingMixin, SentenceTransformerTrainer)
-    arguments = run.trainer_arguments
+    if grouped and project_groups():
+        from embedding.training.batching import DEFAULT_MEGA_BATCH, LengthGroupedBatchSampler
 
-    def trainer_arguments(plan):
-        import torch
-
-        targs = arguments(plan)
-        added, why = dataloading.auto_dataloader_args(
-            plan.config.args,
-            cuda=torch.cuda.is_available(),
-            cpu_count=dataloading.available_cpus(),
-            local_processes=dataloading.local_processes(),
+        sampler = LengthGroupedBatchSampler(
+            data,
+            args.batch_size,
+            False,
+            seed=args.seed,
+            tokenizer=model.tokenizer,
+            max_length=model.max_seq_length,
+            mega_batch=DEFAULT_MEGA_BATCH,
+            no_duplicates=True,
         )
-        for key, value in added.items():
-            setattr(targs, key, value)
-        print(why, flush=True)
-        return targs
-
-    run.trainer_arguments = trainer_arguments
+        return sampler.batches(0)
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed)).tolist()
+    return [order[start : start + args.batch_size] for start in range(0, len(order), args.batch_size)]
 
 
-def run_floor(args, cuda: bool, merged: bool) -> dict:
+def run_floor(args, cuda: bool, merged: bool, grouped: bool = False) -> dict:
     """Batches tokenized once and already on the device; a hand loop: forward, loss, backward, AdamW step."""
     import torch
     from sentence_transformers.base.losses.merged_forward import embed_columns
     from sentence_transformers.sentence_transformer.data_collator import SentenceTransformerDataCollator
-    from sentence_transformers.sentence_transformer.losses import MatryoshkaLoss, MultipleNegativesRankingLoss
 
     device = "cuda" if cuda else "cpu"
     model = load(args).to(device)
     model.train()
     data = training_rows(args)
-    mnrl = MultipleNegativesRankingLoss(
-        model, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
-    )
-    sizes = dims(args)
-    loss = MatryoshkaLoss(model, mnrl, sizes)
+    loss = stock_loss(args, model)
+    mnrl, sizes = loss.loss, dims(args)
     collate = SentenceTransformerDataCollator(preprocess_fn=model.preprocess)
-    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(args.seed)).tolist()
     batches = []
-    for start in range(0, len(order), args.batch_size):
-        part = data[order[start : start + args.batch_size]]
+    for rows in floor_batches(args, model, data, grouped):
+        part = data[rows]
         inputs = collate([dict(zip(part, values, strict=True)) for values in zip(*part.values(), strict=True)])
         batches.append(
             [
@@ -442,7 +499,7 @@ def run_floor(args, cuda: bool, merged: bool) -> dict:
             ]
         )
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=cuda)  # the trainer's default on CUDA
-    meter = Meter(model, cuda, args.warmup_epochs * len(batches))
+    meter = Meter(model, cuda, args.warmup_epochs * len(batches) + args.warmup_steps, args.batch_size)
     step = 0
     for _ in range(args.warmup_epochs + args.epochs):
         for features in batches:
@@ -467,26 +524,25 @@ def child(args) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     cuda = args.device == "cuda"
-    steps = args.warmup_epochs * -(-len(training_rows(args)) // args.batch_size)
-    if args.child == "plain":
-        result = run_plain(args, cuda, steps)
-    elif args.child == "plain-workers":  # plain + as many workers as `embedding` picks here
-        from embedding.training.dataloading import auto_dataloader_args, available_cpus
-
-        workers = auto_dataloader_args({}, cuda=cuda, cpu_count=available_cpus())[0]["dataloader_num_workers"]
-        result = run_plain(args, cuda, steps, workers=workers or 2)
-    elif args.child.split("+")[0] in ("ours-same", "ours-default", "ours-workers"):  # ours-workers: + 2 workers
-        name, _, merge = args.child.partition("+merge-")  # e.g. ours-same+merge-always
-        result = run_ours(
-            args,
-            cuda,
-            steps,
-            defaults=name != "ours-same",
-            workers=name == "ours-workers",
-            merge_columns=merge or None,
+    steps_per_epoch = -(-len(training_rows(args)) // args.batch_size)
+    start = args.warmup_epochs * steps_per_epoch + args.warmup_steps
+    name, *extras = args.child.split("+")  # e.g. ours-default+merge-always+fp32
+    options = {}
+    for extra in extras:
+        key = "precision" if extra in ("fp32", "bf16", "fp16") else "merge_columns"
+        options[key] = extra.removeprefix("merge-")
+    if name == "plain":
+        result = run_stock(args, cuda, start)
+    elif name == "plain-workers":  # plain + as many workers as `embedding` picks here (2 on CPU: a check)
+        result = run_stock(args, cuda, start, workers=auto_workers(cuda) or 2)
+    elif name in ("stock-well-split", "stock-well-merged"):
+        result = run_stock(
+            args, cuda, start, workers=auto_workers(cuda), well=True, merged=name == "stock-well-merged"
         )
-    elif args.child in ("floor-st", "floor-merged"):
-        result = run_floor(args, cuda, merged=args.child == "floor-merged")
+    elif name in ("ours-same", "ours-default", "ours-fair", "ours-workers"):
+        result = run_ours(args, cuda, start, name.removeprefix("ours-"), options)
+    elif name in FLOORS:
+        result = run_floor(args, cuda, merged=name == "floor-merged", grouped=name == "floor-grouped")
     else:
         raise SystemExit(f"unknown variant {args.child}")
     print("RESULT " + json.dumps(result), flush=True)
@@ -500,111 +556,155 @@ def main(argv=None) -> int:
         child(args)
         return 0
     started = time.time()
-    results: dict[str, list[dict]] = {}
+    runs: dict[str, list[dict]] = {}
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="train-throughput-") as tmp:
         data_dir = Path(tmp) / "data"
         write_data(args, data_dir)
-        model = model_name(args, Path(tmp))
-        passed = [
-            "--data-dir",
-            str(data_dir),
-            "--model",
-            model,
-            "--device",
-            args.device,
-            "--data",
-            args.data,
-            "--batch-size",
-            str(args.batch_size),
-            "--rows",
-            str(args.rows),
-            "--seed",
-            str(args.seed),
-            "--epochs",
-            str(args.epochs),
-            "--warmup-epochs",
-            str(args.warmup_epochs),
-            "--threads",
-            str(args.threads),
-        ]
-        passed += ["--max-length", str(args.max_length)] if args.max_length else []
-        for _ in range(args.repeats):  # alternate the variants: background load hits all of them alike
-            for variant in args.variants:
-                print(f"running {variant} ...", end=" ", file=sys.stderr, flush=True)
-                begun = time.time()
-                proc = subprocess.run(
-                    [sys.executable, __file__, "--child", variant, *passed], capture_output=True, text=True, cwd=REPO
-                )
-                print(f"{time.time() - begun:.0f} s", file=sys.stderr, flush=True)
-                lines = proc.stdout.splitlines()
-                found = [json.loads(line[7:]) for line in lines if line.startswith("RESULT ")]
-                if proc.returncode or not found:
-                    print(proc.stdout[-3000:], proc.stderr[-6000:], sep="\n", file=sys.stderr)
-                    raise SystemExit(f"{variant} failed (exit {proc.returncode})")
-                results.setdefault(variant, []).append(found[-1])
-                notes += [f"{variant}: {line}" for line in lines if line.startswith(("padding", "dataloader"))]
-                r = found[-1]  # as it comes, so a run cut short by a time limit still leaves its numbers
-                print(f"{variant}: {r['samples_per_s']:,.1f} samples/s, {r['padding']:.0%} padding", flush=True)
-                if args.out:
-                    Path(args.out).write_text(json.dumps({"results": results, "notes": notes}, indent=2))
-    print(table(args, results, notes, time.time() - started))
-    if args.out:
-        Path(args.out).write_text(
-            json.dumps(
-                {"args": {k: v for k, v in vars(args).items() if k != "child"}, "results": results, "notes": notes},
-                indent=2,
-            )
+        passed = ["--data-dir", str(data_dir), "--model", model_name(args, Path(tmp))]
+        for key in ("device", "data", "batch_size", "rows", "seed", "epochs", "warmup_epochs", "warmup_steps"):
+            passed += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
+        passed += ["--threads", str(args.threads)] + (
+            ["--max-length", str(args.max_length)] if args.max_length else []
         )
+        print(header(args) + "\n\n" + "\n".join(table_head(args)), flush=True)
+        for round_ in range(args.repeats):  # alternate the variants: background load hits all of them alike
+            for variant in args.variants:
+                result = measure(variant, passed, notes, args.variant_timeout)
+                if result is None:
+                    continue  # named in the notes; the other variants still run
+                runs.setdefault(variant, []).append({**result, "round": round_})
+                # each row as soon as it is measured: a run cut short by a time limit keeps what it had
+                print(table_row(args, variant, runs), flush=True)
+                save(args, runs, notes)
+    print(f"\nAll rounds ({time.time() - started:.0f} s):\n")
+    print(table(args, runs, notes))
+    save(args, runs, notes)
     return 0
 
 
-def table(args, runs: dict[str, list[dict]], notes: list[str], wall: float) -> str:
-    """Markdown: each variant's best run (of --repeats) per column, ratios to plain and to the floors."""
+def measure(variant: str, passed: list[str], notes: list[str], timeout: float | None) -> dict | None:
+    """One variant in its own process: its RESULT, or None (and a note) when it failed or ran out of time."""
+    print(f"running {variant} ...", end=" ", file=sys.stderr, flush=True)
+    begun = time.time()
+    command = [sys.executable, __file__, "--child", variant, *passed]
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print(f"over {timeout:.0f} s: skipped", file=sys.stderr, flush=True)
+        notes.append(f"{variant}: not measured, over the {timeout:.0f} s limit per variant")
+        return None
+    print(f"{time.time() - begun:.0f} s", file=sys.stderr, flush=True)
+    lines = proc.stdout.splitlines()
+    found = [json.loads(line[7:]) for line in lines if line.startswith("RESULT ")]
+    notes += [f"{variant}: {line}" for line in lines if line.startswith(("padding", "dataloader", "precision"))]
+    if proc.returncode or not found:
+        print(proc.stdout[-3000:], proc.stderr[-6000:], sep="\n", file=sys.stderr)
+        notes.append(f"{variant}: FAILED (exit {proc.returncode}); see stderr")
+        return None
+    return found[-1]
+
+
+def save(args, runs: dict, notes: list[str]) -> None:
+    if args.out:
+        kept = {k: v for k, v in vars(args).items() if k != "child"}
+        Path(args.out).write_text(json.dumps({"args": kept, "results": runs, "notes": notes}, indent=2))
+
+
+# ------------------------------------------------------------------------------------------------ tables
+STOCK_WELL = ("stock-well-split", "stock-well-merged")
+
+
+def per_round(runs: dict[str, list[dict]], names, key: str) -> dict[int, float]:
+    """{round: the best value of `key` among the variants `names` in that round} (stock-well: merged or split)."""
+    best: dict[int, float] = {}
+    for name in names:
+        for r in runs.get(name, []):
+            best[r["round"]] = max(best.get(r["round"], 0.0), r[key])
+    return best
+
+
+def ratio(runs, name: str, base_names, key: str) -> str:
+    """Median (min-max) over the rounds of `name`'s `key` / the base's in the same round; "–" without both."""
+    import statistics
+
+    base = per_round(runs, base_names, key)
+    values = sorted(r[key] / base[r["round"]] for r in runs.get(name, []) if base.get(r["round"]))
+    if not values:
+        return "–"
+    median = f"{statistics.median(values):.2f}"
+    return median if len(values) == 1 else f"{median} ({values[0]:.2f}–{values[-1]:.2f})"
+
+
+def bases(args) -> list[tuple[str, tuple[str, ...], str]]:
+    """(column title, base variants, key) of the ratio columns: the fair baseline first, stock defaults last."""
+    cpu = args.device == "cpu"
+    out = [("× stock-well (wall)", STOCK_WELL, "samples_per_s")]
+    out += [("× stock-well (CPU time)", STOCK_WELL, "samples_per_cpu_s")] if cpu else []
+    out += [(f"× {f} (wall)", (f,), "samples_per_s") for f in FLOORS if f in args.variants]
+    # stock defaults: on CUDA with the workers a user sets (plain, 0 workers, runs last and may be cut by a limit)
+    plain = "plain" if cpu else "plain-workers"
+    out += [(f"× {plain}, stock defaults (wall)", (plain,), "samples_per_s")]
+    out += [(f"× {plain} (CPU time)", (plain,), "samples_per_cpu_s")] if cpu else []
+    return out
+
+
+def header(args) -> str:
     import platform
 
     import torch
 
-    results = {name: {key: max(r[key] for r in rs) for key in rs[0]} for name, rs in runs.items()}
     cpu = args.device == "cpu"
     device = (
-        f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()}, load average "
-        f"{os.getloadavg()[0]:.1f})"
+        f"CPU ({os.cpu_count()} cores, {cpu_model() or platform.machine()}, load average {os.getloadavg()[0]:.1f})"
         if cpu
         else torch.cuda.get_device_name(0)
     )
-    base = results.get("plain", {})
-    floors = {k: v["samples_per_s"] for k, v in results.items() if k.startswith("floor")}
-    memory = "peak RSS (GiB)" if cpu else "peak GPU memory (GiB)"
-    head = ["samples/s", "tokens/s (non-pad)", "padding", memory, "× plain"]
-    head += ["samples/CPU-s", "× plain (CPU time)"] if cpu else []
-    head += [f"× {k}" for k in floors]
-    rows = next(iter(results.values()))["samples"] if results else 0
-    out = [
+    return (
         f"**{device}**, torch {torch.__version__}, {args.threads or torch.get_num_threads()} threads; model "
-        f"`{args.model}`, {args.data} data, batch {args.batch_size}, max length {args.max_length or 'model'}; "
-        f"timed: {rows} rows ({args.epochs} epoch after {args.warmup_epochs} warm-up), best of {args.repeats}; "
-        f"{wall:.0f} s in all",
-        "",
-        "| variant | " + " | ".join(head) + " |",
-        "|---|" + "---:|" * len(head),
+        f"`{args.model}`, {args.data} data, {args.rows} rows, batch {args.batch_size}, max length "
+        f"{args.max_length or 'model'}; timed: {args.epochs} epoch(s) after {args.warmup_epochs} warm-up epoch(s) "
+        f"and {args.warmup_steps} warm-up step(s); {args.repeats} round(s); values: median over the rounds"
+    )
+
+
+def cpu_model() -> str | None:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), None)
+
+
+def table_head(args) -> list[str]:
+    memory = "peak RSS (GiB)" if args.device == "cpu" else "peak GPU memory (GiB)"
+    head = ["samples/s", "samples/CPU-s", "tokens/s (non-pad)", "padding", memory] + [b[0] for b in bases(args)]
+    return ["| variant | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+
+
+def table_row(args, name: str, runs: dict[str, list[dict]]) -> str:
+    import statistics
+
+    rs = runs[name]
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rs)
+
+    cells = [
+        f"{median('samples_per_s'):,.1f}",
+        f"{median('samples_per_cpu_s'):,.2f}",
+        f"{median('tokens_per_s'):,.0f}",
+        f"{median('padding'):.0%}",
+        f"{max(r['peak_gib'] for r in rs):.2f}",
     ]
-    for name, r in results.items():
-        cells = [
-            f"{r['samples_per_s']:,.1f}",
-            f"{r['tokens_per_s']:,.0f}",
-            f"{r['padding']:.0%}",
-            f"{r['peak_gib']:.2f}",
-            f"{r['samples_per_s'] / base['samples_per_s']:.2f}" if base else "–",
-        ]
-        if cpu:
-            cells += [
-                f"{r['samples_per_cpu_s']:,.2f}",
-                f"{r['samples_per_cpu_s'] / base['samples_per_cpu_s']:.2f}" if base else "–",
-            ]
-        cells += [f"{r['samples_per_s'] / f:.2f}" for f in floors.values()]
-        out.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(out + [""] + [f"- {n}" for n in dict.fromkeys(notes)])
+    cells += [ratio(runs, name, names, key) for _, names, key in bases(args)]
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def table(args, runs: dict[str, list[dict]], notes: list[str]) -> str:
+    """Markdown: one row per variant (medians over the rounds), ratios to stock-well, the floors and plain."""
+    rows = [table_row(args, name, runs) for name in args.variants if name in runs]
+    return "\n".join([header(args), "", *table_head(args), *rows, "", *[f"- {n}" for n in dict.fromkeys(notes)]])
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ def library_output_shown() -> bool:
 
 
 def interactive() -> bool:
-    """Whether stdout is a terminal (bars and live lines) rather than a pipe or a file (one line per event)."""
-    return sys.stdout.isatty()
+    """Whether progress bars help: a terminal on stdout or a Jupyter kernel (which renders bars itself); a pipe or
+    a file gets one line per event."""
+    return bool(getattr(sys.stdout, "isatty", lambda: False)()) or "ipykernel" in sys.modules
 
 
 def quiet_library_bars() -> bool:

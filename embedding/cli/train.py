@@ -7,13 +7,16 @@ import os
 import subprocess
 import sys
 
+from ..errors import UserError
 from ._common import add_config_options, setup_logging
 
+SEPARATE_STORES = "TORCH_DISABLE_SHARE_RDZV_TCP_STORE"
 EXAMPLES = """examples:
   embedding train --config examples/quickstart.yaml
   embedding train -c cfg.yaml --set args.max_steps=10 --set objectives.0.loss=cached-ranking
   embedding train -c cfg.yaml --resume            # continue from the newest complete checkpoint
   embedding train -c cfg.yaml --overwrite         # move the previous run aside and start over
+  embedding train -c cfg.yaml --nproc 2 --max-restarts 3   # a lost worker restarts the group from a checkpoint
 """
 
 
@@ -42,6 +45,14 @@ def register(subparsers) -> None:
         metavar="N",
         help="start N processes on this machine with torchrun (one per GPU; gloo on CPU)",
     )
+    parser.add_argument(
+        "--max-restarts",
+        type=int,
+        default=None,
+        metavar="K",
+        help="with --nproc: when a process dies, restart the group up to K times; each restart continues from "
+        "the newest complete checkpoint (torchrun's elastic agent)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -58,6 +69,7 @@ def relaunch_with_torchrun(args, nproc: int) -> int:
         "torch.distributed.run",
         "--standalone",
         f"--nproc_per_node={nproc}",
+        *([f"--max-restarts={args.max_restarts}"] if args.max_restarts else []),
         "-m",
         "embedding",
         *(["--debug"] if args.debug else []),
@@ -67,13 +79,41 @@ def relaunch_with_torchrun(args, nproc: int) -> int:
 
     shown = [f"--set={shown_override(a.removeprefix('--set='))}" if a.startswith("--set=") else a for a in command]
     print("running:", " ".join(shown), flush=True)  # never a secret given with --set
-    return subprocess.call(command)
+    return subprocess.call(command, env=torchrun_env(args.max_restarts))
+
+
+def torchrun_env(max_restarts: int | None) -> dict[str, str]:
+    """The environment for torchrun: with restarts, a fresh rendezvous store for every attempt.
+
+    torchrun shares its store with the workers' process group by default, and a restarted group can then read a
+    dead rank's address from it (pytorch/pytorch#135712): `Gloo connectFullMesh failed ... Connection refused`
+    or a hang instead of a restart.
+    """
+    env = dict(os.environ)
+    if max_restarts:
+        env.setdefault(SEPARATE_STORES, "1")
+    return env
+
+
+def _check_restarts(args) -> None:
+    """--max-restarts is torchrun's: without --nproc there is no torchrun agent here to restart anything."""
+    if args.max_restarts is None:
+        return
+    if args.max_restarts < 0:
+        raise UserError(f"--max-restarts {args.max_restarts}: give a whole number >= 0 (0 = no restarts)")
+    if not args.nproc or args.nproc < 2:
+        raise UserError(
+            f"--max-restarts {args.max_restarts} needs --nproc N (N >= 2): restarts are done by torchrun's "
+            "agent, which --nproc starts; add --nproc 2 (or more), or launch with torchrun --max-restarts "
+            f"{args.max_restarts} yourself"
+        )
 
 
 def run(args) -> int:
     from ..validation import load_config
 
     config = load_config(args.config, args.overrides)  # fail fast, before heavy imports
+    _check_restarts(args)
     if args.nproc and args.nproc > 1 and "LOCAL_RANK" not in os.environ:
         return relaunch_with_torchrun(args, args.nproc)
     setup_logging()

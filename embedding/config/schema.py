@@ -10,9 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from .adapter import BaseModelSpec
 from .common import DatasetSpec, LocalPath, ModelSpec, Strict, default_names, no_nul
 from .eval_schema import TaskSpec
 from .evaluator_schema import Evaluators, EvaluatorSpec
+from .execution import ExecutionSpec
+from .merge import MergeSpec
 from .run_outputs import EarlyStoppingSpec, EvaluationSpec, ExportSpec
 
 __all__ = ["DatasetSpec", "EvaluatorSpec", "ModelSpec", "Strict", "TaskSpec", "TrainConfig"]
@@ -125,10 +128,14 @@ class ObjectiveSpec(Strict):
     batch_size: int | None = Field(
         None, gt=0, description="Per-device batch size of this objective (default: args.per_device_train_batch_size)."
     )
-    batch_sampler: Literal["batch_sampler", "no_duplicates", "no_duplicates_hashed", "group_by_label"] | None = Field(
+    batch_sampler: (
+        Literal["batch_sampler", "no_duplicates", "no_duplicates_hashed", "group_by_label", "one_per_group"] | None
+    ) = Field(
         None,
         description="Batch sampler of this objective (default: args.batch_sampler). E.g. `batch_sampler` for "
-        "similarity data, so that one anchor's similar/almost/dissimilar pairs can share a batch.",
+        "similarity data, so that one anchor's similar/almost/dissimilar pairs can share a batch; `one_per_group` "
+        "(contrastive): no_duplicates plus at most one row of each group (FAQ entry, label, `group` column, else "
+        "anchor text) per batch, so no in-batch negative is a false one.",
     )
     gather_across_devices: bool = Field(
         False, description="Multi-GPU: use the other devices' batches as extra in-batch negatives."
@@ -164,7 +171,7 @@ class TrainConfig(Strict):
     """A training run: one YAML/JSON file."""
 
     run_name: str = Field(min_length=1, description="Run folder name under output_dir.")
-    base_model: ModelSpec
+    base_model: BaseModelSpec
     output_dir: LocalPath = Field(
         min_length=1, description="Parent folder (`~` expanded); the run lives in output_dir/run_name."
     )
@@ -181,6 +188,7 @@ class TrainConfig(Strict):
     )
     early_stopping: EarlyStoppingSpec | None = None
     evaluation: EvaluationSpec = Field(default_factory=EvaluationSpec)
+    merge_with_base: MergeSpec | None = Field(None, description="After training: mix in the base weights (alpha).")
     export: ExportSpec | None = Field(
         None,
         description="Export the trained model to ONNX after training and check each export on the run's evaluator "
@@ -190,7 +198,11 @@ class TrainConfig(Strict):
         "proportional", description="How batches of several objectives are interleaved."
     )
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
-        "auto", description="auto = bf16 autocast where the GPU supports it, fp32 on CPU."
+        "auto",
+        description="auto = bf16 autocast (weights stay fp32) on GPUs that support it, fp32 on CPUs. `bf16` on a "
+        "CPU with native bf16 (AMX or AVX512-BF16) trains ~2x faster (samples per CPU-second, MiniLM); auto does not "
+        "pick it there until its quality is measured (benchmarks/cpu_bf16_quality.py); on other CPUs bf16 is "
+        "emulated and slower. The start banner says which and why.",
     )
     group_by_length: bool = Field(
         True,
@@ -200,15 +212,18 @@ class TrainConfig(Strict):
         "the same rows per epoch; `no_duplicates` keeps its guarantee. Applies with batch_sampler `batch_sampler`, "
         "`no_duplicates` or `no_duplicates_hashed`; false: sentence-transformers' samplers as they are.",
     )
-    merge_columns: Literal["auto", "always", "never", "stock"] = Field(
+    merge_columns: Literal["auto", "always", "never", "stock", "sorted"] = Field(
         "auto",
         description="How a batch's text columns go through the encoder: `always` ONE forward for all columns "
-        "(padded to the widest), `never` one per column, `auto` = merged on a GPU unless that adds over 50 % padded "
-        "tokens (fewer, larger calls pay there), only equal-width columns merged on a CPU (padding costs "
-        "arithmetic), `stock` = as sentence-transformers' own losses (anchor alone, the other columns in one call; "
-        "Matryoshka by its MatryoshkaLoss). Calls run in column order. The loss is the same either way; only "
-        "dropout masks differ. `stock` with group_by_length: false gives the weights of a stock script bit for bit.",
+        "(padded to the widest), `never` one per column, `sorted` = every distinct text of the step once, in "
+        "length-sorted chunks of `execution.chunk_rows`, whatever its column (least padding, duplicates embedded "
+        "once), `auto` = `sorted` on a CPU, on a GPU columns merged unless that adds over 50 % padded tokens, "
+        "`stock` = as sentence-transformers' own losses (anchor alone, the other columns in one call; "
+        "Matryoshka by its MatryoshkaLoss). Calls run in column order, except `sorted`. The loss is the same either "
+        "way; only dropout masks differ. `stock` with group_by_length: false gives the weights of a stock script "
+        "bit for bit.",
     )
+    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
     allow_custom_code: bool = Field(
         False, description="Allow `module:Class` losses. Off by default: a config should not be able to run code."
     )

@@ -153,7 +153,9 @@ TRACKERS: dict[str, tuple[tuple[str, ...], str]] = {
 
 @cache
 def trainer_arg_specs() -> dict[str, dict[str, Any]]:
-    return json.loads(Path(__file__).with_name("trainer_args.json").read_text())
+    specs = json.loads(Path(__file__).with_name("trainer_args.json").read_text())
+    specs["batch_sampler"]["choices"].append("one_per_group")  # this package's own (training/group_sampler.py)
+    return specs
 
 
 @cache

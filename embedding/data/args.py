@@ -33,7 +33,11 @@ class DataArgs(Strict):
     )
 
 
-# sentence_transformers.util.mine_hard_negatives' options a config may set, with that function's own defaults.
+PROMPT_NAMES = ("query_prompt_name", "corpus_prompt_name")
+
+
+# sentence_transformers.util.mine_hard_negatives' options a config may set, with that function's own defaults
+# except relative_margin (0.05, NV-Retriever's best setting, rather than off).
 class MiningArgs(Strict):
     """`mine_hard_negatives`: rank every text with a model and keep the closest non-positives as negatives."""
 
@@ -47,7 +51,16 @@ class MiningArgs(Strict):
         None, description="Refuse candidates within this margin of the positive's similarity."
     )
     relative_margin: float | None = Field(
-        None, description="Refuse candidates above (1 - margin) x the positive's similarity, e.g. 0.05."
+        0.05,
+        ge=0,
+        description="False-negative control (NV-Retriever's TopK-PercPos, 95 %): refuse candidates scored above "
+        "positive - |positive| x margin (0.05: above 95 % of a positive score), the anchor's lowest positive when it "
+        "has several (sentence-transformers' rule); null: off.",
+    )
+    cross_encoder: str | ModelSpec | None = Field(
+        None,
+        description="Rescore the candidates with this CrossEncoder (a name/path, or {name, args}) before the "
+        "margins and score limits apply; the bi-encoder `model` still picks the candidates.",
     )
     sampling_strategy: Literal["top", "random"] = Field(
         "top", description="`top`: the closest candidates; `random`: a seeded draw among them."
@@ -71,9 +84,14 @@ class MiningArgs(Strict):
     def model_spec(self) -> ModelSpec:
         return self.model if isinstance(self.model, ModelSpec) else ModelSpec(name=self.model)
 
+    def cross_encoder_spec(self) -> ModelSpec | None:
+        if self.cross_encoder is None or isinstance(self.cross_encoder, ModelSpec):
+            return self.cross_encoder
+        return ModelSpec(name=self.cross_encoder)
+
     def passthrough(self) -> dict[str, Any]:
-        """Keyword arguments for `util.mine_hard_negatives` (the model and the count are passed by the miner)."""
-        return self.model_dump(exclude={"model", "num_negatives"})
+        """Encoding arguments for `util.mine_hard_negatives`; the miner applies ranges, limits and sampling."""
+        return self.model_dump(include={"batch_size", "query_prompt", "corpus_prompt", *PROMPT_NAMES})
 
 
 class MinedRows(DataArgs):

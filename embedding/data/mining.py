@@ -1,37 +1,29 @@
 """Hard-negative mining for contrastive rows (`preprocess_args.mine_hard_negatives`). Mining runs sentence-
 transformers' `util.mine_hard_negatives` over the (anchor, positive) pairs with every text of the rows (and, for
-e-faq data, every almost_similar/dissimilar text) as the corpus, then filters false negatives: a candidate is
-refused when it is the anchor itself, any positive of the anchor anywhere in the data (other rows, reverse pairs)
-or, for labeled data, any text of the anchor's label. Mining asks for enough extra candidates to survive that
-filter. The result is a `datasets.map` over the whole table keyed by (rows' fingerprint, mining options), so a
-second run reuses the Arrow cache and never loads the mining model.
+e-faq data, every almost_similar/dissimilar text) as the corpus, to rank the candidates (rescored by a
+`cross_encoder` when one is named); `mining_rules` then refuses false negatives (the anchor itself, any positive of
+the anchor anywhere in the data, reverse pairs, same-label texts) and the candidates the margins and score limits
+refuse (`relative_margin` 0.05 by default), and counts each. Mining asks for enough extra candidates to survive
+the false-negative filter. The result is a `datasets.map` over the whole table keyed by (rows' fingerprint, mining
+options), so a second run reuses the Arrow cache and never loads the mining model; the statistics are stored
+beside it (`mining-<key>.json`) and reused with it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import random
+import json
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
 from .args import MiningArgs
+from .mining_rules import select
 from .rows import FALSE_NEGATIVES, cache_exists, drop_markers
 
 # Candidates asked for beyond num_negatives to replace filtered false negatives. A row whose filtered list is
 # still short is dropped and counted (`embedding preprocess` shows it).
 MAX_EXTRA_CANDIDATES = 512
-
-
-@contextlib.contextmanager
-def _seeded(seed: int):
-    """ST's random sampling strategy draws from the global `random`; seed it without leaking the state."""
-    state = random.getstate()
-    random.seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(state)
 
 
 def _model(options: MiningArgs, where: str):
@@ -52,13 +44,70 @@ def forbidden_texts(anchors: list[str], positives: list[str], related: dict[str,
     return out
 
 
-def _mine_table(table, indices, *, options: MiningArgs, related, extra_corpus, seed: int, where: str):
-    """Map function over the whole table: mined negative_1..n, `_drop` 5 for rows left short."""
-    import datasets
-    import pyarrow as pa
+def _cross_encoder(options: MiningArgs, where: str):
+    """The named CrossEncoder, resolved offline-first like every model (local path, cache, package, Hub)."""
+    spec = options.cross_encoder_spec()
+    if spec is None:
+        return None
+    from ..errors import UserError
+    from ..models import find_model
+
+    resolution = find_model(spec.name, f"{where}.cross_encoder")
+    from sentence_transformers import CrossEncoder
+
+    try:
+        return CrossEncoder(resolution.location, **spec.args).eval()
+    except TypeError as exc:
+        raise UserError(f"{where}.cross_encoder.args: {exc}; see CrossEncoder's constructor arguments") from None
+    except OSError as exc:
+        reason = str(exc).splitlines()[0]
+        raise UserError(f"{where}.cross_encoder: `{spec.name}` could not be loaded ({reason})") from None
+
+
+def _window(options: MiningArgs, positives_per_anchor: int, extra: int) -> int:
+    """Candidates to rank per anchor: range_max (else sentence-transformers' own default with margins), plus
+    room for the false negatives the rules will refuse."""
+    n = options.num_negatives
+    base = options.range_max if options.range_max is not None else options.range_min + 10 * n + positives_per_anchor
+    return base + extra
+
+
+def _ranked(pairs, corpus: list[str], window: int, options: MiningArgs, where: str) -> dict:
+    """(anchor, positive) -> (positive score, [(candidate, score), ...] best first), by sentence-transformers."""
     from sentence_transformers.util import mine_hard_negatives
 
-    n = options.num_negatives
+    cross_encoder = _cross_encoder(options, where)
+    try:
+        mined = mine_hard_negatives(
+            pairs,
+            _model(options, where),
+            anchor_column_name="anchor",
+            positive_column_name="positive",
+            corpus=corpus,
+            cross_encoder=cross_encoder,
+            num_negatives=window,
+            range_max=window,
+            # sentence-transformers rescores only when a score rule is set; this one refuses nothing.
+            min_score=float("-inf") if cross_encoder is not None else None,
+            output_format="labeled-list",
+            output_scores=True,
+            verbose=False,
+            **options.passthrough(),
+        )
+    except ValueError as exc:
+        raise DataError(f"{where}: {str(exc).splitlines()[0]}") from None
+    found = {}
+    for row in mined:
+        texts, scores = row["positive"], row["scores"]
+        found[(row["anchor"], texts[0])] = (scores[0], list(zip(texts[1:], scores[1:], strict=True)))
+    return found
+
+
+def _mine_table(table, indices, *, options: MiningArgs, related, extra_corpus, seed: int, where: str, sink: dict):
+    """Map function over the whole table: mined negative_1..n, `_drop` 5 for rows left short; stats into `sink`."""
+    import datasets
+    import pyarrow as pa
+
     anchors, positives = table.column("anchor").to_pylist(), table.column("positive").to_pylist()
     corpus = list(
         dict.fromkeys(
@@ -74,60 +123,48 @@ def _mine_table(table, indices, *, options: MiningArgs, related, extra_corpus, s
         known[anchor].add(positive)
     # Ask for enough candidates that n survive the filter; bounded, as one huge label would widen every query.
     extra = min(max(len(forbidden[a] - known[a]) for a in known), MAX_EXTRA_CANDIDATES)
-    want = n + extra
-    if options.range_max is not None:
-        want = min(want, options.range_max - options.range_min)
     pairs = datasets.Dataset.from_dict(
         {"anchor": [a for a in known for _ in known[a]], "positive": [p for a in known for p in sorted(known[a])]}
     )
+    window = _window(options, max(len(p) for p in known.values()), extra)
+    found = _ranked(pairs, corpus, window, options, where)
+    columns, stats = select(anchors, positives, found, forbidden, options, seed)
+    scorer = options.cross_encoder_spec()
+    sink["stats"] = stats.as_dict(options, f"cross-encoder {scorer.name}" if scorer else "bi-encoder (cosine)")
+    return pa.table(columns)
+
+
+def stats_file(rows, key: str) -> Path | None:
+    """Where the statistics of a mining run live: beside its cached rows (None for rows held in memory)."""
+    files = getattr(rows, "cache_files", None) or []
+    return Path(files[0]["filename"]).parent / f"mining-{key}.json" if files else None
+
+
+def _stored_stats(path: Path | None) -> dict[str, Any] | None:
+    if path is None or not path.is_file():
+        return None
     try:
-        with _seeded(seed):
-            mined = mine_hard_negatives(
-                pairs,
-                _model(options, where),
-                anchor_column_name="anchor",
-                positive_column_name="positive",
-                corpus=corpus,
-                num_negatives=want,
-                output_format="labeled-list",
-                verbose=False,
-                **options.passthrough(),
-            )
-    except ValueError as exc:
-        raise DataError(f"{where}: {str(exc).splitlines()[0]}") from None
-    found = {(row["anchor"], docs[0]): docs[1:] for row in mined for docs in [row["positive"]]}
-    return pa.table(_kept(anchors, positives, found, forbidden, n))
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None  # a cut-short write: mine again
 
 
-def _kept(anchors: list[str], positives: list[str], found: dict, forbidden: dict[str, set], n: int) -> dict[str, list]:
-    """Per row the first n mined candidates that are no false negative; `_drop` 5 when fewer are left."""
-    columns: dict[str, list] = {
-        "anchor": [],
-        "positive": [],
-        **{f"negative_{j + 1}": [] for j in range(n)},
-        "_drop": [],
-        "_false_negatives": [],
-    }
-    for anchor, positive in zip(anchors, positives, strict=True):
-        taken, refused = [], 0
-        for text in found.get((anchor, positive), ()):
-            if text in forbidden[anchor]:
-                refused += text != anchor  # the anchor itself is no false negative worth reporting
-                continue
-            taken.append(text)
-            if len(taken) == n:
-                break
-        short = len(taken) < n
-        taken += [""] * (n - len(taken))
-        for name, text in zip(columns, [anchor, positive, *taken, 5 if short else 0, refused], strict=True):
-            columns[name].append(text)
-    return columns
+def _store_stats(path: Path | None, stats: dict[str, Any]) -> None:
+    if path is None:
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(stats, indent=1), encoding="utf-8")
+    tmp.replace(path)
 
 
 def mine(data, options: MiningArgs, *, seed: int, where: str, key: str) -> None:
-    """Replace `data.dataset`'s negatives with mined ones (cached); record false negatives and dropped rows."""
+    """Replace `data.dataset`'s negatives with mined ones (cached); record false negatives, dropped rows and the
+    mining statistics (`data.mining`, also beside the cache)."""
     rows = data.dataset
-    hit = cache_exists(rows, key)
+    path = stats_file(rows, key)
+    stored = _stored_stats(path)
+    hit = cache_exists(rows, key) and stored is not None  # rows cached before the statistics existed: mine again
+    sink: dict[str, Any] = {}
     mined = rows.with_format("arrow").map(
         _mine_table,
         batched=True,
@@ -135,6 +172,7 @@ def mine(data, options: MiningArgs, *, seed: int, where: str, key: str) -> None:
         with_indices=True,
         remove_columns=rows.column_names,
         new_fingerprint=key,
+        load_from_cache_file=hit,
         desc="mine hard negatives",
         fn_kwargs={
             "options": options,
@@ -142,14 +180,31 @@ def mine(data, options: MiningArgs, *, seed: int, where: str, key: str) -> None:
             "extra_corpus": data.corpus,
             "seed": seed,
             "where": where,
+            "sink": sink,
         },
     )
+    stats = sink.get("stats") or stored
+    if "stats" in sink:
+        _store_stats(path, stats)
     before = data.stats[FALSE_NEGATIVES]
     data.dataset = mined.with_format(None)
     data.cache_hit = data.cache_hit and hit
+    data.mining = stats
     drop_markers(data, key)
     data.notes.append(
         f"mined {options.num_negatives} hard negatives per row with {options.model_spec().name} "
         f"({'cache hit' if hit else 'computed now'}); {data.stats[FALSE_NEGATIVES] - before} mined "
         "candidates refused as false negatives"
+    )
+    data.notes.append(stats_line(stats, path))
+
+
+def stats_line(stats: dict[str, Any], path: Path | None) -> str:
+    """One line for `embedding preprocess`: what was considered, kept and refused by which rule."""
+    refused = ", ".join(f"{count} by {rule.replace('_', ' ')}" for rule, count in stats["dropped"].items() if count)
+    options = stats["options"]
+    return (
+        f"mining ({stats['scorer']}, relative_margin {options['relative_margin']}): {stats['candidates']} "
+        f"candidates, {stats['kept']} kept as negatives of {stats['rows_kept']} rows; refused: {refused or 'none'}; "
+        f"{stats['rows_dropped_short']} rows left short" + (f"; statistics in {path}" if path else "")
     )

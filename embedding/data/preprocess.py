@@ -84,8 +84,11 @@ def typed_common(args: dict[str, Any], where: str) -> DataArgs:
         raise ConfigError(problems_from_validation_error(DataArgs, exc, f"{where}.preprocess_args")) from None
 
 
-def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str) -> TrainingData:
-    """Rows for a `contrastive` or `similarity` objective (mined hard negatives when configured)."""
+def training_rows(
+    raw, kind: str, args: dict[str, Any], *, seed: int, where: str, batch_size: int | None = None
+) -> TrainingData:
+    """Rows for a `contrastive` or `similarity` objective (mined hard negatives when configured); `batch_size`
+    only sizes the note on same-group pairs in random batches."""
     loaded = raw
     raw, fmt = _prepare(raw, args, where, kind)
     typed = typed_args(kind, fmt, args, where)
@@ -121,6 +124,12 @@ def training_rows(raw, kind: str, args: dict[str, Any], *, seed: int, where: str
             f"{where}: preprocessing produced no rows ({len(raw)} raw rows); "
             + "; ".join(data.notes or ["check the data and preprocess_args"])
         )
+    if data.groups is not None:
+        from .groups import describe, register, same_group_share
+
+        register(data.dataset, data.groups, where)
+        if same_group_share(data.groups) > 0:  # only when random batches would hold in-batch false negatives
+            data.notes.append(describe(data.groups, batch_size))
     return data
 
 

@@ -20,7 +20,7 @@ MAP_BATCH_SIZE = 10_000
 # Rows per Arrow record batch in the cache file: fewer, larger writes (the default 1,000 costs ~15 % here).
 WRITER_BATCH_SIZE = 10_000
 # Bump whenever the rows produced for the same inputs change, so stale caches are not reused.
-VERSION = "v4"
+VERSION = "v5"  # v5: the `_group` column (groups.py)
 DROP_REASONS = {
     1: "rows dropped: fewer than negative_samples distinct negatives available",
     2: "raw rows without a positive (empty `similar` list; a contrastive row needs at least one similar text)",
@@ -48,6 +48,8 @@ class TrainingData:
     stats: Counter = field(default_factory=Counter)
     related: Any = None  # () -> {text: texts that must never be its negative}, beyond the rows' own positives
     corpus: Any = None  # () -> texts of the raw data that the rows may lack (mining candidates)
+    mining: dict[str, Any] | None = None  # mining statistics (data/mining.py), also stored beside the cached rows
+    groups: Any = None  # np.ndarray: the group key of each row (groups.py), aligned with `dataset`
 
 
 def fingerprint(*parts: Any) -> str:
@@ -56,7 +58,8 @@ def fingerprint(*parts: Any) -> str:
 
 
 def drop_markers(data: TrainingData, key: str, column: str = "_drop") -> None:
-    """Count the marker rows by reason, note them, and filter them out (cached like the rows)."""
+    """Count the marker rows by reason, note them, and filter them out (cached like the rows); move the rows'
+    group keys into `data.groups` (kept aligned when a later step, mining, drops rows)."""
     import pyarrow.compute as pc
 
     rows = data.dataset
@@ -65,6 +68,7 @@ def drop_markers(data: TrainingData, key: str, column: str = "_drop") -> None:
         data.stats[FALSE_NEGATIVES] += int(refused or 0)
         rows = data.dataset = rows.remove_columns("_false_negatives")
     if column not in rows.column_names:
+        _take_groups(data)
         return
     reasons = rows.with_format("arrow", columns=[column])[:][column]
     counts = pc.value_counts(reasons).to_pylist()
@@ -73,6 +77,8 @@ def drop_markers(data: TrainingData, key: str, column: str = "_drop") -> None:
         data.stats[DROP_REASONS[code]] += count
         data.notes.append(f"{count} {DROP_REASONS[code]}")
     if dropped:
+        if data.groups is not None:
+            data.groups = data.groups[pc.equal(reasons, 0).to_numpy(zero_copy_only=False)]
         rows = rows.with_format("arrow").filter(
             lambda t: pc.equal(t[column], 0),
             batched=True,
@@ -81,6 +87,16 @@ def drop_markers(data: TrainingData, key: str, column: str = "_drop") -> None:
         )
         rows = rows.with_format(None)
     data.dataset = rows.remove_columns(column)
+    _take_groups(data)
+
+
+def _take_groups(data: TrainingData) -> None:
+    from .groups import COLUMN
+
+    if COLUMN in data.dataset.column_names:
+        keys = data.dataset.with_format("arrow", columns=[COLUMN])[:][COLUMN]
+        data.groups = keys.to_numpy(zero_copy_only=False).astype("int64")
+        data.dataset = data.dataset.remove_columns(COLUMN)
 
 
 def cache_exists(dataset, key: str) -> bool:

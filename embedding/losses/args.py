@@ -32,10 +32,26 @@ class LossArgs(BaseModel):
 
 
 class RankingArgs(LossArgs):
-    """`loss_args` of `ranking` and `augmented-ranking`."""
+    """`loss_args` of the ranking losses."""
 
     scale: float = Field(20.0, description=_SCALE)
     similarity: Similarity = Field("cosine", description=_SIMILARITY)
+
+
+class GuidedRankingArgs(RankingArgs):
+    """`loss_args` of `ranking` and `augmented-ranking`: the guided false-negative mask besides scale/similarity."""
+
+    guide: Annotated[str, Field(min_length=1)] | None = Field(
+        None,
+        description="Mask in-batch candidates that this frozen model scores above the anchor's own positive, less "
+        "`guide_margin` (GISTEmbed's rule): `base` = the base model as it was before training, or a model name "
+        "or folder. null (default): no mask.",
+    )
+    guide_margin: float = Field(
+        0.0,
+        description="Margin of the guide's rule, in the guide's cosine units: a candidate is masked when it scores "
+        "above the positive's score minus this (default 0.0; larger masks more).",
+    )
 
 
 class CachedRankingArgs(RankingArgs):

@@ -30,7 +30,7 @@ def unknown_argument(key: str, valid: Iterable[str], where: str, what: str) -> P
     hint = " (set it with the objective's `margin:` key)" if key == "margin" and "margin" not in valid else ""
     return Problem(
         f"{where}.{key}",
-        f"unknown argument of {what}{hint}{did_you_mean(key, valid)}; valid: {one_of(valid) if valid else '(none)'}",
+        f"unknown argument of {what}{hint or did_you_mean(key, valid)}; valid: {one_of(valid) if valid else '(none)'}",
     )
 
 

@@ -17,6 +17,11 @@ column order), so with `never` the anchor goes through the encoder first, as in 
 masks are drawn in the same order. `stock` is exactly what a stock sentence-transformers loss does
 (`embed_columns(model, features)`: the anchor alone, then the other columns in one call when they preprocess
 alike); with it, training gives bit-identical weights to a stock `SentenceTransformerTrainer` script.
+
+`sorted` (`sorted_forward.py`) goes further than grouping columns: every distinct text of the step once, in
+length-sorted chunks, whatever its column. `auto` uses it on CPU, where it measured faster than per-column calls
+(MiniLM, aia-bde, batch 32: see SORTED_ON); on accelerators `auto` keeps the width grouping above until `sorted`
+is measured there.
 """
 
 from __future__ import annotations
@@ -26,26 +31,41 @@ from typing import Any, Literal
 
 from torch import Tensor, nn
 
-MergeColumns = Literal["auto", "always", "never", "stock"]
+from .sorted_forward import buckets_for, chunk_rows_for, embed_sorted
+
+MergeColumns = Literal["auto", "always", "never", "stock", "sorted"]
 
 # Extra padded tokens a merge may add, as a fraction of the per-column tokens. GPU: one call instead of k is worth
-# up to 50 % more padded tokens (the measured 2x speed-up above was at ~30 % padding). CPU: arithmetic-bound, so
-# merge only columns of equal width.
+# up to 50 % more padded tokens (the measured 2x speed-up above was at ~30 % padding). CPU (features `sorted` cannot
+# take): arithmetic-bound, so merge only columns of equal width.
 AUTO_SLACK = {"cpu": 0.0}
 AUTO_SLACK_ACCELERATOR = 0.5
+# Device types where `auto` means `sorted`. CPU, MiniLM, aia-bde batch 32 fp32: see benchmarks/sorted_step.py.
+SORTED_ON = {"cpu"}
+
+
+def resolved(policy: MergeColumns, device_type: str) -> MergeColumns:
+    """The policy that runs: `auto` is `sorted` where that measured faster."""
+    return "sorted" if policy == "auto" and device_type in SORTED_ON else policy
 
 
 def slack_for(policy: MergeColumns, device_type: str) -> float:
     """The padding slack a policy allows on a device type (`cpu`, `cuda`, `mps`, ...)."""
     if policy == "always":
         return math.inf
-    if policy in ("never", "stock"):  # `stock` does not group by width (see embed_grouped)
+    if policy in ("never", "stock", "sorted"):  # these do not group by width (see embed_grouped)
         return -1.0
     return AUTO_SLACK.get(device_type, AUTO_SLACK_ACCELERATOR)
 
 
 def describe(policy: MergeColumns, device_type: str) -> str:
     """One line for the start banner: how this run's columns will go through the encoder."""
+    if resolved(policy, device_type) == "sorted":
+        rows = chunk_rows_for(device_type)
+        return (
+            f"{policy} ({device_type}): each distinct text of a step once, length-sorted chunks of {rows} "
+            "(the loss sees the same batch)"
+        )
     if policy == "always":
         return "always: one encoder call for all text columns"
     if policy == "never":
@@ -53,8 +73,6 @@ def describe(policy: MergeColumns, device_type: str) -> str:
     if policy == "stock":
         return "stock: as sentence-transformers' losses (anchor alone, then the other columns in one call)"
     slack = slack_for(policy, device_type)
-    if slack <= 0:
-        return f"auto ({device_type}): only equal-width columns share an encoder call (padding costs compute here)"
     return f"auto ({device_type}): columns share encoder calls unless that adds over {slack:.0%} padded tokens"
 
 
@@ -93,23 +111,37 @@ def _device_type(features: dict[str, Any]) -> str:
 
 
 def embed_grouped(
-    model: nn.Module, features_list: list[dict[str, Any]], policy: MergeColumns = "auto"
+    model: nn.Module,
+    features_list: list[dict[str, Any]],
+    policy: MergeColumns = "auto",
+    *,
+    chunk_rows: int | None = None,
+    bucket_widths: list[int] | str | None = "auto",
 ) -> list[Tensor]:
     """One `sentence_embedding` tensor per column, from as few model calls as the policy finds worth it.
 
     Columns that cannot be merged at all (different feature keys, no token tensors) fall back to one call each, as
-    in sentence-transformers' `embed_columns`. Calls run in column order (`in_column_order`).
+    in sentence-transformers' `embed_columns`. Calls run in column order (`in_column_order`). `chunk_rows` and
+    `bucket_widths` shape the `sorted` chunks (None / `auto`: the device's defaults, `sorted_forward.py`);
+    features `sorted` cannot take (prompts, router tasks, non-text) go through the width grouping of `auto`.
     """
     from sentence_transformers.base.losses.merged_forward import embed_columns
 
     if policy == "stock":
         return embed_columns(model, features_list)
+    device = _device_type(features_list[0]) if features_list else "cpu"
+    if resolved(policy, device) == "sorted":
+        rows, buckets = chunk_rows_for(device, chunk_rows), buckets_for(device, bucket_widths)
+        chunked = embed_sorted(model, features_list, rows, buckets)
+        if chunked is not None:
+            return chunked
+        policy = "auto"
     if len(features_list) < 2:
         return [model(features)["sentence_embedding"] for features in features_list]
     widths = [_width(features) for features in features_list]
     if any(width is None for width in widths):
         return embed_columns(model, features_list, separate_first=False)
-    groups = in_column_order(group_columns(widths, slack_for(policy, _device_type(features_list[0]))))
+    groups = in_column_order(group_columns(widths, slack_for(policy, device)))
     embeddings: list[Tensor | None] = [None] * len(features_list)
     for group in groups:
         # embed_columns merges (pads to the group's widest column) or falls back per column when it cannot.

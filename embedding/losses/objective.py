@@ -105,6 +105,7 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         self.weight = float(weight)
         self.component_prefix = component_prefix
         self.merge_columns = merge_columns
+        self._guided: list[Tensor] | None = None  # forward -> compute_loss_from_embeddings: the guide's embeddings
         self.shares_embeddings = hasattr(main, "compute_loss_from_embeddings")
         # Only our own cached loss: its chunked terms are what the shared-embedding GradCache step needs.
         self.uses_gradient_cache = isinstance(main, CachedRankingLoss)
@@ -132,8 +133,12 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
     ) -> dict[str, Tensor]:
         if not self.shares_embeddings:
             return self._named({}, "main", self.main(sentence_features, labels), self.weight)
+        sentence_features = list(sentence_features)
+        guide = getattr(self.main, "guide", None)  # the guided mask's frozen model (`guided_mask.py`)
+        self._guided = guide.embed(sentence_features) if guide is not None else None
         if not self.uses_gradient_cache:
-            embeddings = embed_grouped(self.model, list(sentence_features), self.merge_columns)
+            execution = getattr(self, "execution", {})  # chunk_rows / bucket_widths, set by the run's trainer
+            embeddings = embed_grouped(self.model, list(sentence_features), self.merge_columns, **execution)
             return self.compute_loss_from_embeddings(embeddings, labels)
         total = self.forward_cached(sentence_features, labels)
         parts = self._last_parts
@@ -160,8 +165,10 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
     def compute_loss_from_embeddings(
         self, embeddings: list[Tensor], labels: Tensor | None = None
     ) -> dict[str, Tensor]:
-        """All weighted components from one embedding tensor per column (the packed labels, if distilling)."""
-        return self._terms(embeddings, labels, self._sample_dims(), None)
+        """All weighted components from one embedding tensor per column (the packed labels, if distilling); the
+        guide's embeddings of the batch that `forward` computed go to the main loss, once."""
+        guided, self._guided = self._guided, None
+        return self._terms(embeddings, labels, self._sample_dims(), None, guided)
 
     def _sample_dims(self) -> list[tuple[int | None, float]]:
         if not self.matryoshka_dims:
@@ -177,12 +184,13 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         labels: Tensor | None,
         dims: list[tuple[int | None, float]],
         rows: tuple[int, int] | None,
+        guided: list[Tensor] | None = None,
     ) -> dict[str, Tensor]:
         packed = self.distillation is not None
         y = task_labels(labels, self.objective_type, packed)
         every_dim = dims if self.matryoshka_apply_to == "all" else [(None, 1.0)]
         out: dict[str, Tensor] = {}
-        self._add(out, "main", self.main, embeddings, y, dims, rows, 1.0)
+        self._add(out, "main", self.main, embeddings, y, dims, rows, 1.0, guided)
         if self.distillation is not None:
             self._add(
                 out, "distillation", self.distillation, embeddings, labels, every_dim, rows, self.distillation_alpha
@@ -201,8 +209,9 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         dims: list[tuple[int | None, float]],
         rows: tuple[int, int] | None,
         alpha: float,
+        guided: list[Tensor] | None = None,
     ) -> None:
-        extra = {} if rows is None else {"rows": rows}
+        extra = ({} if rows is None else {"rows": rows}) | ({} if guided is None else {"guided": guided})
         for dim, dim_weight in dims:
             value = loss.compute_loss_from_embeddings(truncate(embeddings, dim), labels, **extra)
             self._named(out, name, value, self.weight * alpha * dim_weight)

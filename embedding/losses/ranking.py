@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import torch
+from sentence_transformers.base.losses.merged_forward import embed_columns
 from sentence_transformers.util import all_gather_with_grad, get_rank
 from torch import Tensor, nn
 
 from . import _citations
 from ._base import EmbeddingLoss
 from ._similarity import check_similarity, matrix_similarity
+from .guided_mask import CITATION as GIST_CITATION
+from .guided_mask import Guide, masked_logits
 
 
 class RankingLoss(EmbeddingLoss):
@@ -36,6 +40,10 @@ class RankingLoss(EmbeddingLoss):
         margin: m, in similarity units (default 0.0 = no margin). Larger values demand a wider gap; a negative
             value relaxes the objective.
         gather_across_devices: multi-GPU only: use every device's candidates as negatives (with gradients).
+        guide: `base` (a frozen copy of the model as it is now, before training) or a model name: in-batch
+            candidates it scores above the own pair, less `guide_margin`, leave the softmax (`guided_mask.py`,
+            GISTEmbed's rule). None (default): no mask.
+        guide_margin: the margin of that rule, in the guide's cosine units (default 0.0).
 
     References:
         - van den Oord et al. 2018, "Representation Learning with Contrastive Predictive Coding".
@@ -88,20 +96,33 @@ class RankingLoss(EmbeddingLoss):
         similarity: str = "cosine",
         margin: float = 0.0,
         gather_across_devices: bool = False,
+        guide: str | None = None,
+        guide_margin: float = 0.0,
     ) -> None:
         super().__init__(model)
         self.scale = self._positive_scale(scale)
         self.similarity = check_similarity(similarity)
         self.margin = float(margin)
         self.gather_across_devices = bool(gather_across_devices)
+        self.guide = Guide(model, guide, guide_margin) if guide else None
+
+    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
+        features = list(sentence_features)
+        guided = self.guide.embed(features) if self.guide is not None else None
+        return self.compute_loss_from_embeddings(embed_columns(self.model, features), labels, guided=guided)
 
     def compute_loss_from_embeddings(
-        self, embeddings: list[Tensor], labels: Tensor | None = None, rows: tuple[int, int] | None = None
+        self,
+        embeddings: list[Tensor],
+        labels: Tensor | None = None,
+        rows: tuple[int, int] | None = None,
+        guided: list[Tensor] | None = None,
     ) -> Tensor:
         """The loss from one embedding tensor per column; labels are unused.
 
         `rows` = (begin, end) restricts it to those anchor rows and returns their share of the batch loss, so that
-        summing the shares of all row chunks gives the full loss (used by the GradCache path).
+        summing the shares of all row chunks gives the full loss (used by the GradCache path). `guided`: the
+        guide's embeddings of the same columns (`Guide.embed`), required with a guide.
         """
         if len(embeddings) < 2:
             raise ValueError(
@@ -118,14 +139,27 @@ class RankingLoss(EmbeddingLoss):
         forward_scores = sim(queries[own], torch.cat(docs))
         backward_candidates = torch.cat([queries, *docs[1:]]) if self.augment_backward else queries
         backward_scores = sim(docs[0][own], backward_candidates)
+        masks = self._guide_masks(guided, own) if self.guide is not None else (None, None)
         # The own pair sits at column offset + row in both matrices (anchors and positives come first).
-        return (self._nll(forward_scores, own) + self._nll(backward_scores, own)) / (2 * n)
+        return (self._nll(forward_scores, own, masks[0]) + self._nll(backward_scores, own, masks[1])) / (2 * n)
 
-    def _nll(self, scores: Tensor, own: Tensor) -> Tensor:
+    def _guide_masks(self, guided: list[Tensor] | None, own: Tensor) -> tuple[Tensor, Tensor]:
+        """The guide's (forward, backward) masks, laid out like the score matrices."""
+        if guided is None:
+            raise ValueError(f"{type(self).__name__} has a guide: pass the guide's embeddings (`guided`)")
+        if self.gather_across_devices:
+            from sentence_transformers.util import all_gather
+
+            guided = [all_gather(g) for g in guided]
+        queries, docs = guided[0], guided[1:]
+        backward = torch.cat([queries, *docs[1:]]) if self.augment_backward else queries
+        return self.guide.mask(queries[own], torch.cat(docs), own), self.guide.mask(docs[0][own], backward, own)
+
+    def _nll(self, scores: Tensor, own: Tensor, masked: Tensor | None = None) -> Tensor:
         rows = torch.arange(len(own), device=scores.device)
         shift = torch.zeros_like(scores)
         shift[rows, own] = self.margin
-        logits = (scores - shift) * self.scale
+        logits = masked_logits((scores - shift) * self.scale, masked)
         return (torch.logsumexp(logits, dim=1) - logits[rows, own]).sum()
 
     def get_config_dict(self) -> dict[str, Any]:
@@ -134,8 +168,13 @@ class RankingLoss(EmbeddingLoss):
             "similarity": self.similarity,
             "margin": self.margin,
             "gather_across_devices": self.gather_across_devices,
+            **({"guide": self.guide.name, "guide_margin": self.guide.margin} if self.guide is not None else {}),
         }
 
     @property
     def citation(self) -> str:
-        return _citations.join(_citations.INFONCE, _citations.ADDITIVE_MARGIN if self.margin else "")
+        return _citations.join(
+            _citations.INFONCE,
+            _citations.ADDITIVE_MARGIN if self.margin else "",
+            GIST_CITATION if self.guide is not None else "",
+        )

@@ -13,6 +13,7 @@ Combinations refused here, and why (each would otherwise be silently ignored or 
 * `margin` on a loss it cannot act on: the cross-entropy losses (a shift of the logits is a bias, not a margin),
   sentence-transformers / custom classes (they take no margin; several have their own `loss_args.margin`).
 * `gather_across_devices` on a loss without cross-device negatives.
+* `batch_sampler: one_per_group` on a loss without in-batch negatives (nothing for it to keep clean).
 * `distillation` / `variation_penalty` with a loss that has no `compute_loss_from_embeddings`: the extra terms
   share the main loss's embeddings, and such a loss would force a second student forward pass.
 """
@@ -50,6 +51,8 @@ class LossEntry:
         gather: it has cross-device negatives (`gather_across_devices=` is passed).
         cached: it embeds the batch in mini-batches (GradCache), so its memory does not grow with the batch.
         default: the default loss of its kind (one per kind).
+        in_batch: it scores rows against other rows of the batch (in-batch negatives), so rows of one group in a
+            batch are false negatives to it: `batch_sampler: one_per_group` acts on it.
         description: one line for the editor schema.
     """
 
@@ -61,6 +64,7 @@ class LossEntry:
     gather: bool = False
     cached: bool = False
     default: bool = False
+    in_batch: bool = True
     description: str = ""
 
     @property
@@ -131,22 +135,24 @@ def term_args_json_schemas() -> dict[str, dict[str, dict[str, Any]]]:
 
 
 for _entry in (
-    LossEntry("ranking", "contrastive", "ranking:RankingLoss", typed.RankingArgs, margin=True, gather=True,
+    LossEntry("ranking", "contrastive", "ranking:RankingLoss", typed.GuidedRankingArgs, margin=True, gather=True,
               default=True, description="Symmetric multiple-negatives ranking (InfoNCE both ways), additive margin."),
-    LossEntry("augmented-ranking", "contrastive", "augmented_ranking:AugmentedRankingLoss", typed.RankingArgs,
+    LossEntry("augmented-ranking", "contrastive", "augmented_ranking:AugmentedRankingLoss", typed.GuidedRankingArgs,
               margin=True, gather=True, description="`ranking` with the hard negatives in both directions."),
     LossEntry("cached-ranking", "contrastive", "cached_ranking:CachedRankingLoss", typed.CachedRankingArgs,
               margin=True, gather=True, cached=True, description="`ranking` with GradCache: batches beyond memory."),
     LossEntry("cosine", "similarity", "cosent_margin:CoSENTMarginLoss", typed.CoSENTArgs, margin=True,
-              default=True, description="CoSENT: higher-labelled pairs must score higher, by `margin`."),
+              default=True, in_batch=False,
+              description="CoSENT: higher-labelled pairs must score higher, by `margin`."),
     LossEntry("augmented-cosine", "similarity", "augmented_cosent:AugmentedCoSENTLoss", typed.AugmentedCoSENTArgs,
               margin=True, description="CoSENT over all n² cross pairs of the batch (O(n²) memory)."),
     LossEntry("cross-entropy", "similarity", "cross_entropy:BinaryCrossEntropyLoss", typed.CrossEntropyArgs,
-              description="BCE of λ·cos against soft targets σ(λ·label)."),
+              in_batch=False, description="BCE of λ·cos against soft targets σ(λ·label)."),
     LossEntry("augmented-cross-entropy", "similarity", "augmented_cross_entropy:AugmentedBinaryCrossEntropyLoss",
               typed.AugmentedCrossEntropyArgs, description="`cross-entropy` over all n² cross pairs."),
     LossEntry("cosine-cross-entropy", "similarity", "cosine_cross_entropy:CosineCrossEntropyLoss",
-              typed.CosineCrossEntropyArgs, description="BCE of (cos + 1) / 2 against soft targets σ(λ·label)."),
+              typed.CosineCrossEntropyArgs, in_batch=False,
+              description="BCE of (cos + 1) / 2 against soft targets σ(λ·label)."),
 ):  # fmt: skip
     register(_entry)
 
@@ -208,6 +214,16 @@ def _combination_problems(
         ok = [n for n, e in losses_for(kind).items() if e.margin]
         problems.append(
             Problem(f"{where}.margin", f"loss `{name}` cannot use a margin; losses that can: {one_of(ok)}")
+        )
+    if objective.get("batch_sampler") == "one_per_group" and (own := entry(name)) is not None and not own.in_batch:
+        ok = [n for n, e in LOSSES.items() if e.in_batch]
+        problems.append(
+            Problem(
+                f"{where}.batch_sampler",
+                f"one_per_group keeps rows of one group out of each other's in-batch negatives, but loss `{name}` "
+                f"scores each pair against its own label only (no in-batch negatives); use it with {one_of(ok)}, "
+                "or remove `batch_sampler`",
+            )
         )
     if objective.get("gather_across_devices") and not can_gather:
         problems.append(

@@ -44,6 +44,10 @@ def load_model(spec: ModelSpec, where: str = "base_model"):
     except OSError as exc:
         tried = "; ".join(resolution.tried + [f"Hub download ({str(exc).splitlines()[0]})"])
         raise UserError(f"{where}.name: model `{spec.name}` could not be loaded; tried {tried}") from None
+    if (adapter := getattr(spec, "adapter", None)) is not None:  # only the student's spec has the key
+        from .adapter import add_lora
+
+        add_lora(model, adapter, location, f"{where}.adapter")
     return model, resolution
 
 

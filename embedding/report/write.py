@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import plots, shipping
+from . import merge, mining, plots, shipping
 from .rundir import RunData, flat_metrics, load_run, split_dim
 from .tables import loss_summary, metrics_table, objective_rows, task_lines
 
@@ -191,6 +191,7 @@ def write_report(run_dir: str | Path, *, config_path: str | None = None) -> Path
     lines += ["", "## Objectives", "", *objective_rows(run.config), "", *metrics]
     lines += _optional_sections(run, drawn)
     lines += [*shipping.quantization_section(out), *shipping.export_section(out)]
+    lines += [*mining.mining_section(out), *merge.merge_section(out)]
     lines += [
         "---",
         f"Written by `embedding report` on {_when(time.time())}; regenerate with `embedding report {out}`.",

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 
+from ..console import interactive
+from ..models.hardware import native_bf16
 from .batch_facts import batch_size_of, batch_warnings, setting
 from .batch_facts import negatives_per_anchor as _negatives
+from .false_negatives import banner_row as false_negatives_row
+from .global_batch import global_batch_row
 from .progress import ProgressLines, QuietBar
 
 logger = logging.getLogger(__name__)
-
-
-def interactive() -> bool:
-    """Whether progress bars help: a terminal on stdout or a Jupyter kernel (which renders bars itself)."""
-    return bool(getattr(sys.stdout, "isatty", lambda: False)()) or "ipykernel" in sys.modules
 
 
 def _loss_name(loss) -> str:
@@ -75,9 +73,22 @@ def _eval_schedule(plan, args) -> str:
     return text
 
 
-def _precision(args) -> str:
+def _precision(args, requested: str) -> str:
+    """What autocast does and, on a CPU, why: bf16 pays only with native instructions (AMX, AVX512-BF16)."""
     half = "bf16" if getattr(args, "bf16", False) else "fp16" if getattr(args, "fp16", False) else None
-    return f"{half} autocast (weights fp32)" if half else "fp32"
+    device = getattr(args, "device", "cpu")
+    if getattr(device, "type", str(device).split(":")[0]) != "cpu" or half == "fp16":
+        return f"{half} autocast (weights fp32)" if half else "fp32"
+    native = native_bf16()
+    if half:
+        return "bf16 autocast (weights fp32), " + (
+            f"native on this CPU ({native})" if native else "but this CPU has no native bf16: slower than fp32"
+        )
+    if requested != "auto":
+        return "fp32"
+    if native:  # auto keeps fp32 on CPUs until bf16's quality is measured (training/arguments.py)
+        return f"fp32 (auto; this CPU has native bf16 ({native}): `precision: bf16` trains ~2x faster)"
+    return "fp32 (auto: this CPU has no native bf16)"
 
 
 def _column_forwards(plan, args) -> str:
@@ -89,6 +100,8 @@ def _column_forwards(plan, args) -> str:
 
 def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
     """The banner's content as data: (key/value facts, one row per objective)."""
+    from ..models.adapter import trainable_row
+
     args = trainer.args
     world = max(1, args.world_size)
     shares, steps, exact = schedule(plan, args)
@@ -114,10 +127,12 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
     effective = args.per_device_train_batch_size * world * max(1, args.gradient_accumulation_steps)
     facts = [
         ("model", model),
+        trainable_row(trainer.model),
         ("device", f"{args.device}" + (f" x {world} processes" if world > 1 else "")),
-        ("precision", _precision(args)),
+        ("precision", _precision(args, plan.config.precision)),
         ("encoder calls", _column_forwards(plan, args)),
         ("batch size", f"{args.per_device_train_batch_size} per device, {effective} per optimizer step"),
+        *([row] if (row := global_batch_row(plan, args)) else []),
         (
             "steps",
             f"{steps:,}"
@@ -129,6 +144,9 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
         ("seed", str(plan.seed)),
         ("run dir", str(plan.run_dir)),
     ]
+    removed = false_negatives_row(plan, trainer)
+    if removed is not None:
+        facts.insert(-2, removed)
     return facts, rows
 
 
@@ -199,27 +217,3 @@ def install_progress(trainer) -> ProgressLines:
     callback = ProgressLines(metric, bar=bar, objectives=objectives)
     trainer.add_callback(callback)
     return callback
-
-
-def quiet_progress_bars() -> bool:
-    """Turn off the libraries' own bars (model loading, `datasets.map`, downloads) when not on a terminal; on a
-    terminal only transformers' quick "Loading weights" / "Writing model shards" bars, which cut through the
-    log lines (downloads and the training bar stay).
-
-    Returns:
-        Whether all the bars were turned off.
-    """
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    if interactive():
-        return False
-    import datasets
-    from huggingface_hub.utils import disable_progress_bars
-
-    datasets.disable_progress_bars()
-    disable_progress_bars()
-    # The evaluators log a block of every metric at each evaluation; ProgressLines prints the main one and
-    # logs.jsonl keeps them all.
-    logging.getLogger("sentence_transformers.sentence_transformer.evaluation").setLevel(logging.WARNING)
-    return True

@@ -8,7 +8,9 @@ skip-on-resume replays the same rows; every epoch has exactly `len(sampler)` bat
 Row length = the MAX token count over the text columns: the one-forward loss pads every column of a batch to the
 batch's longest text. aia-bde/efaq (MiniLM tokenizer, 5 columns, batch 32): padding 81-83 % with shuffled
 batches, 46 % grouped by the max, 63 % by the sum; a character-count key groups worse (49 %). Token counts are
-exact: each distinct text is tokenized once (~10k texts/s on one core) and cached for the process.
+exact: each distinct text is tokenized once (~10k texts/s on one core) and cached for the process, and so are its
+token ids (`token_ids`: truncated as the model's tokenizer truncates), which token_collator.py pads into batches
+instead of tokenizing every step.
 
 Rows that share their longest text share a length band, so on data where one anchor has several positives they
 meet in a batch more often than in a shuffle (efaq, batch 32: 5.0 rows per batch share an anchor with another
@@ -31,6 +33,7 @@ DEFAULT_MEGA_BATCH = 32  # efaq, batch 32, padding: 58 % (8), 50 % (16), 46 % (3
 # args.batch_sampler values the grouped sampler replaces -> whether it keeps the no-duplicates guarantee.
 GROUPABLE = {"batch_sampler": False, "no_duplicates": True, "no_duplicates_hashed": True}
 _CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # (fingerprint, tokenizer, ...) -> (lengths, value ids)
+_TOKEN_IDS: dict[tuple, dict[str, np.ndarray]] = {}  # token_ids_key(tokenizer, max_length) -> {text: token ids}
 
 
 def padding_fraction(lengths_per_batch: Iterable[Sequence[int]]) -> float:
@@ -82,16 +85,36 @@ def column_stats(
     return _CACHE[key]
 
 
+def token_ids_key(tokenizer, max_length: int | None) -> tuple:
+    """What the token ids of a text depend on: the tokenizer (vocabulary included) and the truncation."""
+    return (
+        getattr(tokenizer, "name_or_path", None),
+        len(tokenizer),
+        max_length,
+        getattr(tokenizer, "truncation_side", "right"),
+    )
+
+
+def token_ids(tokenizer, max_length: int | None) -> dict[str, np.ndarray]:
+    """{text: token ids with special tokens} of every text `column_stats` tokenized with this tokenizer."""
+    return _TOKEN_IDS.setdefault(token_ids_key(tokenizer, max_length), {})  # the live dict: it grows with the data
+
+
 def _token_counts(texts: list[str], tokenizer, max_length: int | None) -> np.ndarray:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
         from tokenizers import Tokenizer
 
         fast = Tokenizer.from_str(backend.to_str())  # a copy: the model's tokenizer keeps its own settings
-        fast.no_truncation()
         fast.no_padding()
+        if max_length:  # as the model's tokenizer truncates (`longest_first`, its side), special tokens kept
+            fast.enable_truncation(max_length, direction=getattr(tokenizer, "truncation_side", "right"))
+        else:
+            fast.no_truncation()
         encode = getattr(fast, "encode_batch_fast", fast.encode_batch)
-        counts = np.array([len(e.ids) for e in encode(texts)], dtype=np.int64)
+        ids = [np.asarray(e.ids, dtype=np.int32) for e in encode(texts)]
+        _TOKEN_IDS.setdefault(token_ids_key(tokenizer, max_length), {}).update(zip(texts, ids, strict=True))
+        counts = np.array([len(i) for i in ids], dtype=np.int64)
     elif tokenizer is not None:
         counts = np.array([len(ids) for ids in tokenizer(texts)["input_ids"]], dtype=np.int64)
     else:

@@ -10,9 +10,10 @@ process between GPU steps. Measured (one H200, MiniLM, batch 512, 5 columns, bf1
 collating 16 rows takes 37 ms against a 6-7 s MiniLM step (0.5 %), and 2 workers measured no faster (4.03 vs 4.05
 samples/s, benchmarks/README.md): 0, which spares the processes and their memory.
 
-Pre-tokenizing the data once was considered and left out: on CPU it would save that 0.5 %, on GPU the workers
-already take tokenization off the main process, and a pre-tokenizing collator would have to reproduce the
-sentence-transformers one (prompts, routers, label columns).
+Training batches are padded from token ids kept since length grouping (token_collator.py, `execution.token_ids`)
+rather than tokenized: inside the sentence-transformers collator (prompts, routers, label columns stay its own), it
+replaces only the tokenizer call of a column, and only where the result is the same tensors. The worker counts
+above were measured with the tokenizing collator and stay as they are.
 """
 
 from __future__ import annotations
@@ -121,6 +122,10 @@ class LengthGroupingMixin:
 
         name = _sampler_name(self.args.batch_sampler)
         train = self._building_train_batches if train is None else train
+        if train and name == "one_per_group" and hasattr(dataset, "with_format"):
+            from .group_sampler import one_per_group_sampler
+
+            return one_per_group_sampler(self, dataset, batch_size, drop_last, valid_label_columns, generator, seed)
         if not (train and self.group_by_length and name in GROUPABLE and hasattr(dataset, "with_format")):
             return None
         return LengthGroupedBatchSampler(

@@ -97,6 +97,7 @@ def preprocess_all(config: TrainConfig, *, limit: int | None = None) -> list[Sum
                 _with_limit(ds_spec.preprocess_args, limit),
                 seed=seed,
                 where=where,
+                batch_size=spec.batch_size or config.args.get("per_device_train_batch_size", 8),
             )
             out.append(training_summary(f"{name} / {split}", spec.type, data))
     for where, name, spec in evaluator_entries(config.evaluator):

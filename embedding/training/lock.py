@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .distributed import broadcast, is_main
+from .restarts import restart_count
 
 try:
     import fcntl
@@ -36,11 +37,25 @@ def lock_file(run_dir: Path) -> Path:
     return Path(os.path.abspath(run_dir.with_name(f".{run_dir.name}.lock")))
 
 
+# How long a group restarted by torchrun waits for the dead attempt's lock: the agent stops the old processes
+# before it starts the new ones, but DataLoader workers they forked share the lock's open file until they notice
+# their parent is gone (PyTorch checks every 5 s).
+RESTART_WAIT_S = 60.0
+
+
 def hold_run_dir(run_dir: Path) -> None:
     """Lock `run_dir` for this launch (rank 0 locks, the other ranks share it); all raise if another holds it."""
-    refusal = broadcast(acquire(run_dir) if is_main() else None)
+    refusal = broadcast(acquire_on_restart(run_dir) if is_main() else None)
     if refusal:
         raise UserError(refusal)
+
+
+def acquire_on_restart(run_dir: Path, wait_s: float = RESTART_WAIT_S) -> str | None:
+    """acquire(); on a torchrun restart, retried for up to `wait_s` while the last attempt's processes exit."""
+    deadline = time.monotonic() + (wait_s if restart_count() else 0.0)
+    while (refusal := acquire(run_dir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return refusal
 
 
 def acquire(run_dir: Path) -> str | None:

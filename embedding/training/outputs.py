@@ -24,10 +24,13 @@ SECRET_KEYS = re.compile(r"token|secret|password|api_key", re.IGNORECASE)
 
 
 def redact(value: Any) -> Any:
-    """Replace secrets (hub tokens and the like) by *** so they never reach logs, configs or model cards."""
+    """Replace secrets (hub tokens and the like) by *** so they never reach logs, configs or model cards.
+
+    Only text is a secret: flags and numbers under such names (`execution.token_ids: true`, `max_tokens: 512`)
+    stay readable."""
     if isinstance(value, dict):
         return {
-            k: ("***" if SECRET_KEYS.search(str(k)) and v not in (None, "", False) else redact(v))
+            k: ("***" if SECRET_KEYS.search(str(k)) and isinstance(v, str) and v else redact(v))
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -97,7 +100,14 @@ def save_final_model(trainer, final: Path) -> None:
     """Write to a temporary folder, then rename into place: a crash never leaves a half-written model.
 
     Every rank calls save_model (sharded setups such as FSDP/DeepSpeed need all of them); rank 0 renames.
+    With a LoRA adapter, final/ is the adapter merged into the base (a plain model) and final-adapter/ the adapter
+    alone; final-adapter/ is written first, so a final/ means both are complete.
     """
+    from ..models.adapter import has_adapter
+
+    if has_adapter(trainer.model):
+        _save_with_adapter(trainer, final)
+        return
     tmp = final.with_name(f".{final.name}.tmp")
     if trainer.is_world_process_zero() and tmp.exists():
         shutil.rmtree(tmp)  # left by a crashed run; removed before any rank starts writing
@@ -109,11 +119,37 @@ def save_final_model(trainer, final: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
     trainer.accelerator.wait_for_everyone()
-    if not trainer.is_world_process_zero():
-        return
+    if trainer.is_world_process_zero():
+        _move_into_place(tmp, final)
+
+
+def _move_into_place(tmp: Path, final: Path) -> None:
     if final.exists():
         final.rename(final.with_name(f"{final.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
     tmp.rename(final)
+
+
+def _save_with_adapter(trainer, final: Path) -> None:
+    """final-adapter/ (peft's layout) then final/ (merged), each written beside and renamed; rank 0 writes."""
+    from ..models.adapter import merged_copy, save_adapter
+
+    trainer.accelerator.wait_for_everyone()
+    if trainer.is_world_process_zero():
+        model = trainer.model
+        writes = (
+            (final.with_name(f"{final.name}-adapter"), lambda path: save_adapter(model, path)),
+            (final, lambda path: merged_copy(model).save(str(path))),
+        )
+        for target, write in writes:
+            tmp = target.with_name(f".{target.name}.tmp")
+            shutil.rmtree(tmp, ignore_errors=True)  # left by a crashed run
+            try:
+                write(tmp)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)  # e.g. a full disk: no half model, its space given back
+                raise
+            _move_into_place(tmp, target)
+    trainer.accelerator.wait_for_everyone()
 
 
 def write_run_report(run_dir: Path, config_path: str | None) -> None:

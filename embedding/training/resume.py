@@ -23,6 +23,7 @@ from ..errors import UserError
 from .checkpoints import checkpoint_problem, numbered
 from .distributed import is_main
 from .outputs import LATEST, RESOLVED_CONFIG, prepare_run_dir, redact
+from .restarts import note_restart, record_attempt, restart_settings
 from .result import RunResult, stored_result
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,13 @@ RESUME_MAY_CHANGE = re.compile(
 
 
 def open_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool = False) -> tuple[Path, Path | None]:
-    """The run dir, ready to write, and the checkpoint to resume from (None: train from the base model)."""
+    """The run dir, ready to write, and the checkpoint to resume from (None: train from the base model).
+
+    A group restarted by torchrun's agent continues from the newest complete checkpoint by itself (restarts.py).
+    """
+    resume, overwrite = restart_settings(Path(config.output_dir) / config.run_name, resume, overwrite)
     run_dir = prepare_run_dir(config, resume=resume, overwrite=overwrite)
+    record_attempt(run_dir)
     return run_dir, find_resume_checkpoint(run_dir, resume)
 
 
@@ -46,6 +52,7 @@ def record_config(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -
     Every process compares the configs, so a refused change stops all of them; rank 0 writes.
     """
     resolved = redact(config.model_dump(mode="json"))
+    note_restart(run_dir, checkpoint)
     changes = resume_config_changes(run_dir, resolved) if checkpoint is not None else []
     if checkpoint is not None:
         _warn_if_model_only(checkpoint)
@@ -198,7 +205,7 @@ def resume_config_changes(run_dir: Path, resolved: dict[str, Any]) -> list[str]:
     path = run_dir / RESOLVED_CONFIG
     if not path.exists():
         return []
-    old, new = _flatten(_recorded_config(path)), _flatten(resolved)
+    old, new = _flatten(_with_current_defaults(_recorded_config(path))), _flatten(resolved)
     changes = [
         (key, old.get(key, "<unset>"), new.get(key, "<unset>"))
         for key in sorted(set(old) | set(new))
@@ -215,6 +222,15 @@ def resume_config_changes(run_dir: Path, resolved: dict[str, Any]) -> list[str]:
             "run trains and how it logs, evaluates and saves."
         )
     return lines
+
+
+def _with_current_defaults(recorded: dict[str, Any]) -> dict[str, Any]:
+    """The recorded config with keys added to the schema since the run started at their defaults: a new key at its
+    default is no change of the run (a record the current schema refuses is compared as it is)."""
+    try:
+        return redact(TrainConfig.model_validate(recorded).model_dump(mode="json"))
+    except ValueError:
+        return recorded
 
 
 def _recorded_config(path: Path) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from .dataloading import describe_padding
 from .export_step import export_after_training
 from .finish import evaluate_after, evaluate_before, finish
 from .lock import release_run_dir
+from .merge_step import merge_with_base
+from .mining_step import write_mining_stats
 from .outputs import save_final_model
 from .plan import Plan, build_plan
 from .quantization_step import write_quantization_table
@@ -71,6 +73,7 @@ def _run(
     """train() once the run dir is locked and open: record, plan, train, save, evaluate, finish."""
     record_config(config, run_dir, checkpoint)
     plan = build_plan(config, run_dir, source=config_path)
+    write_mining_stats(plan)  # run_dir/mining/<objective>.json
     session = start_session(plan, config_path)
     hint, restart = resume_command(config_path, overrides), rerun_command(config_path, overrides, "--overwrite")
     result = RunResult(run_dir=run_dir, model_dir=run_dir / "final")
@@ -81,6 +84,7 @@ def _run(
         result.train_metrics = fit(session, checkpoint, resume_hint=hint, restart_hint=restart)
         with stop_on_signals(session, "the final save and the evaluation after training", hint):
             save_final_model(session.trainer, result.model_dir)
+            merge_with_base(session, result)  # final/: the merged model; final-unmerged/: the trained one
             result.after, result.main_metric = evaluate_after(session)
             write_quantization_table(session, result)  # before finish(): report.md shows both, run_end comes last
             export_after_training(session, result)
@@ -92,11 +96,13 @@ def start_session(plan: Plan, config_path: str | None) -> Session:
     """The trainer with its callbacks, progress lines and TensorBoard dir; the banner; the run_start log event."""
     from .banner import install_progress, print_banner
     from .callbacks import FinalCheckpoint, InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
+    from .false_negatives import GuidedMaskLog
 
     run_dir = plan.run_dir
     log, interrupt, guard = JSONLLogger(run_dir / "logs.jsonl"), InterruptHandler(), NaNGuard()
     monitor = ResourceMonitor(run_dir / "resources.jsonl")
-    trainer = build_trainer(plan, [log, monitor, interrupt, guard, FinalCheckpoint(guard)])
+    # GuidedMaskLog first: it adds the masked share to each log event before the others write it.
+    trainer = build_trainer(plan, [GuidedMaskLog(plan), log, monitor, interrupt, guard, FinalCheckpoint(guard)])
     for objective in plan.objectives:
         guard.watch(objective.name, objective.loss)
     install_progress(trainer)
@@ -142,6 +148,7 @@ def build_trainer(plan: Plan, callbacks: list):
         objective_batch_samplers=[o.spec.batch_sampler for o in plan.objectives] if several else None,
         objective_weights=[o.spec.weight for o in plan.objectives] if several else None,
         mixing=plan.config.mixing,
+        execution=plan.config.execution,
     )
 
 

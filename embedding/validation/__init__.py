@@ -17,7 +17,9 @@ from ..config.load import apply_overrides, read_config_file
 from ..config.problems import problems_from_validation_error
 from ..config.schema import TrainConfig
 from ..errors import ConfigError, Problem
+from .adapter import check_adapter
 from .evaluators import check_evaluator_data, check_evaluators, untagged
+from .merge import check_merge
 from .objectives import (
     check_matryoshka_fits_model,
     check_model_folders,
@@ -48,6 +50,8 @@ def cross_field_problems(data: dict[str, Any]) -> list[Problem]:
     problems += component_problems(data)
     problems += check_evaluator_data(data)
     problems += check_shipping(data)
+    problems += check_adapter(data)
+    problems += check_merge(data)
     return problems
 
 

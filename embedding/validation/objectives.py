@@ -85,6 +85,9 @@ def _model_names(config: dict[str, Any]) -> list[tuple[str, Any]]:
     for i, obj in enumerate(_objectives(config)):
         teacher = _mapping(_mapping(_mapping(obj).get("distillation")).get("teacher"))
         names.append((f"objectives[{i}].distillation.teacher.name", teacher.get("name")))
+        guide = _mapping(_mapping(obj).get("loss_args")).get("guide")
+        if guide != "base":  # `base`: the frozen base model, not a folder
+            names.append((f"objectives[{i}].loss_args.guide", guide))
     return names
 
 

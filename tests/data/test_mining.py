@@ -48,7 +48,7 @@ def texts_of(rows) -> set[str]:
 
 def test_mining_never_returns_a_positive_of_the_anchor_from_any_row(tiny_bert):
     available = len(texts_of(ROWS) - FORBIDDEN)
-    options = {"model": str(tiny_bert), "num_negatives": available}
+    options = {"model": str(tiny_bert), "num_negatives": available, "relative_margin": None}
     data = training_rows(
         datasets.Dataset.from_list(ROWS), "contrastive", {"mine_hard_negatives": options}, seed=1, where="t"
     )
@@ -66,7 +66,7 @@ def test_mining_labeled_data_never_returns_a_same_label_text(tiny_bert):
     data = training_rows(
         datasets.Dataset.from_list(rows),
         "contrastive",
-        {"mine_hard_negatives": {"model": str(tiny_bert), "num_negatives": 8}},
+        {"mine_hard_negatives": {"model": str(tiny_bert), "num_negatives": 8, "relative_margin": None}},
         seed=1,
         where="t",
     )
@@ -85,6 +85,7 @@ def test_mining_is_seeded_and_cached_without_loading_the_model_again(tiny_bert, 
             "num_negatives": 2,
             "range_max": 6,
             "sampling_strategy": "random",
+            "relative_margin": None,
         }
     }
     raw = file_backed(ROWS)

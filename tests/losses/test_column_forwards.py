@@ -68,7 +68,7 @@ ROWS = {
 }
 
 
-@pytest.mark.parametrize("policy, expected_calls", [("always", 1), ("never", 3), ("auto", 3)])
+@pytest.mark.parametrize("policy, expected_calls", [("always", 1), ("never", 3), ("auto", 1), ("sorted", 1)])
 def test_policy_sets_the_number_of_encoder_calls_on_cpu(student, policy, expected_calls):
     # Given three columns of three different token widths, on CPU
     student.eval()
@@ -87,11 +87,11 @@ def test_the_loss_is_the_same_for_every_grouping(student, teacher):
     student.eval()
     features, labels = batch_of(student, ROWS | {"negative_1": CONTRASTIVE["negative_1"]}, teacher)
     values = {}
-    for policy in ("always", "never", "auto"):
+    for policy in ("always", "never", "auto", "sorted"):
         loss = build_objective_loss(student, every_term("contrastive"), num_train_rows=101, merge_columns=policy)
         values[policy] = {k: v.item() for k, v in loss(features, labels).items()}
     # Then: padding is masked out, so grouping changes the calls, not the loss
-    for policy in ("never", "auto"):
+    for policy in ("never", "auto", "sorted"):
         assert values[policy] == pytest.approx(values["always"], rel=1e-5, abs=1e-6)
 
 
@@ -117,6 +117,6 @@ def test_config_key_reaches_the_loss(student):
 def test_banner_line_says_what_auto_does_on_each_device():
     from embedding.losses.column_forwards import describe
 
-    assert "only equal-width" in describe("auto", "cpu")
+    assert "length-sorted chunks" in describe("auto", "cpu")
     assert "50%" in describe("auto", "cuda")
     assert describe("always", "cpu").startswith("always") and describe("never", "cuda").startswith("never")

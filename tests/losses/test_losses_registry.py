@@ -83,7 +83,7 @@ def test_unknown_argument_lists_the_valid_ones():
 def test_margin_in_loss_args_points_to_the_objective_key():
     assert problems(type="contrastive", loss_args={"margin": 0.1}) == [
         "objectives[0].loss_args.margin: unknown argument of loss `ranking` (set it with the objective's `margin:` "
-        "key); valid: `scale`, `similarity`"
+        "key); valid: `guide`, `guide_margin`, `scale`, `similarity`"
     ]
 
 

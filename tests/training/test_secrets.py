@@ -95,7 +95,7 @@ def test_the_nproc_relaunch_line_hides_secret_overrides(monkeypatch, capsys):
     from embedding.cli import train as train_cli
 
     started = []
-    monkeypatch.setattr(train_cli.subprocess, "call", lambda command: started.append(command) or 0)
+    monkeypatch.setattr(train_cli.subprocess, "call", lambda command, **_: started.append(command) or 0)
     args = build_parser().parse_args(["train", "-c", "cfg.yaml", "--set", "args.hub_token=hf_SECRETxyz123"])
     assert train_cli.relaunch_with_torchrun(args, 2) == 0
     printed = capsys.readouterr().out

@@ -29,7 +29,7 @@ def test_banner_shows_each_objective(plan_and_trainer):
         "fp32",
         "4 per device",
         "every 2 steps",
-        "auto (cpu): only equal-width columns share an encoder call",
+        "auto (cpu): each distinct text of a step once, length-sorted chunks of 16",
         "cosine_map@1",
         str(plan.run_dir),
         "(path)",
@@ -100,6 +100,7 @@ def test_facts_cover_the_spec(plan_and_trainer):
     facts, rows = banner_facts(*plan_and_trainer)
     assert [k for k, _ in facts] == [
         "model",
+        "trainable",
         "device",
         "precision",
         "encoder calls",

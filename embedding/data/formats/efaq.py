@@ -112,9 +112,9 @@ def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPoo
     """Batched, Arrow-level `datasets.map` function: one row per (anchor, positive) with k sampled negatives.
 
     Also emits marker rows (`_drop` 1: short of negatives, 2: no positive, 8: blank positive) that the caller
-    counts and removes, and `_false_negatives` (negative-list items equal to the anchor or a positive).
-    Negatives come from the row's own almost_similar then dissimilar; rows with fewer than k are completed
-    from the global pool (per-row Python, rare), seeded by (seed, row).
+    counts and removes, `_false_negatives` (negative-list items equal to the anchor or a positive) and `_group`
+    (the raw FAQ row). Negatives: the row's own almost_similar then dissimilar; rows with fewer than k are
+    completed from the global pool (per-row Python, rare), seeded by (seed, row).
     """
     import pyarrow as pa
 
@@ -164,10 +164,10 @@ def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPoo
     for j in range(k):
         columns[f"negative_{j + 1}"] = vocab.take(np.concatenate([negs[:, j], blank]))
     columns["_drop"] = pa.array(np.concatenate([drop, codes]))
+    columns["_group"] = pa.array(np.concatenate([b.rows[pos_rows], np.full(len(codes), -1)]))  # the FAQ row
     first = np.zeros(len(pos_rows) + len(codes), dtype=np.int32)  # each row's count, on its first output row
     first[pos_start[p > 0]] = refused[p > 0]
-    columns["_false_negatives"] = pa.array(first)
-    return pa.table(columns)
+    return pa.table({**columns, "_false_negatives": pa.array(first)})
 
 
 def similarity_batch(batch, indices: list[int], *, name_to_label: dict[str, float], where: str):
@@ -191,6 +191,7 @@ def similarity_batch(batch, indices: list[int], *, name_to_label: dict[str, floa
             "candidate": b.texts.take(at),
             "label": pa.array(labels[order], pa.float64()),
             "_drop": pa.array(np.zeros(len(order), np.int8)),
+            "_group": pa.array(b.rows[out_rows[order]]),  # the FAQ row
         }
     )
     return with_markers(out, np.full(sum(len(blank) for blank in b.blanks), 8))

@@ -50,6 +50,7 @@ def ranking_batch(batch, indices, *, index: LazyIndex, k: int, seed: int, positi
         "positive": ix.take(pos[out_row, draw]),
         **{f"negative_{j + 1}": ix.take(negatives[:, j]) for j in range(k)},
         "_drop": pa.array(short.astype(np.int8)),
+        "_group": pa.array(ix.label_start[r]),  # the label (its block in the index)
     }
     return with_markers(pa.table(out), status[status != OK])
 
@@ -85,6 +86,7 @@ def similarity_batch(
             "candidate": ix.take(np.concatenate(texts)[order]),
             "label": pa.array(np.concatenate(values)[order], pa.float64()),
             "_drop": pa.array(np.zeros(len(order), np.int8)),
+            "_group": pa.array(ix.label_start[good][np.concatenate(which)[order]]),  # the anchor's label
         }
     )
     return with_markers(out, status[~usable])

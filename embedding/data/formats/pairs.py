@@ -4,6 +4,8 @@
   negative columns are renamed negative_1..k, and a row whose negative equals its anchor or positive is dropped
   (it would teach the model that a text is unlike itself). A row whose anchor equals its positive is kept, as a
   sentence-transformers script keeps it, unless `drop_identical_pairs: true`; each drop is counted by its reason.
+- A `group` column, when present, says which rows are false negatives for each other (else: rows that share
+  their anchor text); `batch_sampler: one_per_group` keeps one row per group in a batch.
 - `scored-pairs` become similarity rows (anchor, candidate, label = score), optionally rescaled from
   `score_range: [min, max]` to [0, 1] (ASSIN 2's 1-5 scale, for example).
 """
@@ -18,11 +20,13 @@ from pydantic import Field
 
 from ...errors import DataError
 from ..args import DataArgs, MinedRows
+from ..groups import text_keys
 from .base import Recipe
 from .common import IRData, clean_text, text_column
 
 NEGATIVE = re.compile(r"^negative_?(\d*)$")
 SELF_NEGATIVE, IDENTICAL_PAIR = 7, 9  # `_drop` codes (rows.DROP_REASONS)
+GROUP = "group"  # optional column: rows with one value are in-batch false negatives for each other
 
 
 def negative_columns(dataset, k: int | None, where: str) -> list[str]:
@@ -60,7 +64,16 @@ def tuples_batch(batch, indices, *, negatives: list[str], drop_identical: bool, 
         clash |= np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
     identical = np.asarray(pc.equal(out["anchor"], out["positive"]).to_numpy(zero_copy_only=False), dtype=bool)
     codes = np.where(clash, SELF_NEGATIVE, np.where(identical & drop_identical, IDENTICAL_PAIR, 0))
-    return pa.table({**out, "_drop": pa.array(codes.astype(np.int8))})
+    return pa.table({**out, "_drop": pa.array(codes.astype(np.int8)), "_group": pa.array(group_keys(batch, out))})
+
+
+def group_keys(batch, out) -> np.ndarray:
+    """Per row: its `group` cell when the data has that column and the cell is set, else its anchor text."""
+    anchors = out["anchor"].to_pylist()
+    if GROUP not in batch.column_names:
+        return text_keys(anchors)
+    cells = batch.column(GROUP).to_pylist()
+    return text_keys([f"{GROUP}:{c}" if c is not None else a for c, a in zip(cells, anchors, strict=True)])
 
 
 def retrieval(dataset, args: PairsRetrievalArgs, *, where: str) -> IRData:

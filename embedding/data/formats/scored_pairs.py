@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 
 from ...errors import DataError
 from ..args import DataArgs
+from ..groups import text_keys
 from .base import Recipe
 from .common import IRData, clean_text, first_true, python_cells, text_column
 
@@ -137,7 +138,14 @@ def scored_batch(
                 f"preprocess_args.score_range [{low}, {high}]; fix the row or the range"
             )
         scores = (scores - low) / (high - low)
-    return pa.table({"anchor": anchor, "candidate": candidate, "label": pa.array(scores, pa.float64())})
+    return pa.table(
+        {
+            "anchor": anchor,
+            "candidate": candidate,
+            "label": pa.array(scores, pa.float64()),
+            "_group": pa.array(text_keys(anchor)),  # the anchor text
+        }
+    )
 
 
 class ScoredPairsArgs(DataArgs):

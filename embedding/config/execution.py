@@ -1,0 +1,34 @@
+"""The `execution` block: how each training step is executed (encoder calls, chunk shapes, collation).
+
+None of these keys changes what the loss sees: the same rows, the same batch, the same columns.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .strict import Strict
+
+
+class ExecutionSpec(Strict):
+    chunk_rows: int | None = Field(
+        None,
+        ge=1,
+        description="merge_columns `sorted` (and `auto` on CPU): distinct texts per encoder call, in length order. "
+        "null = the device's default (16 on CPU, 256 on accelerators). Smaller = less padding, more calls.",
+    )
+    bucket_widths: list[Annotated[int, Field(ge=1)]] | Literal["auto"] | None = Field(
+        "auto",
+        description="Token widths each sorted chunk is padded up to (its smallest one that fits), so the encoder "
+        "sees a few fixed shapes (CUDA graphs, torch.compile without recompiles). `auto` = 16 ... 512 on "
+        "accelerators, none on CPU (a padded token costs arithmetic there); null or [] = each chunk at its own width.",
+    )
+    token_ids: bool = Field(
+        True,
+        description="Collate training batches from the token ids computed once per text for length grouping, "
+        "instead of running the tokenizer every step. Falls back to the tokenizer per column whenever the result "
+        "could differ (prompts, router tasks, a max_length override, texts not seen, a non-fast tokenizer); the "
+        "first columns collated are checked against the tokenizer's output.",
+    )
