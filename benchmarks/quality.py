@@ -46,14 +46,34 @@ class Arm:
     plain: str | None = None  # benchmarks/plain_script.py --data
 
 
-# The recipes' switches, each turned off in one ablation arm. Keep this list in step with benchmarks/configs.
+MINED = "{mine_hard_negatives: {model: sentence-transformers/all-MiniLM-L6-v2, num_negatives: 1}}"
+# Each quality switch as an override on a recipe. `merge` chooses alpha on the validation split (the AIA-BDE recipe's
+# own evaluator is its test split, which must never choose anything).
+SWITCHES = {
+    "sampler": ["objectives.0.batch_sampler=one_per_group"],
+    "mask": ["objectives.0.loss_args.guide=base"],
+    "mining": [f"objectives.0.datasets.train.preprocess_args={MINED}"],
+    "merge": ["evaluator.dataset.args.split=validation", "merge_with_base.alpha=auto"],
+}
+
+
+def recipe_arms(data: str, config: str) -> list[Arm]:
+    """The recipe as it is, with each switch alone, and with all of them (the ablation table's rows)."""
+    arms = [Arm(f"recipe-{data}", f"embedding, benchmarks/configs/{config}", config)]
+    for name, overrides in SWITCHES.items():
+        arms.append(Arm(f"recipe-{data}+{name}", f"the recipe + {name}", config, overrides))
+    everything = [o for overrides in SWITCHES.values() for o in overrides]
+    arms.append(Arm(f"recipe-{data}+all", "the recipe + " + " + ".join(SWITCHES), config, everything))
+    return arms
+
+
 ARMS = [
     Arm("bm25", "BM25 (bm25s defaults)"),
     Arm("base", "all-MiniLM-L6-v2, not fine-tuned"),
     Arm("plain-aia-bde", "plain sentence-transformers script on AIA-BDE", plain="aia-bde"),
-    Arm("recipe-aia-bde", "embedding, recommended recipe (benchmarks/configs/aia_bde.yaml)", "aia_bde.yaml"),
+    *recipe_arms("aia-bde", "aia_bde.yaml"),
     Arm("plain-clinc150", "plain sentence-transformers script on CLINC150", plain="clinc150"),
-    Arm("recipe-clinc150", "embedding, recommended recipe (benchmarks/configs/clinc150.yaml)", "clinc150.yaml"),
+    *recipe_arms("clinc150", "clinc150.yaml"),
 ]
 
 

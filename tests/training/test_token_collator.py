@@ -133,6 +133,7 @@ def train_weights(tiny_bert, tmp_path, token_ids: bool):
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.slow  # two short trainings: over 20 s on 2 cores
 def test_training_with_kept_ids_gives_the_same_weights(tiny_bert, tmp_path):
     with_ids = train_weights(tiny_bert, tmp_path, True)
     without = train_weights(tiny_bert, tmp_path, False)
