@@ -9,6 +9,7 @@ Each case is a folder holding a config (or a deliberately broken file), optional
     args: [extra CLI args]                       # optional, e.g. [--set, args.max_steps]
     config: file or folder passed to --config    # optional; default: the case's config.* file
     xfail: why the package gets it wrong today   # optional: the case runs as xfail(strict=True)
+    needs: no_gpu | no_deepspeed                 # optional: the machine the case describes (else skipped)
 
 Placeholders in the case's files and `args`: {MODEL} (a tiny random BERT), {DATA} (the case folder),
 {OUT} (the case folder's `out/`, so a case can ship an existing run dir) and {EFAQ} (a valid tiny e-faq folder).
@@ -40,11 +41,27 @@ def load_expected(folder: Path) -> dict:
     return expected
 
 
+def _machine_lacks(what: str) -> bool:
+    """Whether this machine is the one a case describes (`needs: no_gpu`: FSDP refused without a GPU)."""
+    import importlib.util
+
+    import torch
+
+    if what == "no_gpu":
+        return not torch.cuda.is_available()
+    if what == "no_deepspeed":
+        return importlib.util.find_spec("deepspeed") is None
+    raise ValueError(f"unknown `needs: {what}`")
+
+
 def case_params():
     params = []
     for folder in sorted(p for p in CASES_DIR.iterdir() if (p / "expected.yaml").exists()):
-        reason = load_expected(folder).get("xfail")
+        expected = load_expected(folder)
+        reason = expected.get("xfail")
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        if expected.get("needs") and not _machine_lacks(expected["needs"]):
+            marks.append(pytest.mark.skip(reason=f"describes a machine with {expected['needs']}"))
         params.append(pytest.param(folder, id=folder.name, marks=marks))
     return params
 
@@ -151,7 +168,9 @@ def test_there_are_enough_cases_and_each_is_complete():
     assert len(folders) >= 40
     for folder in folders:
         expected = load_expected(folder)
-        assert set(expected) <= {"what", "command", "exit_code", "message", "args", "config", "xfail"}, folder.name
+        assert set(expected) <= {"what", "command", "exit_code", "message", "args", "config", "xfail", "needs"}, (
+            folder.name
+        )
         assert expected.get("exit_code", 2) == 2, folder.name
 
 

@@ -27,8 +27,18 @@ NAME_MAX = 255
 RUN_NAME_MAX = NAME_MAX - len(".old-YYYYMMDD-HHMMSS")
 
 
+class TrainDatasetSpec(DatasetSpec):
+    streaming: bool = Field(
+        False,
+        description="Read the training data shard by shard (datasets' streaming loader: local .jsonl/.parquet/.csv "
+        "files or a Hub id) and preprocess rows on the fly with the same seeded per-row rules, so memory stays flat "
+        "however large the data. Needs args.max_steps and one objective; no length grouping, one_per_group, "
+        "filter, mining or distillation. A data file is a shard: give several files to spread them over processes.",
+    )
+
+
 class ObjectiveDatasets(Strict):
-    train: DatasetSpec = Field(description="Training data of this objective.")
+    train: TrainDatasetSpec = Field(description="Training data of this objective.")
     validation: DatasetSpec | None = Field(None, description="Optional data for the eval loss of this objective.")
 
 

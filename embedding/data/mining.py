@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,12 @@ from .rows import FALSE_NEGATIVES, cache_exists, drop_markers
 # Candidates asked for beyond num_negatives to replace filtered false negatives. A row whose filtered list is
 # still short is dropped and counted (`embedding preprocess` shows it).
 MAX_EXTRA_CANDIDATES = 512
+
+# Where the mining model's encode calls run: (model, its spec, key path) -> a context to mine in. In this process by
+# default; a multi-process training run shares them with every process (training/sharded_mining.py).
+ENCODING: ContextVar[Callable[[Any, Any, str], AbstractContextManager]] = ContextVar(
+    "mining_encoding", default=lambda model, spec, where: nullcontext()
+)
 
 
 def _model(options: MiningArgs, where: str):
@@ -74,26 +83,11 @@ def _window(options: MiningArgs, positives_per_anchor: int, extra: int) -> int:
 
 def _ranked(pairs, corpus: list[str], window: int, options: MiningArgs, where: str) -> dict:
     """(anchor, positive) -> (positive score, [(candidate, score), ...] best first), by sentence-transformers."""
-    from sentence_transformers.util import mine_hard_negatives
-
     cross_encoder = _cross_encoder(options, where)
+    model = _model(options, where)
     try:
-        mined = mine_hard_negatives(
-            pairs,
-            _model(options, where),
-            anchor_column_name="anchor",
-            positive_column_name="positive",
-            corpus=corpus,
-            cross_encoder=cross_encoder,
-            num_negatives=window,
-            range_max=window,
-            # sentence-transformers rescores only when a score rule is set; this one refuses nothing.
-            min_score=float("-inf") if cross_encoder is not None else None,
-            output_format="labeled-list",
-            output_scores=True,
-            verbose=False,
-            **options.passthrough(),
-        )
+        with ENCODING.get()(model, options.model_spec(), f"{where}.model"):
+            mined = _mine(pairs, model, corpus, cross_encoder, window, options)
     except ValueError as exc:
         raise DataError(f"{where}: {str(exc).splitlines()[0]}") from None
     found = {}
@@ -101,6 +95,28 @@ def _ranked(pairs, corpus: list[str], window: int, options: MiningArgs, where: s
         texts, scores = row["positive"], row["scores"]
         found[(row["anchor"], texts[0])] = (scores[0], list(zip(texts[1:], scores[1:], strict=True)))
     return found
+
+
+def _mine(pairs, model, corpus: list[str], cross_encoder, window: int, options: MiningArgs):
+    """sentence-transformers' `mine_hard_negatives`: every candidate in the window with its score."""
+    from sentence_transformers.util import mine_hard_negatives
+
+    return mine_hard_negatives(
+        pairs,
+        model,
+        anchor_column_name="anchor",
+        positive_column_name="positive",
+        corpus=corpus,
+        cross_encoder=cross_encoder,
+        num_negatives=window,
+        range_max=window,
+        # sentence-transformers rescores only when a score rule is set; this one refuses nothing.
+        min_score=float("-inf") if cross_encoder is not None else None,
+        output_format="labeled-list",
+        output_scores=True,
+        verbose=False,
+        **options.passthrough(),
+    )
 
 
 def _mine_table(table, indices, *, options: MiningArgs, related, extra_corpus, seed: int, where: str, sink: dict):

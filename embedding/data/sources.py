@@ -254,3 +254,32 @@ class SourceCache:
 
     def __len__(self) -> int:
         return len(self._loaded)
+
+
+def stream_parts(spec: DatasetSpec, where: str) -> list:
+    """The data files of one split as streaming shards (data/streaming.py), in the order the in-memory path reads
+    them; the same checks as `load_split` first (a local path exists, is UTF-8; a Hub id is reachable)."""
+    import datasets
+
+    from .streaming import Part
+
+    name, args = _load_kwargs(spec, where)
+    split = args.pop("split", None) or "train"
+    _check_findable(name, args, where)
+    _check_local(name, {**args, "split": split}, where)
+    own = set(inspect.signature(datasets.load_dataset_builder).parameters)
+    try:
+        with _quiet_datasets_errors():
+            builder = datasets.load_dataset_builder(name, **args)
+    except Exception as exc:  # unknown builder arguments, unreachable repos, unreadable folders: the user's input
+        raise DataError(f"{where}: cannot stream `{spec.name}`: {type(exc).__name__}: {_first_line(exc)}") from None
+    files = (builder.config.data_files or {}).get(split)
+    if not files:
+        available = ", ".join(map(str, builder.config.data_files or {})) or "none"
+        raise DataError(f"{where}.args.split: split `{split}` not found in {spec.name}; available: {available}")
+    options = tuple(sorted((k, v) for k, v in args.items() if k not in own and k != "data_files"))
+    return [Part(builder.name, str(file), options) for file in files]
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""

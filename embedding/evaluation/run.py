@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -186,12 +187,16 @@ def evaluate_model(
             )
 
 
-def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _: None) -> EvalReport:
+def run_evaluation(
+    config: EvalConfig, *, log: Callable[[str], None] = lambda _: None, around_model: Callable | None = None
+) -> EvalReport:
     """Evaluate every model of `config` on every task.
 
     Args:
         config: The validated evaluation config.
         log: Receives one-line progress messages.
+        around_model: `around_model(model, spec, where)` gives a context manager each loaded model is evaluated
+            in (a multi-process run shares the model's encoding there: `training/sharded_tasks.py`).
 
     Returns:
         The result rows (one per model, task, size and metric), notes and timings.
@@ -206,7 +211,9 @@ def run_evaluation(config: EvalConfig, *, log: Callable[[str], None] = lambda _:
     for m, spec in enumerate(config.models):
         where = f"models[{m}]"
         model, dims = load_for_evaluation(spec, where, run)
-        evaluate_model(model, spec, where, dims, tasks, run)
+        # BM25 (model None) encodes nothing to share.
+        with nullcontext() if around_model is None or model is None else around_model(model, spec, where):
+            evaluate_model(model, spec, where, dims, tasks, run)
         del model
         gc.collect()
     return run.report

@@ -13,18 +13,24 @@ from typing import Any
 
 
 def _session(path: Path):
+    """An onnxruntime session on as many threads as torch uses, so the check compares like with like (onnxruntime
+    would otherwise pick its own count)."""
     import onnxruntime as ort
+    import torch
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1  # one encoder graph: no parallel branches to run
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def _openvino_session(path: Path):
     """A compiled OpenVINO model behind onnxruntime's `run(outputs, feed)` call shape."""
     import openvino as ov
+    import torch
 
-    compiled = ov.Core().compile_model(str(path), "CPU")
+    compiled = ov.Core().compile_model(str(path), "CPU", {"INFERENCE_NUM_THREADS": torch.get_num_threads()})
     names = [port.get_any_name() for port in compiled.inputs]
 
     class Session:

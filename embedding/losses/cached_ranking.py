@@ -43,7 +43,9 @@ class CachedRankingLoss(CachedLossMixin, RankingLoss):
     embeddings chunk by chunk of anchor rows, then each chunk is embedded again with gradients and the cached
     embedding gradients are pushed into the model. Dropout is replayed, so this is exact, about 20-30 % slower.
     When the objective also has `distillation` / `variation_penalty`, those terms are computed inside the same
-    cached step from the same embeddings (see `ObjectiveLoss`).
+    cached step from the same embeddings (see `ObjectiveLoss`). With `merge_columns: sorted` (the CPU default) the
+    mini-batches are cut from the step's distinct texts in length order (`sorted_forward.py`), not column by column:
+    less padding, and each duplicate text embedded once.
 
     Args:
         model: the SentenceTransformer being trained.

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from torch import Tensor, nn
 
-from .sorted_forward import buckets_for, chunk_rows_for, embed_sorted
+from .sorted_forward import SortedStep, buckets_for, chunk_rows_for, embed_sorted, plan_sorted
 
 MergeColumns = Literal["auto", "always", "never", "stock", "sorted"]
 
@@ -108,6 +108,14 @@ def _device_type(features: dict[str, Any]) -> str:
         if isinstance(value, Tensor):
             return value.device.type
     return "cpu"
+
+
+def sorted_plan(features_list: list[dict[str, Any]], policy: MergeColumns) -> SortedStep | None:
+    """The step's sorted plan when `policy` runs `sorted` on the features' device and they qualify, else None.
+
+    GradCache (`cached-ranking`) takes its mini-batches from this plan: distinct texts in length order."""
+    device = _device_type(features_list[0]) if features_list else "cpu"
+    return plan_sorted(features_list) if resolved(policy, device) == "sorted" else None
 
 
 def embed_grouped(

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from . import _citations
 from ._similarity import truncate
 from .cached_ranking import CachedRankingLoss, sum_row_chunks
-from .column_forwards import MergeColumns, embed_grouped
+from .column_forwards import MergeColumns, embed_grouped, sorted_plan
 from .targets import task_labels
 
 
@@ -106,6 +106,7 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         self.component_prefix = component_prefix
         self.merge_columns = merge_columns
         self._guided: list[Tensor] | None = None  # forward -> compute_loss_from_embeddings: the guide's embeddings
+        self._scatter: list[Tensor] | None = None  # forward -> calculate_loss: each column's rows in the sorted step
         self.shares_embeddings = hasattr(main, "compute_loss_from_embeddings")
         # Only our own cached loss: its chunked terms are what the shared-embedding GradCache step needs.
         self.uses_gradient_cache = isinstance(main, CachedRankingLoss)
@@ -140,7 +141,11 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
             execution = getattr(self, "execution", {})  # chunk_rows / bucket_widths, set by the run's trainer
             embeddings = embed_grouped(self.model, list(sentence_features), self.merge_columns, **execution)
             return self.compute_loss_from_embeddings(embeddings, labels)
-        total = self.forward_cached(sentence_features, labels)
+        # `sorted`: GradCache embeds the step's distinct texts, length-sorted, as one column; calculate_loss
+        # scatters them back to the loss's columns, whose gradients then add up on each distinct text.
+        step = sorted_plan(sentence_features, self.merge_columns)
+        self._scatter = None if step is None else step.where
+        total = self.forward_cached(sentence_features if step is None else [step.stacked()], labels)
         parts = self._last_parts
         # `total` carries the GradCache hook (its gradient replays the cached embedding gradients of ALL terms);
         # the other components are detached values, so the trainer's sum is `total` and each part is logged.
@@ -153,12 +158,16 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
     ) -> Tensor:
         """GradCache step (2): all terms over row chunks of the cached embeddings (CachedLossMixin contract)."""
         embeddings = [torch.cat(column) for column in reps]
+        scatter = self._scatter
         dims = self._sample_dims()  # once per step, shared by every row chunk
 
         def compute(rows: tuple[int, int]) -> dict[str, Tensor]:
-            return self._terms(embeddings, labels, dims, rows)
+            # Scattered per chunk: each chunk's backward then owns its own index_select graph.
+            columns = embeddings if scatter is None else [embeddings[0].index_select(0, w) for w in scatter]
+            return self._terms(columns, labels, dims, rows)
 
-        parts = sum_row_chunks(compute, len(embeddings[0]), self.mini_batch_size, with_backward)
+        num_rows = len(embeddings[0]) if scatter is None else len(scatter[0])
+        parts = sum_row_chunks(compute, num_rows, self.mini_batch_size, with_backward)
         self._last_parts = {key: value.detach() for key, value in parts.items()}
         return torch.stack(list(parts.values())).sum()
 

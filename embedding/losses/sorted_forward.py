@@ -113,6 +113,21 @@ class SortedStep:
             out.append({**{k: _at_width(v.index_select(0, rows), width) for k, v in self.flat.items()}, **self.meta})
         return out
 
+    def stacked(self) -> dict[str, Tensor]:
+        """The distinct texts as ONE right-padded batch in length order, for GradCache: its mini-batches are row
+        ranges of this batch, and sentence-transformers trims each to its own widest text (`_create_minibatch`)."""
+        return {**{k: v.index_select(0, self.order) for k, v in self.flat.items()}, **self.meta}
+
+
+def plan_sorted(features_list: list[dict[str, Any]]) -> SortedStep | None:
+    """The sorted plan of one step, or None when the features are not plain right-padded token batches."""
+    if not features_list or not _token_batches(features_list):
+        return None
+    lengths = [_lengths(features["attention_mask"]) for features in features_list]
+    if any(length is None for length in lengths):
+        return None
+    return SortedStep(features_list, lengths)  # type: ignore[arg-type]
+
 
 def _at_width(tensor: Tensor, width: int) -> Tensor:
     if tensor.shape[1] >= width:
@@ -125,11 +140,8 @@ def embed_sorted(
 ) -> list[Tensor] | None:
     """One `sentence_embedding` tensor per column from length-sorted chunks of the distinct texts, or None when the
     features are not plain right-padded token batches (the caller then embeds per column)."""
-    if not features_list or not _token_batches(features_list):
+    step = plan_sorted(features_list)
+    if step is None:
         return None
-    lengths = [_lengths(features["attention_mask"]) for features in features_list]
-    if any(length is None for length in lengths):
-        return None
-    step = SortedStep(features_list, lengths)  # type: ignore[arg-type]
     embeddings = torch.cat([model(chunk)["sentence_embedding"] for chunk in step.chunks(chunk_rows, buckets)])
     return [embeddings.index_select(0, where) for where in step.where]

@@ -155,6 +155,7 @@ def describe_padding(trainer, names: list[str] | None = None) -> str:
         names: objective names, in order (default: the train dataset's keys, or `train`).
     """
     import numpy as np
+    from datasets import IterableDataset
 
     from .batching import column_stats, padding_fraction, text_columns
 
@@ -167,6 +168,9 @@ def describe_padding(trainer, names: list[str] | None = None) -> str:
     labels = getattr(trainer.data_collator, "valid_label_columns", None)
     parts = []
     for i, (name, dataset) in enumerate(zip(names, datasets, strict=True)):
+        if isinstance(dataset, IterableDataset):  # streamed rows: no sampler of ours, no lengths known ahead
+            parts.append(f"{name} (streamed: not grouped)")
+            continue
         size = (sizes[i] if i < len(sizes) else None) or args.per_device_train_batch_size
         default = args.batch_sampler
         try:  # the sampler this objective trains with (EmbeddingTrainer sets it per objective the same way)

@@ -24,6 +24,7 @@ from .result import RunResult
 from .resume import previous_before
 from .session import Session
 from .sharded_eval import evaluate_on_every_rank
+from .sharded_tasks import evaluate_tasks_on_every_rank
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def evaluate_after(session: Session) -> tuple[dict[str, float], str | None]:
 
 def finish(session: Session, result: RunResult) -> None:
     """evaluation.tasks, evaluation.json and the model card; the run_end log event; report.md."""
+    if session.plan.config.evaluation.tasks:  # every process encodes a share
+        result.task_rows = evaluate_tasks(session.plan, result.model_dir)
     _write_results(session.plan, result, train_seconds=round(time.time() - session.started, 2))
     after = {f"after/{k}": v for k, v in result.after.items()}
     session.log.write({"event": "run_end", "model_dir": str(result.model_dir), **after})
@@ -70,7 +73,7 @@ def _write_json(path: Path, value: Any) -> None:
 
 @main_only
 def _write_results(plan: Plan, result: RunResult, *, train_seconds: float) -> None:
-    """evaluation.json (with the `evaluation.tasks` results, which fill result.task_rows) and the model card."""
+    """evaluation.json (with the `evaluation.tasks` results in result.task_rows) and the model card."""
     config = plan.config
     report: dict[str, Any] = {
         "before": result.before,
@@ -80,7 +83,6 @@ def _write_results(plan: Plan, result: RunResult, *, train_seconds: float) -> No
         "train_metrics": result.train_metrics,
     }
     if config.evaluation.tasks:
-        result.task_rows = evaluate_tasks(plan, result.model_dir)
         report["tasks"] = [dict(row.__dict__) for row in result.task_rows]
     _write_json(plan.run_dir / "evaluation.json", report)
     extend_model_card(
@@ -109,19 +111,24 @@ def task_dims(plan: Plan, model_dir: Path) -> list[int]:
 
 def evaluate_tasks(plan: Plan, model_dir: Path) -> list[Any]:
     """The extra `evaluation.tasks`, on the base model and the trained one at the same sizes (ResultRows with
-    model `before` / `after`); with the full model names also in run_dir/evaluation/results.json|csv."""
-    from ..evaluation.run import run_evaluation
+    model `before` / `after`), every process encoding a share; with the full model names also in
+    run_dir/evaluation/results.json|csv."""
 
-    config = plan.config
-    eval_config = EvalConfig(
-        models=[config.base_model, ModelSpec(name=str(model_dir))],
-        tasks=config.evaluation.tasks,
-        dimensions=task_dims(plan, model_dir),
-        output_dir=str(plan.run_dir / "evaluation"),
-        seed=plan.seed,
-    )
-    report = run_evaluation(eval_config, log=logger.info)
-    write_results(plan.run_dir / "evaluation", report.rows)
-    return [
-        dataclasses.replace(row, model="after" if row.model == str(model_dir) else "before") for row in report.rows
-    ]
+    def eval_config() -> EvalConfig:  # on rank 0 only, which wrote final/ (read for its Matryoshka sizes)
+        config = plan.config
+        return EvalConfig(
+            models=[config.base_model, ModelSpec(name=str(model_dir))],
+            tasks=config.evaluation.tasks,
+            dimensions=task_dims(plan, model_dir),
+            output_dir=str(plan.run_dir / "evaluation"),
+            seed=plan.seed,
+        )
+
+    rows = evaluate_tasks_on_every_rank(eval_config, logger.info)
+    _write_task_results(plan.run_dir / "evaluation", rows)
+    return [dataclasses.replace(row, model="after" if row.model == str(model_dir) else "before") for row in rows]
+
+
+@main_only
+def _write_task_results(folder: Path, rows: list[Any]) -> None:
+    write_results(folder, rows)

@@ -25,6 +25,7 @@ from .finish import evaluate
 from .merge_weights import check_mergeable, interpolate, snapshot
 from .outputs import save_final_model
 from .ranks import from_main, main_only
+from .sharded_tasks import evaluate_tasks_on_every_rank
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def _task_rows(plan, model, trained, base_weights, alphas: list[float]) -> list[
         _save(model, scratch / f"alpha-{alpha}")
     barrier()
     try:
-        return from_main(_run_tasks, plan, folders)
+        return _run_tasks(plan, folders)  # every process encodes a share
     finally:
         if is_main():
             shutil.rmtree(scratch, ignore_errors=True)
@@ -100,16 +101,16 @@ def _save(model, folder: Path) -> None:
 
 
 def _run_tasks(plan, folders: dict[str, str]) -> list[dict[str, Any]]:
-    from ..evaluation.run import run_evaluation
+    def eval_config() -> EvalConfig:
+        return EvalConfig(
+            models=[ModelSpec(name=folder) for folder in folders],
+            tasks=plan.config.evaluation.tasks,
+            dimensions=plan.config.evaluation.dimensions,
+            output_dir=str(plan.run_dir / ".merge-candidates" / "evaluation"),
+            seed=plan.seed,
+        )
 
-    config = EvalConfig(
-        models=[ModelSpec(name=folder) for folder in folders],
-        tasks=plan.config.evaluation.tasks,
-        dimensions=plan.config.evaluation.dimensions,
-        output_dir=str(plan.run_dir / ".merge-candidates" / "evaluation"),
-        seed=plan.seed,
-    )
-    rows = run_evaluation(config, log=logger.info).rows
+    rows = evaluate_tasks_on_every_rank(eval_config, logger.info)
     return [dataclasses.asdict(dataclasses.replace(row, model=folders[row.model])) for row in rows]
 
 

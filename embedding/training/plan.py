@@ -18,6 +18,7 @@ from ..data.sources import SourceCache
 from ..errors import UserError
 from ..models import Resolution, load_model
 from .distributed import main_process_first
+from .sharded_mining import load_data_on_every_rank
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +64,7 @@ def load_data(plan: Plan) -> None:
     config = plan.config
     for i, (name, spec) in enumerate(zip(objective_names(config), config.objectives, strict=True)):
         where = f"objectives[{i}].datasets"
-        train_raw = plan.sources.get(spec.datasets.train, f"{where}.train")
-        train = training_rows(
-            train_raw, spec.type, spec.datasets.train.preprocess_args, seed=plan.seed, where=f"{where}.train"
-        )
+        train = train_rows(plan, spec, f"{where}.train")
         validation = None
         if spec.datasets.validation is not None:
             val_raw = plan.sources.get(spec.datasets.validation, f"{where}.validation")
@@ -78,6 +76,19 @@ def load_data(plan: Plan) -> None:
                 where=f"{where}.validation",
             )
         plan.objectives.append(ObjectivePlan(name, spec, train, validation))
+
+
+def train_rows(plan: Plan, spec: ObjectiveSpec, where: str) -> TrainingData:
+    """An objective's training rows: preprocessed in memory (cached), or streamed shard by shard."""
+    train = spec.datasets.train
+    if train.streaming:
+        from ..data.sources import stream_parts
+        from ..data.stream_rows import streamed_rows
+
+        parts = stream_parts(train, where)
+        return streamed_rows(parts, spec.type, train.preprocess_args, seed=plan.seed, where=where)
+    raw = plan.sources.get(train, where)
+    return training_rows(raw, spec.type, train.preprocess_args, seed=plan.seed, where=where)
 
 
 def ir_data(plan: Plan, spec: EvaluatorSpec, where: str):
@@ -210,8 +221,9 @@ def build_plan(config: TrainConfig, run_dir: Path, source: str | None = None) ->
     set_seed(plan.seed)  # before anything random: data, evaluator corpus, model init (same seed, same run)
     objective_names(config)
     plan.model, plan.resolution = load_model(config.base_model)
-    with main_process_first():  # rank 0 preprocesses and caches; the others reuse the cache
-        load_data(plan)
+    # Rank 0 preprocesses and caches, every process encoding a share of any mining; the others reuse the cache.
+    load_data_on_every_rank(load_data, plan)
+    with main_process_first():  # rank 0 builds the evaluator and teachers first; the others reuse the cache
         check_model_fits(plan)
         plan.evaluator = build_evaluator(plan)
         teachers = load_teachers(plan)

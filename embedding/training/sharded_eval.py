@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .distributed import broadcast, is_distributed
+from .engine_save import is_sharded
 
 T = TypeVar("T")
 
@@ -22,8 +23,8 @@ def evaluate_on_every_rank(compute: Callable[..., T], model: Any, *args: Any) ->
 
     An exception on rank 0 stops the other ranks' serving loop with an error as well (no process hangs).
     """
-    if not is_distributed():
-        return compute(*args)
+    if not is_distributed() or is_sharded(model):
+        return compute(*args)  # sharded weights: every forward is collective, so every process evaluates in full
     from sentence_transformers.util.distributed import distributed_evaluation
 
     with distributed_evaluation(model) as runs_here:

@@ -18,13 +18,14 @@ from transformers import Trainer
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
 from .dataloading import LengthGroupingMixin
+from .engine_save import EngineSaveMixin
 from .sampling import WeightedBatchSampler
 from .secret_args import secrets_pickled_as_none
 
 STAGING = ".partial"
 
 
-class EmbeddingTrainer(LengthGroupingMixin, SentenceTransformerTrainer):
+class EmbeddingTrainer(EngineSaveMixin, LengthGroupingMixin, SentenceTransformerTrainer):
     """SentenceTransformerTrainer with staged checkpoints, per-objective batching and per-component loss logs.
 
     Keyword arguments beyond the stock trainer's, per objective in objective order (empty with one objective):

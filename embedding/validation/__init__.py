@@ -18,6 +18,7 @@ from ..config.problems import problems_from_validation_error
 from ..config.schema import TrainConfig
 from ..errors import ConfigError, Problem
 from .adapter import check_adapter
+from .engines import check_engines
 from .evaluators import check_evaluator_data, check_evaluators, untagged
 from .merge import check_merge
 from .objectives import (
@@ -34,6 +35,7 @@ from .rules import (
     check_save_matches_eval,
 )
 from .shipping import check_shipping
+from .streaming import check_streaming
 from .values import check_finite_numbers
 
 
@@ -52,6 +54,8 @@ def cross_field_problems(data: dict[str, Any]) -> list[Problem]:
     problems += check_shipping(data)
     problems += check_adapter(data)
     problems += check_merge(data)
+    problems += check_engines(data)
+    problems += check_streaming(data)
     return problems
 
 

@@ -32,9 +32,10 @@ def full_schema() -> dict[str, Any]:
     models = [model for fmt in FORMATS.values() for model in fmt.args.values()]
     refs, extra = models_json_schema([(m, "validation") for m in models], ref_template="#/$defs/{model}")
     defs.update(extra.get("$defs", {}))
-    dataset = defs["DatasetSpec"]["properties"]["preprocess_args"]
-    dataset.pop("additionalProperties", None)
-    dataset["anyOf"] = [refs[(m, "validation")] for m in dict.fromkeys(models)]
+    for spec in ("DatasetSpec", "TrainDatasetSpec"):  # training data: DatasetSpec + `streaming`
+        dataset = defs[spec]["properties"]["preprocess_args"]
+        dataset.pop("additionalProperties", None)
+        dataset["anyOf"] = [refs[(m, "validation")] for m in dict.fromkeys(models)]
     for kind, name in OBJECTIVES.items():
         if name in defs:
             add_losses(defs[name], kind)

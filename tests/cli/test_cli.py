@@ -103,6 +103,18 @@ def test_debug_works_after_the_subcommand_too(tmp_path):
     assert "Traceback" not in run_cli("validate", "-c", str(path)).stderr
 
 
+def test_library_progress_bars_are_off_after_main_when_output_is_not_a_terminal(cfg_file):
+    # tqdm reads TQDM_DISABLE when imported: a fresh process proves main() sets it before any library loads tqdm
+    code = (
+        f"from embedding.cli import main; main(['validate', '-c', {str(cfg_file)!r}]); "
+        "from tqdm.auto import tqdm; bar = tqdm(range(3)); list(bar); print('disabled', bar.disable)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "disabled True", result.stderr[-2000:]
+    assert "it/s]" not in result.stderr
+
+
+@pytest.mark.slow  # a whole training in a second process: over a minute on 2 shared cores
 def test_library_progress_bars_are_off_when_output_is_not_a_terminal(cfg_file):
     # Given stdout captured (a CI log), a training run prints log lines, not tqdm bars
     result = run_cli("train", "-c", str(cfg_file), "--set", "args.max_steps=2")

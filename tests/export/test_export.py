@@ -85,6 +85,7 @@ def test_run_folder_exports_final_and_checks_on_its_evaluator(cli, tiny_st, tiny
     assert report["model"] == str(run_dir / "final") and report["split"] == "validation"
 
 
+@pytest.mark.slow  # a second export + check; the fast suite keeps the single-evaluator and onnx ones
 def test_run_with_an_evaluator_list_checks_on_the_first(cli, tiny_st, tiny_bert, efaq_dir, tmp_path):
     import shutil
 
@@ -101,7 +102,7 @@ def test_run_with_an_evaluator_list_checks_on_the_first(cli, tiny_st, tiny_bert,
 def test_library_failure_is_one_line_and_leaves_nothing(cli, tiny_st, efaq_dir, tmp_path, monkeypatch, capsys):
     import embedding.export.onnx as onnx_export
 
-    def crash(model, path):
+    def crash(model, path, **_):
         path.write_bytes(b"half")
         raise RuntimeError("unsupported operator aten::foo")
 
@@ -115,6 +116,7 @@ def test_library_failure_is_one_line_and_leaves_nothing(cli, tiny_st, efaq_dir, 
     assert list(output.parent.iterdir()) == []
 
 
+@pytest.mark.slow  # OpenVINO's conversion takes ~40 s; the onnx exports stay in the fast suite
 def test_openvino_export_matches_torch(cli, tiny_st, efaq_dir, tmp_path):
     pytest.importorskip("openvino")
     output = tmp_path / "tiny-openvino"

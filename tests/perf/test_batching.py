@@ -133,53 +133,63 @@ def test_padding_fraction():
     assert padding_fraction([]) == 0.0
 
 
-def test_through_the_trainer_single_and_multi_objective(tmp_path, tiny_bert, efaq_dir, grouping_trainer):
-    """The spec's config shape (two objectives, no_duplicates) and one objective with the default sampler."""
-    from embedding import train
+def build(cfg, run_dir):
+    """The trainer `embedding train` would build for cfg, and the batch sampler of its training dataloader."""
+    from embedding.training.plan import build_plan
+    from embedding.training.run import build_trainer
+    from embedding.validation import validate_mapping
+
+    trainer = build_trainer(build_plan(validate_mapping(cfg), run_dir), [])
+    return trainer, trainer.get_train_dataloader().batch_sampler
+
+
+def small_cfg(tiny_bert, efaq_dir, out, **args):
     from tests.conftest import base_config
 
-    cfg = base_config(tiny_bert, efaq_dir, tmp_path / "multi", evaluator=None, early_stopping=None)
+    cfg = base_config(tiny_bert, efaq_dir, out, evaluator=None, early_stopping=None)
     cfg["objectives"][0]["datasets"].pop("validation")
-    cfg["args"] = {
-        "max_steps": 3,
-        "per_device_train_batch_size": 4,
-        "batch_sampler": "no_duplicates",
-        "save_strategy": "no",
-        "report_to": "none",
-        "logging_steps": 1,
-    }
-    train(cfg)
+    cfg["args"] = {"max_steps": 3, "per_device_train_batch_size": 4, "save_strategy": "no", "report_to": "none"}
+    cfg["args"].update(args)
+    return cfg
+
+
+def test_through_the_trainer_single_and_multi_objective(tmp_path, tiny_bert, efaq_dir, grouping_trainer):
+    """The spec's config shape (two objectives, no_duplicates) and one objective with the default sampler: the
+    samplers of the dataloader the trainer trains with."""
+    cfg = small_cfg(tiny_bert, efaq_dir, tmp_path / "multi", batch_sampler="no_duplicates")
+    build(cfg, tmp_path / "multi")
     assert [s.no_duplicates for s in grouping_trainer] == [True, True]
     grouping_trainer.clear()
+    cfg = small_cfg(tiny_bert, efaq_dir, tmp_path / "single")
     cfg["objectives"] = cfg["objectives"][:1]
-    cfg["args"].pop("batch_sampler")
-    cfg["output_dir"] = str(tmp_path / "single")
-    train(cfg)
+    build(cfg, tmp_path / "single")
     assert len(grouping_trainer) == 1 and not grouping_trainer[0].no_duplicates
 
 
-def test_describe_padding(tmp_path, tiny_bert, efaq_dir, grouping_trainer, monkeypatch):
-    import embedding.training.run as run
-    from embedding import train
-    from tests.conftest import base_config
-
-    lines = []
-    original = run.build_trainer
-
-    def build_trainer(plan, callbacks):
-        trainer = original(plan, callbacks)
-        lines.append(describe_padding(trainer))
-        return trainer
-
-    monkeypatch.setattr(run, "build_trainer", build_trainer)
-    cfg = base_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=None, early_stopping=None)
-    cfg["objectives"][0]["datasets"].pop("validation")
-    cfg["args"] = {"max_steps": 1, "per_device_train_batch_size": 4, "save_strategy": "no", "report_to": "none"}
-    train(cfg)
-    assert lines[0].startswith("contrastive ") and "; similarity " in lines[0] and lines[0].count(" -> ") == 3
-    assert lines[0].endswith("of the tokens are padding (shuffled batches -> grouped by length, epoch 0)")
+def test_describe_padding(tmp_path, tiny_bert, efaq_dir, grouping_trainer):
+    trainer, _ = build(small_cfg(tiny_bert, efaq_dir, tmp_path / "out", max_steps=1), tmp_path / "run")
+    line = describe_padding(trainer)
+    assert line.startswith("contrastive ") and "; similarity " in line and line.count(" -> ") == 3
+    assert line.endswith("of the tokens are padding (shuffled batches -> grouped by length, epoch 0)")
 
 
+def test_a_rebuilt_trainer_replays_the_grouped_batches_of_each_epoch(tmp_path, tiny_bert, efaq_dir, grouping_trainer):
+    """What exact resume rests on: a resumed process builds its trainer anew and must get the same batches for
+    the same epoch (the trainer skips the ones already trained); fast twin of the full resume test below."""
+    cfg = small_cfg(tiny_bert, efaq_dir, tmp_path / "out", batch_sampler="no_duplicates", seed=7)
+    cfg["objectives"] = cfg["objectives"][:1]
+
+    def batches(sampler, epoch):
+        sampler.set_epoch(epoch)
+        return list(sampler)
+
+    (_, first), (_, rebuilt) = build(cfg, tmp_path / "a"), build(cfg, tmp_path / "b")
+    assert batches(first, 1) == batches(rebuilt, 1)
+    assert batches(rebuilt, 1) != batches(rebuilt, 0)
+    assert len(grouping_trainer) == 2  # the batches came from the length-grouped samplers
+
+
+@pytest.mark.slow  # three trainings; the test above checks the batches fast
 def test_exact_resume_with_grouped_batches(tmp_path, tiny_bert, efaq_dir, grouping_trainer):
     """Resuming from a checkpoint (mid epoch 0, mid epoch 1) replays the grouped batches: identical final weights."""
     import torch

@@ -115,5 +115,40 @@ def stop_run(tmp_path: Path, cfg_path: Path, where: str, signum: int, *extra: st
     )
 
 
+def stop_in_process(monkeypatch, cfg_path: Path, where: str, signum: int, *extra: str) -> int:
+    """DRIVER's `embedding train` in this process: the exit code. For the signals the run handles itself (SIGINT,
+    SIGTERM), this checks what a second process would, without its interpreter start-up and imports."""
+    import embedding.training.run as run
+    from embedding.cli import main
+
+    def hit():
+        os.kill(os.getpid(), signum)
+
+    with monkeypatch.context() as patch:  # later runs of the same test train unpatched
+        if where == "final_save":
+            original_save = run.save_final_model
+
+            def save_final_model(trainer, final):
+                save = trainer.save_model
+
+                def save_then_stop(path, *args, **kwargs):
+                    save(path, *args, **kwargs)
+                    hit()
+
+                trainer.save_model = save_then_stop
+                return original_save(trainer, final)
+
+            patch.setattr(run, "save_final_model", save_final_model)
+        else:
+            original = getattr(run, where)
+
+            def stop_first(*args, **kwargs):
+                hit()
+                return original(*args, **kwargs)
+
+            patch.setattr(run, where, stop_first)
+        return main(["train", "-c", str(cfg_path), *extra])
+
+
 def checkpoint_steps(run_dir: Path) -> list[int]:
     return sorted(int(p.name.split("-")[-1]) for p in run_dir.glob("checkpoint-*"))

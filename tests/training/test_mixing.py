@@ -25,6 +25,26 @@ def two_objectives(tmp_path, tiny_bert, efaq_dir, **extra):
     return cfg
 
 
+def test_the_trainer_draws_weighted_batches_by_the_weights(tmp_path, tiny_bert, efaq_dir):
+    """The batches the trainer would train on, two epochs of them, without the training (fast twin of the next)."""
+    from embedding.training.plan import build_plan
+    from embedding.training.run import build_trainer
+
+    cfg = two_objectives(tmp_path, tiny_bert, efaq_dir, mixing="weighted")
+    cfg["objectives"][0]["weight"], cfg["objectives"][1]["weight"] = 4.0, 1.0
+    trainer = build_trainer(build_plan(validate_mapping(cfg), tmp_path / "run"), [])
+    sampler = trainer.get_train_dataloader().batch_sampler
+    assert isinstance(sampler, WeightedBatchSampler)
+    rows_of_a = len(sampler.dataset.datasets[0])
+    objectives = []
+    for epoch in (0, 1):
+        sampler.set_epoch(epoch)
+        objectives += ["a" if max(batch) < rows_of_a else "b" for batch in sampler]
+    assert len(objectives) == 2 * len(sampler) and objectives.count("a") / len(objectives) > 0.65
+    assert "b" in objectives
+
+
+@pytest.mark.slow  # 40 training steps; the test above checks the trainer's batches fast
 def test_weighted_mixing_follows_the_weights(tmp_path, tiny_bert, efaq_dir):
     cfg = two_objectives(tmp_path, tiny_bert, efaq_dir, mixing="weighted")
     cfg["objectives"][0]["weight"], cfg["objectives"][1]["weight"] = 4.0, 1.0

@@ -99,6 +99,7 @@ def _disk_fills_up(monkeypatch, when):
 
 def test_disk_full_during_a_checkpoint_names_the_intact_one(tmp_path, small_cfg, monkeypatch, capsys):
     _disk_fills_up(monkeypatch, lambda output_dir, n: n == 2)  # the second checkpoint, checkpoint-4
+    small_cfg["args"]["max_steps"] = 4  # the failing checkpoint is the last one: no step trained past it
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(small_cfg))
     run_dir = tmp_path / "out" / "test-run"
@@ -115,14 +116,15 @@ def test_disk_full_during_a_checkpoint_names_the_intact_one(tmp_path, small_cfg,
 
 def test_disk_full_during_the_final_save_leaves_a_run_that_resume_finishes(tmp_path, small_cfg, monkeypatch, capsys):
     _disk_fills_up(monkeypatch, lambda output_dir, n: output_dir.endswith(".final.tmp"))
+    small_cfg["args"].update(max_steps=3, save_steps=1)  # short: only the final save matters here
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(small_cfg))
     run_dir = tmp_path / "out" / "test-run"
     assert main(["train", "-c", str(path)]) == 2
     err = " ".join(capsys.readouterr().err.split())
-    assert f"no space left on the device holding {run_dir}; checkpoint-6 is intact; free space, then --resume" in err
+    assert f"no space left on the device holding {run_dir}; checkpoint-3 is intact; free space, then --resume" in err
     assert not (run_dir / ".final.tmp").exists()
     monkeypatch.undo()
     assert main(["train", "-c", str(path), "--resume"]) == 0
-    assert "resuming from checkpoint-6 (step 6 of 6): training is complete" in capsys.readouterr().out
-    assert sorted(p.name for p in run_dir.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4", "checkpoint-6"]
+    assert "resuming from checkpoint-3 (step 3 of 3): training is complete" in capsys.readouterr().out
+    assert sorted(p.name for p in run_dir.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2", "checkpoint-3"]

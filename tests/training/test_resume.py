@@ -67,6 +67,7 @@ def cfg_paths(tmp_path, tiny_bert, efaq_dir):
     return make
 
 
+@pytest.mark.slow  # a second process killed mid-run and three trainings: about a minute on 2 shared cores
 def test_sigkill_then_resume_is_bitwise_identical(tmp_path, cfg_paths):
     import torch
 
@@ -96,17 +97,36 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path, cfg_paths):
     assert steps == [1, 2, 3, 4, 5, 6]  # appended, never truncated: steps 1-2 come from the killed process
 
 
+def stop_in_process(monkeypatch, cfg_path, stop_at, signum, *extra) -> int:
+    """`embedding train` in this process with the signal sent while step `stop_at` runs (what DRIVER does in a
+    second process, for the signals the run handles itself: no interpreter start-up, no second import)."""
+    from transformers import TrainerCallback
+
+    import embedding.training.run as run
+    from embedding.cli import main
+
+    class Stop(TrainerCallback):
+        def on_step_begin(self, args, state, control, **kwargs):
+            if state.global_step == stop_at - 1:  # the signal arrives while step stop_at runs
+                os.kill(os.getpid(), signum)
+
+    original = run.build_trainer
+    with monkeypatch.context() as patch:  # later runs of the same test train unpatched
+        patch.setattr(run, "build_trainer", lambda plan, callbacks: original(plan, [*callbacks, Stop()]))
+        return main(["train", "-c", str(cfg_path), *extra])
+
+
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_saves_checkpoint_and_says_how_to_resume(tmp_path, cfg_paths, signum, code):
+def test_signal_saves_checkpoint_and_says_how_to_resume(cfg_paths, monkeypatch, capsys, signum, code):
     cfg, run_dir = cfg_paths(f"sig{int(signum)}")
-    result = run_driver(tmp_path, cfg, 3, signum, "--set", "args.logging_steps=2")
-    assert result.returncode == code, result.stderr[-2000:]
+    assert stop_in_process(monkeypatch, cfg, 3, signum, "--set", "args.logging_steps=2") == code
+    captured = capsys.readouterr()
     assert (run_dir / "checkpoint-3" / "trainer_state.json").exists()
     # the hint repeats the --set overrides: without them, --resume would continue with another config
-    assert f"Resume with: embedding train --config {cfg} --set args.logging_steps=2 --resume" in result.stdout
+    assert f"Resume with: embedding train --config {cfg} --set args.logging_steps=2 --resume" in captured.out
     last = json.loads((run_dir / "logs.jsonl").read_text().splitlines()[-1])
     assert last["event"] == "interrupted" and last["step"] == 3
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in captured.err
     assert not list(run_dir.glob(".partial*"))
 
 
@@ -199,7 +219,7 @@ def test_resume_from_a_weights_only_checkpoint_says_what_is_lost(cfg_paths, caps
 
 
 def test_interrupt_checkpoint_survives_rotation_and_resume_says_where_it_continues(
-    tmp_path, tiny_bert, efaq_dir, capsys
+    tmp_path, tiny_bert, efaq_dir, monkeypatch, capsys
 ):
     from embedding.cli import main
     from tests.training.runs import checkpoint_steps, small_config, write_config
@@ -210,9 +230,9 @@ def test_interrupt_checkpoint_survives_rotation_and_resume_says_where_it_continu
         tmp_path / "rotate.yaml", small_config(tiny_bert, efaq_dir, tmp_path / "rotate", evaluator=True)
     )
     run_dir = tmp_path / "rotate" / "test-run"
-    result = run_driver(tmp_path, cfg, 3, signal.SIGTERM)
-    assert result.returncode == 143, result.stderr[-2000:]
+    assert stop_in_process(monkeypatch, cfg, 3, signal.SIGTERM) == 143
     assert checkpoint_steps(run_dir) == [2, 3]
+    capsys.readouterr()
 
     assert main(["train", "-c", str(cfg), "--resume"]) == 0
     assert "resuming from checkpoint-3 (step 3 of 6)" in capsys.readouterr().out

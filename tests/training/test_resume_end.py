@@ -10,7 +10,14 @@ import pytest
 import yaml
 
 from embedding.cli import main
-from tests.training.runs import checkpoint_steps, max_difference, small_config, stop_run, write_config
+from tests.training.runs import (
+    checkpoint_steps,
+    max_difference,
+    small_config,
+    stop_in_process,
+    stop_run,
+    write_config,
+)
 
 
 @pytest.fixture
@@ -88,13 +95,15 @@ def test_resume_of_a_finished_run_says_so_and_changes_nothing(make_run, capsys):
         ("final_save", signal.SIGINT, 130, "the final save and the evaluation after training"),
     ],
 )
-def test_signal_after_training_says_how_to_resume_and_resume_finishes(make_run, tmp_path, where, signum, code, during):
+def test_signal_after_training_says_how_to_resume_and_resume_finishes(
+    make_run, monkeypatch, capsys, where, signum, code, during
+):
     cfg, run_dir = make_run(f"stop-{where}", max_steps=3)
-    result = stop_run(tmp_path, cfg, where, signum, "--set", "args.logging_steps=1")
-    assert result.returncode == code, result.stderr[-2000:]
+    assert stop_in_process(monkeypatch, cfg, where, signum, "--set", "args.logging_steps=1") == code
+    result = capsys.readouterr()
     hint = f"embedding train --config {cfg} --set args.logging_steps=1 --resume"
-    assert f"during {during}. Resume with: {hint}" in result.stdout
-    assert "Traceback" not in result.stderr
+    assert f"during {during}. Resume with: {hint}" in " ".join(result.out.split())
+    assert "Traceback" not in result.err
     assert (run_dir / "final").exists() == (where == "evaluate_after")  # a final model is whole or absent
     assert not (run_dir / ".final.tmp").exists()
     last = json.loads((run_dir / "logs.jsonl").read_text().splitlines()[-1])
@@ -105,12 +114,12 @@ def test_signal_after_training_says_how_to_resume_and_resume_finishes(make_run, 
     assert (run_dir / "final").is_dir()
 
 
-def test_signal_during_the_evaluation_before_training_says_how_to_run_again(make_run, tmp_path):
+def test_signal_during_the_evaluation_before_training_says_how_to_run_again(make_run, monkeypatch, capsys):
     cfg, run_dir = make_run("stop-before", max_steps=2, evaluator=True)
-    result = stop_run(tmp_path, cfg, "evaluate_before", signal.SIGINT)
-    assert result.returncode == 130, result.stderr[-2000:]
-    assert f"during the evaluation before training. Run again with: embedding train --config {cfg}\n" in result.stdout
-    assert "Traceback" not in result.stderr
+    assert stop_in_process(monkeypatch, cfg, "evaluate_before", signal.SIGINT) == 130
+    result = capsys.readouterr()
+    assert f"during the evaluation before training. Run again with: embedding train --config {cfg}\n" in result.out
+    assert "Traceback" not in result.err
     assert main(["train", "-c", str(cfg)]) == 0  # the printed command, as printed
 
 

@@ -92,6 +92,7 @@ def test_matryoshka_dim_larger_than_model_is_a_user_error(tmp_path, tiny_bert, e
     )
 
 
+@pytest.mark.slow  # the real e-faq splits, batch 32: minutes on 2 shared cores; the tiny-data twin is above
 @pytest.mark.skipif(not (SHARED / "aia-bde" / "efaq").exists(), reason="needs ../shared/datasets")
 def test_spec_config_on_real_efaq_data_and_reload(tmp_path, tiny_bert):
     """The spec's config shape (both objectives, evaluator, early stopping) on aia-bde/efaq, a few steps."""

@@ -1,0 +1,73 @@
+"""What the int8 export's graph is made of: the fused (optimizer) and quantized ops the speed depends on, on the
+tiny BERT. Asserts on the graph and the session settings, not on timings (benchmarks/export_speed.py measures)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+TEXTS = ["como pedir o cartao da empresa", "prazo", "rastrear a minha encomenda hoje por favor"]
+
+
+@pytest.fixture
+def tiny_model(tiny_st):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(tiny_st), device="cpu")
+
+
+def graph_ops(path) -> Counter:
+    import onnx
+
+    return Counter(node.op_type for node in onnx.load(str(path)).graph.node)
+
+
+def test_int8_graph_is_fused_then_quantized(tiny_model, tmp_path):
+    from embedding.export.onnx import write_onnx
+
+    file_name = write_onnx(tiny_model, "onnx-int8", tmp_path / "int8")
+    ops = graph_ops(tmp_path / "int8" / file_name)
+    layers = tiny_model[0].model.config.num_hidden_layers
+    # every layer's attention is one quantized kernel: no Softmax of an unfused attention is left
+    assert ops["QAttention"] == layers and ops["Softmax"] == 0
+    assert ops["SkipLayerNormalization"] == 2 * layers and ops["QEmbedLayerNormalization"] == 1
+    assert ops["MatMulInteger"] > 0 and ops["DynamicQuantizeLinear"] > 0 and ops["MatMul"] == 0
+
+
+def test_int8_export_leaves_the_torch_model_as_it_was(tiny_model, tmp_path):
+    from embedding.export.onnx import write_onnx
+
+    config = tiny_model[0].model.config
+    before = config._attn_implementation
+    reference = tiny_model.encode(TEXTS, normalize_embeddings=True)
+    write_onnx(tiny_model, "onnx-int8", tmp_path / "int8")
+    # the export traces the eager attention; the check must then time the model's own (e.g. sdpa) attention
+    assert config._attn_implementation == before
+    np.testing.assert_allclose(tiny_model.encode(TEXTS, normalize_embeddings=True), reference, atol=1e-6)
+
+
+def test_float_graph_keeps_standard_onnx_ops(tiny_model, tmp_path):
+    import onnx
+
+    from embedding.export.onnx import write_onnx
+
+    file_name = write_onnx(tiny_model, "onnx", tmp_path / "float")
+    domains = {node.domain for node in onnx.load(str(tmp_path / "float" / file_name)).graph.node}
+    assert domains <= {"", "ai.onnx"}  # no onnxruntime contrib ops: OpenVINO and other runtimes read it
+
+
+def test_sessions_run_on_torchs_thread_count(tiny_model, tmp_path, monkeypatch):
+    import torch
+
+    from embedding.export.onnx import write_onnx
+    from embedding.export.runtime import load_exported
+
+    file_name = write_onnx(tiny_model, "onnx-int8", tmp_path / "int8")
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    options = load_exported(tmp_path / "int8", file_name)[0].model.session.get_session_options()
+    assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
