@@ -57,7 +57,8 @@ def evaluate(args) -> None:
         model, _ = load_model(ModelSpec(name=args.model), "--model")
         started = time.perf_counter()
         metrics = evaluate_on_every_rank(lambda: evaluator(model), model)
-        result = {"seconds": time.perf_counter() - started, "ndcg": metrics[evaluator.primary_metric]}
+        # Only rank 0 ran the evaluator, so only there does it know its primary metric (it prints the result).
+        result = {"seconds": time.perf_counter() - started, "ndcg": metrics.get(evaluator.primary_metric)}
     if is_main():
         print(json.dumps(result))
 
