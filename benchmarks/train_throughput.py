@@ -24,7 +24,8 @@ Second comparison, stock defaults (the denominator `plain`):
 - plain-workers:  the same + the dataloader workers `embedding` would pick
 - ours-same:      `embedding.train` with plain's settings (length grouping off, 0 workers, same precision)
 - ours-workers:   ours-default + 2 workers (to check the CPU choice of 0)
-- <ours variant>+merge-always / +merge-never / +fp32: `merge_columns` or `precision` forced (an experiment)
+- <ours variant>+merge-always / +merge-never / +fp32 / +chunk8: `merge_columns`, `precision` or `execution.chunk_rows`
+  forced (an experiment)
 
 Samples are timed steps x batch size for every variant (not encoder calls, which deduplication changes);
 tokens/s counts the non-padding tokens in the attention masks the encoder receives; padding is the padded share
@@ -529,6 +530,9 @@ def child(args) -> None:
     name, *extras = args.child.split("+")  # e.g. ours-default+merge-always+fp32
     options = {}
     for extra in extras:
+        if extra.startswith("chunk"):  # e.g. +chunk8: rows per sorted encoder call (`execution.chunk_rows`)
+            options["execution"] = {"chunk_rows": int(extra.removeprefix("chunk"))}
+            continue
         key = "precision" if extra in ("fp32", "bf16", "fp16") else "merge_columns"
         options[key] = extra.removeprefix("merge-")
     if name == "plain":
