@@ -13,6 +13,9 @@ pytest_plugins = ["tests.gc_freeze"]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# `precision: auto` picks bf16 on CPUs with AMX / AVX512-BF16: the suite pins fp32 so that its exact comparisons
+# (bit-identical resume, equality with a stock script) mean the same on every CPU. Precision tests mock the CPU.
+os.environ.setdefault("EMBEDDING_CPU_BF16", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "datasets"

@@ -209,10 +209,9 @@ class TrainConfig(Strict):
     )
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto",
-        description="auto = bf16 autocast (weights stay fp32) on GPUs that support it, fp32 on CPUs. `bf16` on a "
-        "CPU with native bf16 (AMX or AVX512-BF16) trains ~2x faster (samples per CPU-second, MiniLM); auto does not "
-        "pick it there until its quality is measured (benchmarks/cpu_bf16_quality.py); on other CPUs bf16 is "
-        "emulated and slower. The start banner says which and why.",
+        description="auto = bf16 autocast (weights stay fp32) where the hardware has bf16: GPUs that support it and "
+        "CPUs with AMX or AVX512-BF16 (faster, same quality: benchmarks/cpu_bf16_quality.py); fp32 on other CPUs, "
+        "where bf16 is emulated and slower. The start banner says which and why.",
     )
     group_by_length: bool = Field(
         True,

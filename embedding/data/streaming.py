@@ -6,8 +6,11 @@ into training rows by the format's own batched map function, with each row's raw
 (memory flat: one batch at a time) gives each shard's raw offset and row count, the drop notes, and the exact
 length the trainer needs: with it, the trainer's epoch arithmetic and its skip of consumed batches on `--resume`
 are exact. The order is datasets' seeded shard shuffle plus a bounded shuffle buffer, reseeded per epoch.
-Shards split across processes (`shard`, which accelerate calls when each process reads its own data) and across
-dataloader workers (datasets' own split).
+Shards split across processes (`shard`, which accelerate calls when each process reads its own data:
+training/arguments.py turns accelerate's dispatching off for streams with a shard per process) and across
+dataloader workers (datasets' own split). Every process then yields the same number of rows per epoch (the
+smallest share; the few rows over it in larger shares are left out of that epoch, a different few each epoch),
+so every process runs the same number of steps and none waits at an epoch's end for a gradient that never comes.
 """
 
 from __future__ import annotations
@@ -145,12 +148,26 @@ def split_parts(parts: list[Part], num_shards: int, index: int, contiguous: bool
 class RowStream(datasets.IterableDataset):
     """The training rows of some shards, shuffled per (seed, epoch); `len()` is their exact row count."""
 
-    def __init__(self, parts: list[Part], recipe: Recipe, features, *, seed: int, buffer: int = SHUFFLE_BUFFER):
+    def __init__(
+        self,
+        parts: list[Part],
+        recipe: Recipe,
+        features,
+        *,
+        seed: int,
+        buffer: int = SHUFFLE_BUFFER,
+        rows: int | None = None,
+    ):
         self.parts, self.recipe, self.seed, self.buffer = list(parts), recipe, seed, buffer
         self.row_features = features
+        total = sum(part.rows for part in self.parts)
+        self.rows = total if rows is None else min(rows, total)
+        self.left_out = total - self.rows  # rows per epoch over this process's equal share
         stream = datasets.IterableDataset.from_generator(
             generate, features=features, gen_kwargs={"parts": self.parts, "recipe": recipe}
         ).shuffle(seed=seed, buffer_size=buffer)
+        if self.left_out:
+            stream = stream.take(self.rows)
         super().__init__(
             ex_iterable=stream._ex_iterable,
             info=stream._info,
@@ -161,9 +178,21 @@ class RowStream(datasets.IterableDataset):
         )
 
     def __len__(self) -> int:
-        return sum(part.rows for part in self.parts)
+        return self.rows
+
+    def process_split(self, processes: int) -> tuple[bool, int]:
+        """(whether each of `processes` reads its own shards, rows per epoch left out to keep their shares equal).
+
+        A process needs at least one shard (data file) of its own; with fewer files than processes rank 0 reads
+        the stream and accelerate hands every process its batches."""
+        if processes <= 1 or len(self.parts) < processes:
+            return False, 0
+        shares = [sum(p.rows for p in split_parts(self.parts, processes, i)) for i in range(processes)]
+        return True, sum(shares) - min(shares) * processes
 
     def shard(self, num_shards: int, index: int, contiguous: bool = True) -> RowStream:
-        """Process `index` of `num_shards`: its own shards only, with their exact row count."""
+        """Process `index` of `num_shards`: its own shards only, cut to the smallest process's row count."""
+        shares = [sum(p.rows for p in split_parts(self.parts, num_shards, i, contiguous)) for i in range(num_shards)]
         parts = split_parts(self.parts, num_shards, index, contiguous)
-        return RowStream(parts, self.recipe, self.row_features, seed=self.seed, buffer=self.buffer)
+        equal = min(min(shares), self.rows)
+        return RowStream(parts, self.recipe, self.row_features, seed=self.seed, buffer=self.buffer, rows=equal)

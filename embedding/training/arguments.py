@@ -8,7 +8,7 @@ from typing import Any
 from ..config.schema import TrainConfig
 from ..errors import UserError
 from .dataloading import auto_dataloader_args, available_cpus, local_processes
-from .distributed import is_distributed
+from .distributed import is_distributed, world_size
 from .group_sampler import NAME as ONE_PER_GROUP
 from .group_sampler import OnePerGroup
 from .plan import Plan
@@ -29,6 +29,7 @@ def trainer_arguments(plan: Plan):
     _apply_distributed_device(args)
     _apply_dataloader_defaults(config, args)
     _apply_objective_batching(plan, args)
+    _apply_stream_sharding(plan, args)
     if args.get("batch_sampler") == ONE_PER_GROUP:  # the arguments take a sampler factory, not an unknown name
         args["batch_sampler"] = OnePerGroup()
     try:
@@ -38,19 +39,21 @@ def trainer_arguments(plan: Plan):
 
 
 def _apply_precision(config: TrainConfig, args: dict[str, Any]) -> None:
-    """precision: auto -> bf16 autocast on GPUs that support it, fp32 on CPUs; weights stay fp32.
+    """precision: auto -> bf16 autocast where the hardware computes bf16 natively, fp32 elsewhere; weights stay fp32.
 
-    On a CPU with native bf16 (AMX, AVX512-BF16) bf16 autocast is faster and keeps the AIA-BDE recipe's quality
-    (benchmarks/cpu_bf16_quality.py: nDCG@10 0.9337 vs 0.9334), but `auto` keeps fp32 there while the exactness
-    tests run under `auto`; `precision: bf16` turns it on and the banner says when the CPU has it.
+    Natively: GPUs that support bf16, and CPUs with AMX or AVX512-BF16 (models/hardware.py), where bf16 autocast
+    trains faster and keeps the AIA-BDE recipe's quality (benchmarks/cpu_bf16_quality.py: test nDCG@10 0.9337 vs
+    fp32 0.9334). Other CPUs emulate bf16 and would be slower, so they stay fp32 (`precision: bf16` still forces it).
     """
     import torch
+
+    from ..models.hardware import native_bf16
 
     if "bf16" in args or "fp16" in args:
         return  # the user chose explicitly in args
     cuda = torch.cuda.is_available() and not args.get("use_cpu")
     if config.precision == "auto":
-        bf16 = cuda and torch.cuda.is_bf16_supported()
+        bf16 = torch.cuda.is_bf16_supported() if cuda else native_bf16() is not None
     else:
         bf16 = config.precision == "bf16"
     if bf16:
@@ -79,6 +82,25 @@ def _apply_dataloader_defaults(config: TrainConfig, args: dict[str, Any]) -> Non
     )
     args.update(added)  # never a key the user set
     logger.info(why)
+
+
+def _apply_stream_sharding(plan: Plan, args: dict[str, Any]) -> None:
+    """Streamed rows on several processes: each process reads its own shards (data/streaming.py, RowStream.shard).
+
+    accelerate's default for an iterable dataset is to read it on rank 0 only and send every process its batches:
+    one process would read, decode and preprocess the whole stream for all. It calls the dataset's `shard` instead
+    when batches are not dispatched, which needs a shard (file) per process; an explicit `dispatch_batches` in
+    `args.accelerator_config` wins.
+    """
+    from ..data.streaming import RowStream
+
+    processes = world_size()
+    streams = [o.train.dataset for o in plan.objectives if isinstance(o.train.dataset, RowStream)]
+    if not streams or not all(stream.process_split(processes)[0] for stream in streams):
+        return
+    accelerator = args.get("accelerator_config")
+    if accelerator is None or isinstance(accelerator, dict):
+        args["accelerator_config"] = {"dispatch_batches": False, **(accelerator or {})}
 
 
 def _apply_objective_batching(plan: Plan, args: dict[str, Any]) -> None:

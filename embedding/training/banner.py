@@ -83,12 +83,10 @@ def _precision(args, requested: str) -> str:
     if half:
         return "bf16 autocast (weights fp32), " + (
             f"native on this CPU ({native})" if native else "but this CPU has no native bf16: slower than fp32"
-        )
+        ) + (" (auto)" if requested == "auto" else "")
     if requested != "auto":
         return "fp32"
-    if native:  # auto keeps fp32 on CPUs until bf16's quality is measured (training/arguments.py)
-        return f"fp32 (auto; this CPU has native bf16 ({native}): `precision: bf16` trains ~2x faster)"
-    return "fp32 (auto: this CPU has no native bf16)"
+    return "fp32 (auto: this CPU has no native bf16)" if not native else "fp32 (`bf16` set off in args)"
 
 
 def _column_forwards(plan, args) -> str:

@@ -169,7 +169,7 @@ def describe_padding(trainer, names: list[str] | None = None) -> str:
     parts = []
     for i, (name, dataset) in enumerate(zip(names, datasets, strict=True)):
         if isinstance(dataset, IterableDataset):  # streamed rows: no sampler of ours, no lengths known ahead
-            parts.append(f"{name} (streamed: not grouped)")
+            parts.append(f"{name} (streamed: not grouped{_stream_split(dataset, args)})")
             continue
         size = (sizes[i] if i < len(sizes) else None) or args.per_device_train_batch_size
         default = args.batch_sampler
@@ -199,3 +199,18 @@ def describe_padding(trainer, names: list[str] | None = None) -> str:
         ours = padding_fraction(lengths[b].ravel() for b in grouped.batches(0))
         parts.append(f"{name} {plain:.0%} -> {ours:.0%}")
     return "; ".join(parts) + " of the tokens are padding (shuffled batches -> grouped by length, epoch 0)"
+
+
+def _stream_split(dataset, args) -> str:
+    """How several processes share a stream: each its own shards (and the rows left out to keep them equal), or
+    rank 0 reading for all (fewer shards than processes, or `dispatch_batches` set)."""
+    processes = max(1, args.world_size)
+    split = getattr(dataset, "process_split", None)
+    if processes == 1 or split is None:
+        return ""
+    own, left_out = split(processes)
+    accelerator = args.accelerator_config
+    dispatch = getattr(accelerator, "dispatch_batches", None)
+    if not own or dispatch:
+        return f"; rank 0 reads the stream for {processes} processes"
+    return f"; each of {processes} processes reads its own shards, {left_out} rows/epoch left out to keep them equal"

@@ -115,6 +115,38 @@ def test_two_processes_read_disjoint_shards(tmp_path):
     assert sorted(rows_0 + rows_1) == sorted(key(r) for r in data.dataset)
 
 
+def test_unequal_shards_give_every_process_the_same_number_of_rows(tmp_path):
+    """Shards of 5, 2 and 3 raw rows on 2 processes: each reads only its own files and yields the smaller share,
+    so both run the same number of batches (no process waits at an epoch's end for the other's gradients)."""
+    from accelerate.data_loader import prepare_data_loader
+    from torch.utils.data import DataLoader
+
+    folder, start = tmp_path / "efaq", 0
+    for i, size in enumerate((5, 2, 3)):
+        write_jsonl(folder / f"train-0000{i}-of-00003.jsonl", (EFAQ * 2)[start : start + size])
+        start += size
+    spec = TrainDatasetSpec(name=str(folder), args={"split": "train"}, preprocess_args={}, streaming=True)
+    data = streamed_rows(stream_parts(spec, "w"), "contrastive", {}, seed=1, where="w")
+    own, left_out = data.dataset.process_split(2)
+    shares = [sum(p.rows for p in streaming.split_parts(data.dataset.parts, 2, rank)) for rank in range(2)]
+    assert own and shares[0] != shares[1] and left_out == abs(shares[0] - shares[1])
+    everything = {key(r) for r in data.dataset}
+    seen = []
+    for rank in range(2):
+        loader = DataLoader(data.dataset, batch_size=2, collate_fn=list)
+        ranked = prepare_data_loader(
+            loader, num_processes=2, process_index=rank, put_on_device=False, dispatch_batches=False
+        )
+        for epoch in (0, 1):
+            ranked.set_epoch(epoch)
+            rows = [key(r) for batch in ranked for r in batch]
+            assert len(rows) == len(ranked.dataset) == min(shares)
+            assert set(rows) <= everything
+        seen.append({p.file for p in ranked.dataset.parts})
+    assert not seen[0] & seen[1] and len(seen[0] | seen[1]) == 3
+    assert data.dataset.process_split(4) == (False, 0)  # fewer files than processes: rank 0 reads for all
+
+
 def test_dataloader_workers_split_the_shards(tmp_path):
     from torch.utils.data import DataLoader, get_worker_info
 

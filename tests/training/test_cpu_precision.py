@@ -1,5 +1,5 @@
-"""Precision on a CPU: `auto` keeps fp32 (bf16's quality there is not measured yet); `bf16` autocasts, and the
-banner says whether the CPU has native bf16 (AMX / AVX512-BF16).
+"""Precision on a CPU: `auto` autocasts to bf16 where the CPU has native bf16 (AMX / AVX512-BF16) and keeps fp32
+elsewhere; `bf16` always autocasts, and the banner says whether the CPU has native bf16.
 
 The CPU's answer is mocked both ways, so these tests mean the same on any machine.
 """
@@ -64,16 +64,22 @@ def _precision_args(precision: str, **args) -> dict:
     return args
 
 
-def test_auto_keeps_fp32_even_on_a_native_bf16_cpu(cpu):
+def test_auto_picks_bf16_on_a_native_bf16_cpu(cpu):
     cpu(SAPPHIRE_RAPIDS, True)
-    assert _precision_args("auto") == {}
+    assert _precision_args("auto") == {"bf16": True, "use_cpu": True}
+    cpu(COOPER_LAKE, True)
+    assert _precision_args("auto") == {"bf16": True, "use_cpu": True}
+    assert _precision_args("auto", bf16=False) == {"bf16": False}  # `args` of the config win
     assert _precision_args("bf16") == {"bf16": True, "use_cpu": True}
     assert _precision_args("fp32") == {}
     assert _precision_args("bf16", bf16=False) == {"bf16": False}  # `args` of the config win
 
 
-def test_auto_keeps_fp32_on_a_cpu_without_native_bf16(cpu):
+def test_auto_keeps_fp32_on_a_cpu_without_native_bf16(cpu, monkeypatch):
     cpu(SKYLAKE, False)
+    assert _precision_args("auto") == {}
+    cpu(SAPPHIRE_RAPIDS, True)
+    monkeypatch.setenv(hardware.OVERRIDE, "0")  # the test suite's own pin (tests/conftest.py)
     assert _precision_args("auto") == {}
     assert _precision_args("bf16") == {"bf16": True, "use_cpu": True}  # asked for: done, the banner says the cost
 
@@ -98,9 +104,7 @@ def _banner_precision(precision: str, **args) -> str:
 def test_banner_says_why_on_a_cpu(cpu):
     cpu(SAPPHIRE_RAPIDS, True)
     assert _banner_precision("bf16", bf16=True) == "bf16 autocast (weights fp32), native on this CPU (AMX)"
-    assert (
-        _banner_precision("auto") == "fp32 (auto; this CPU has native bf16 (AMX): `precision: bf16` trains ~2x faster)"
-    )
+    assert _banner_precision("auto", bf16=True) == "bf16 autocast (weights fp32), native on this CPU (AMX) (auto)"
     cpu(SKYLAKE, False)
     assert _banner_precision("auto") == "fp32 (auto: this CPU has no native bf16)"
     assert _banner_precision("fp32") == "fp32"
