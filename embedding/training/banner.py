@@ -81,9 +81,11 @@ def _precision(args, requested: str) -> str:
         return f"{half} autocast (weights fp32)" if half else "fp32"
     native = native_bf16()
     if half:
-        return "bf16 autocast (weights fp32), " + (
-            f"native on this CPU ({native})" if native else "but this CPU has no native bf16: slower than fp32"
-        ) + (" (auto)" if requested == "auto" else "")
+        return (
+            "bf16 autocast (weights fp32), "
+            + (f"native on this CPU ({native})" if native else "but this CPU has no native bf16: slower than fp32")
+            + (" (auto)" if requested == "auto" else "")
+        )
     if requested != "auto":
         return "fp32"
     return "fp32 (auto: this CPU has no native bf16)" if not native else "fp32 (`bf16` set off in args)"

@@ -11,8 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import REPO, EFAQ_ROWS, write_jsonl
-
+from tests.conftest import EFAQ_ROWS, REPO, write_jsonl
 from tests.training.runs import small_config, weights, write_config
 from tests.training.test_resume import run_driver
 
