@@ -3,7 +3,8 @@
 
 Every model is scored by `embedding evaluate` on the same held-out tasks: AIA-BDE test (e-faq -> IR, nDCG@10),
 CLINC150 test (labeled -> IR, nDCG@10) and STS-B test (Spearman; out-of-domain: no arm trains on STS data, so it
-shows what fine-tuning costs the model elsewhere). Training never sees a test split; the recipes choose
+shows what fine-tuning costs the model elsewhere), and on the AIA-BDE and CLINC150 validation splits: the columns
+a recipe's switches are chosen on (the test columns are only reported). Training never sees a test split; the recipes choose
 checkpoints and merge weights on validation data only. Seeds are fixed; finished trainings are reused (the run
 folders are kept under --work), so an interrupted benchmark continues where it stopped.
 
@@ -27,9 +28,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "datasets"
 BASE = "sentence-transformers/all-MiniLM-L6-v2"
+AIA_BDE, CLINC150 = str(SHARED / "aia-bde" / "efaq"), str(SHARED / "clinc150" / "labeled")
+# The validation columns are what a recipe's switches are chosen on; the test columns are only reported.
 TASKS = [
-    {"name": "AIA-BDE", "type": "ir", "dataset": {"name": str(SHARED / "aia-bde" / "efaq")}, "split": "test"},
-    {"name": "CLINC150", "type": "ir", "dataset": {"name": str(SHARED / "clinc150" / "labeled")}, "split": "test"},
+    {"name": "AIA-BDE val", "type": "ir", "dataset": {"name": AIA_BDE}, "split": "validation"},
+    {"name": "AIA-BDE", "type": "ir", "dataset": {"name": AIA_BDE}, "split": "test"},
+    {"name": "CLINC150 val", "type": "ir", "dataset": {"name": CLINC150}, "split": "validation"},
+    {"name": "CLINC150", "type": "ir", "dataset": {"name": CLINC150}, "split": "test"},
     {"name": "STS-B", "type": "sts", "dataset": {"name": str(SHARED / "stsbenchmark" / "pairs")}, "split": "test"},
 ]
 METRIC = {"ir": "ndcg@10", "sts": "spearman"}
