@@ -4,9 +4,9 @@
 Every model is scored by `embedding evaluate` on the same held-out tasks: AIA-BDE test (e-faq -> IR, nDCG@10),
 CLINC150 test (labeled -> IR, nDCG@10) and STS-B test (Spearman; out-of-domain: no arm trains on STS data, so it
 shows what fine-tuning costs the model elsewhere), and on the AIA-BDE and CLINC150 validation splits: the columns
-a recipe's switches are chosen on (the test columns are only reported). Training never sees a test split; the recipes choose
-checkpoints and merge weights on validation data only. Seeds are fixed; finished trainings are reused (the run
-folders are kept under --work), so an interrupted benchmark continues where it stopped.
+a recipe's switches are chosen on (the test columns are only reported). Training never sees a test split; the
+recipes choose checkpoints and merge weights on validation data only. Seeds are fixed; finished trainings are
+reused (the run folders are kept under --work), so an interrupted benchmark continues where it stopped.
 
     python benchmarks/quality.py                          # every arm (CPU: hours; one GPU: minutes)
     python benchmarks/quality.py --arms base,bm25,plain-aia-bde,recipe-aia-bde
