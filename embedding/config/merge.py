@@ -1,5 +1,6 @@
 """`merge_with_base`: after training, interpolate the trained and the base weights (LM-Cocktail style) and keep the
-alpha the run's evaluator scores best, so the model keeps what the base model knew outside the training data."""
+alpha closest to the base whose evaluator score is within `tolerance` of the best, so the model keeps the gain on the
+training domain and as much as it can of what the base model knew outside it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ class MergeSpec(Strict):
         "value, a list (each evaluated on the run's `evaluator` and on evaluation.tasks; the best on the "
         f"evaluator's main metric becomes final/), or `auto` = the list {', '.join(map(str, AUTO_GRID))}. The "
         "unmerged model is kept as final-unmerged/, the table in merge.json, report.md and the model card.",
+    )
+    tolerance: float = Field(
+        0.005,
+        ge=0,
+        le=1,
+        description="Of several alphas, final/ gets the smallest (closest to the base model) whose main metric on "
+        "the evaluator is at most this far below the best alpha's: the in-domain gain is kept to within it, and "
+        "the rest of the base model's knowledge (out-of-domain quality) is kept as far as that allows. 0 = the "
+        "best alpha on the evaluator, whatever it costs elsewhere.",
     )
 
     @field_validator("alpha", mode="plain", json_schema_input_type=float | list[float] | str)

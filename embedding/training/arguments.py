@@ -95,6 +95,8 @@ def _apply_stream_sharding(plan: Plan, args: dict[str, Any]) -> None:
     from ..data.streaming import RowStream
 
     processes = world_size()
+    if processes <= 1:
+        return
     streams = [o.train.dataset for o in plan.objectives if isinstance(o.train.dataset, RowStream)]
     if not streams or not all(stream.process_split(processes)[0] for stream in streams):
         return

@@ -56,6 +56,17 @@ def test_choice_follows_the_main_metric_only():
     assert choose_alpha(rows, None) == 0.3  # nothing measured: the first (the only one, as validate demands)
 
 
+def test_choice_is_the_smallest_alpha_within_the_tolerance_of_the_best():
+    # validation nDCG@10 per alpha of a real AIA-BDE run: rising to alpha 1 by small steps
+    scores = {0.1: 0.9589, 0.2: 0.9622, 0.3: 0.9660, 0.4: 0.9671, 0.5: 0.9689, 0.8: 0.9708, 1.0: 0.9716}
+    rows = [{"alpha": a, "metrics": {"ndcg": m}} for a, m in scores.items()]
+    assert choose_alpha(rows, "ndcg") == 1.0  # no tolerance: the best
+    assert choose_alpha(rows, "ndcg", 0.005) == 0.4  # 0.9671 >= 0.9716 - 0.005; 0.3 (0.9660) is not
+    assert choose_alpha(rows, "ndcg", 0.001) == 0.8
+    assert choose_alpha(rows, "ndcg", 1.0) == 0.1
+    assert choose_alpha(list(reversed(rows)), "ndcg", 0.005) == 0.4  # the order listed does not matter
+
+
 class ProbeEvaluator:
     """Scores a model by how close its probe weight sits to alpha 0.3 between base and trained."""
 
