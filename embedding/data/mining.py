@@ -25,8 +25,12 @@ from .mining_rules import select
 from .rows import FALSE_NEGATIVES, cache_exists, drop_markers
 
 # Candidates asked for beyond num_negatives to replace filtered false negatives. A row whose filtered list is
-# still short is dropped and counted (`embedding preprocess` shows it).
+# still short is mined again in a window WIDEN times wider (up to WIDEST_WINDOW candidates) and only then dropped
+# and counted (`embedding preprocess` shows it).
 MAX_EXTRA_CANDIDATES = 512
+WIDEN, WIDEST_WINDOW = 4, 512
+# Part of the cache key: a change here that changes the mined rows must not reuse rows mined before it.
+MINING_VERSION = 2
 
 # Where the mining model's encode calls run: (model, its spec, key path) -> a context to mine in. In this process by
 # default; a multi-process training run shares them with every process (training/sharded_mining.py).
@@ -145,6 +149,20 @@ def _mine_table(table, indices, *, options: MiningArgs, related, extra_corpus, s
     window = _window(options, max(len(p) for p in known.values()), extra)
     found = _ranked(pairs, corpus, window, options, where)
     columns, stats = select(anchors, positives, found, forbidden, options, seed)
+    # On FAQ data the positive-aware margin refuses most near neighbours (paraphrases of one question score alike):
+    # 46 % of AIA-BDE's rows had no candidate left in the default window. Their anchors get wider windows before a
+    # row is dropped (not when the user set range_max: then the window is theirs).
+    while options.range_max is None and window < min(len(corpus), WIDEST_WINDOW):
+        short = {a for a, drop in zip(anchors, columns["_drop"], strict=True) if drop == 5}
+        if not short:
+            break
+        window = min(window * WIDEN, len(corpus), WIDEST_WINDOW)
+        again = [a for a in known if a in short]
+        retry = datasets.Dataset.from_dict(
+            {"anchor": [a for a in again for _ in known[a]], "positive": [p for a in again for p in sorted(known[a])]}
+        )
+        found.update(_ranked(retry, corpus, window, options, where))
+        columns, stats = select(anchors, positives, found, forbidden, options, seed)
     scorer = options.cross_encoder_spec()
     sink["stats"] = stats.as_dict(options, f"cross-encoder {scorer.name}" if scorer else "bi-encoder (cosine)")
     return pa.table(columns)

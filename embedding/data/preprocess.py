@@ -115,10 +115,10 @@ def training_rows(
     drop_markers(data, key)
     mining = getattr(typed, "mine_hard_negatives", None)
     if mining is not None:
-        from .mining import mine
+        from .mining import MINING_VERSION, mine
 
         at = f"{where}.preprocess_args.mine_hard_negatives"
-        mine(data, mining, seed=seed, where=at, key=fingerprint(key, mining.model_dump()))
+        mine(data, mining, seed=seed, where=at, key=fingerprint(key, mining.model_dump(), MINING_VERSION))
     if len(data.dataset) == 0:
         raise DataError(
             f"{where}: preprocessing produced no rows ({len(raw)} raw rows); "

@@ -179,3 +179,30 @@ def test_cross_encoder_rescores_the_candidates(static_model, tiny_cross_encoder)
     assert [(r["negative_1"], r["negative_2"]) for r in rescored] != [
         (r["negative_1"], r["negative_2"]) for r in plain
     ]
+
+
+def test_rows_short_in_the_first_window_are_mined_again_in_a_wider_one(static_model, monkeypatch):
+    """A window of 2 candidates: the margins leave rows without a negative; widening (x4 up to the corpus) finds
+    them one, every kept negative still below the margin; with range_max set the window is the user's."""
+    monkeypatch.setattr(mining, "_window", lambda options, positives, extra: 2)
+    raw = datasets.Dataset.from_list(PAIRS)
+    monkeypatch.setattr(mining, "WIDEST_WINDOW", 1)  # no widening: the rows the first window leaves short
+    narrow = _mined(raw, model=str(static_model), num_negatives=1)
+    monkeypatch.setattr(mining, "WIDEST_WINDOW", 512)
+    widened = _mined(raw, model=str(static_model), num_negatives=1)
+    assert narrow.mining["rows_dropped_short"] > widened.mining["rows_dropped_short"]
+    assert len(widened.dataset) == widened.mining["rows_kept"] > len(narrow.dataset)
+    rows = rows_of(widened.dataset)
+    positive = dict(
+        zip(
+            [r["anchor"] for r in rows],
+            _cosines(static_model, [(r["anchor"], r["positive"]) for r in rows]),
+            strict=True,
+        )
+    )
+    for (anchor, _), score in zip(
+        negatives := [(r["anchor"], r["negative_1"]) for r in rows], _cosines(static_model, negatives), strict=True
+    ):
+        assert score <= (1 - 0.05) * positive[anchor] + 1e-5
+    users = _mined(raw, model=str(static_model), num_negatives=1, range_max=1)
+    assert users.mining["rows_dropped_short"] == narrow.mining["rows_dropped_short"]
