@@ -52,13 +52,13 @@ class Arm:
 
 
 MINED = "{mine_hard_negatives: {model: sentence-transformers/all-MiniLM-L6-v2, num_negatives: 1}}"
-# Each quality switch as an override on a recipe. `merge` chooses alpha on the validation split (the AIA-BDE recipe's
-# own evaluator is its test split, which must never choose anything).
+# Each quality switch as an override on a recipe. `merge` chooses alpha on the recipe's evaluator, which is its
+# validation split (never the test split).
 SWITCHES = {
     "sampler": ["objectives.0.batch_sampler=one_per_group"],
     "mask": ["objectives.0.loss_args.guide=base"],
     "mining": [f"objectives.0.datasets.train.preprocess_args={MINED}"],
-    "merge": ["evaluator.dataset.args.split=validation", "merge_with_base.alpha=auto"],
+    "merge": ["merge_with_base.alpha=auto"],
 }
 
 
@@ -93,6 +93,7 @@ def train(arm: Arm, work: Path, quick: bool) -> tuple[str, float | None]:
         folder = work / arm.name / "final"
         command = [sys.executable, "-m", "embedding", "train", "-c", str(REPO / "benchmarks" / "configs" / arm.config)]
         command += ["--set", f"output_dir={work}", "--set", f"run_name={arm.name}", "--overwrite"]
+        command += ["--set", "evaluation.tasks=[]"]  # every model is scored on TASKS below, the same way
         command += [f"--set={o}" for o in arm.overrides] + (["--set", "args.max_steps=8"] if quick else [])
         done = work / arm.name / "evaluation.json"
     seconds_file = work / f"{arm.name}.seconds"
