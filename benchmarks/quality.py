@@ -62,13 +62,23 @@ SWITCHES = {
 }
 
 
+# Training settings tried on the recipe (chosen on the validation columns, like the switches).
+SETTINGS = {
+    "3-epochs": ["args.num_train_epochs=3"],
+    "lr-1e-4": ["args.learning_rate=0.0001"],
+}
+
+
 def recipe_arms(data: str, config: str) -> list[Arm]:
-    """The recipe as it is, with each switch alone, and with all of them (the ablation table's rows)."""
+    """The recipe as it is, with each switch alone, with all of them (the ablation table's rows), and with each
+    training setting."""
     arms = [Arm(f"recipe-{data}", f"embedding, benchmarks/configs/{config}", config)]
     for name, overrides in SWITCHES.items():
         arms.append(Arm(f"recipe-{data}+{name}", f"the recipe + {name}", config, overrides))
     everything = [o for overrides in SWITCHES.values() for o in overrides]
     arms.append(Arm(f"recipe-{data}+all", "the recipe + " + " + ".join(SWITCHES), config, everything))
+    for name, overrides in SETTINGS.items():
+        arms.append(Arm(f"recipe-{data}+{name}", f"the recipe, {' '.join(overrides)}", config, overrides))
     return arms
 
 
@@ -108,23 +118,46 @@ def train(arm: Arm, work: Path, quick: bool) -> tuple[str, float | None]:
 
 
 def evaluate(models: dict[str, str], work: Path, quick: bool) -> dict[tuple[str, str], float]:
-    """{(arm, task): metric} from one `embedding evaluate` over every model and task at full size."""
-    tasks = [dict(t, max_queries=100) if quick and t["type"] == "ir" else t for t in TASKS]
-    config = {"models": list(models.values()), "tasks": tasks, "output_dir": str(work / "eval"), "seed": 42}
-    path = work / "eval.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    subprocess.run([sys.executable, "-m", "embedding", "evaluate", "--config", str(path)], cwd=REPO, check=True)
-    rows = json.loads((work / "eval" / "results.json").read_text())["rows"]
+    """{(arm, task): metric} at full size; models scored before (scores.json, keyed by the model folder's time) are
+    not scored again, the rest in one `embedding evaluate` over every task."""
+    cache_file = work / "scores.json"
+    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
+    stamps = {arm: _stamp(model) for arm, model in models.items()}
+    todo = {arm: model for arm, model in models.items() if cache.get(arm, {}).get("stamp") != stamps[arm]}
+    if todo:
+        tasks = [dict(t, max_queries=100) if quick and t["type"] == "ir" else t for t in TASKS]
+        out = work / "eval" / time.strftime("%Y%m%d-%H%M%S")
+        config = {"models": list(todo.values()), "tasks": tasks, "output_dir": str(out), "seed": 42}
+        path = work / "eval.yaml"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        subprocess.run([sys.executable, "-m", "embedding", "evaluate", "--config", str(path)], cwd=REPO, check=True)
+        for arm, values in _read(json.loads((out / "results.json").read_text())["rows"], todo).items():
+            cache[arm] = {"stamp": stamps[arm], "scores": values}
+        cache_file.write_text(json.dumps(cache, indent=2))
+    return {(arm, task): value for arm in models for task, value in cache.get(arm, {}).get("scores", {}).items()}
+
+
+def _stamp(model: str) -> str:
+    """Which training of an arm a score belongs to: its folder's modification time (bm25 / the base: fixed)."""
+    folder = Path(model)
+    return f"{folder.stat().st_mtime_ns}" if folder.exists() else model
+
+
+def _read(rows: list[dict], models: dict[str, str]) -> dict[str, dict[str, float]]:
+    """{arm: {task: metric}} at each model's largest size (BM25 has none)."""
     by_model = {model: arm for arm, model in models.items()}
-    full = {}
-    for row in rows:  # the largest size of each model (BM25 has none)
+    full: dict[tuple[str, str], tuple[int, float]] = {}
+    for row in rows:
         arm = by_model.get(row["model"])
-        task = next((t for t in TASKS if t["name"] == row["task"]), None)
+        task = next((t for t in TASKS if t["name"] == row["dataset"]), None)  # a task's `name` labels its dataset
         if arm and task and row["metric"] == METRIC[task["type"]] and row["similarity"] in ("cosine", "bm25"):
             key = (arm, task["name"])
             if key not in full or (row["dim"] or 0) >= full[key][0]:
                 full[key] = (row["dim"] or 0, row["value"])
-    return {key: value for key, (_, value) in full.items()}
+    out: dict[str, dict[str, float]] = {}
+    for (arm, task), (_, value) in full.items():
+        out.setdefault(arm, {})[task] = value
+    return out
 
 
 def table(arms: list[Arm], scores: dict, seconds: dict) -> str:
