@@ -28,7 +28,7 @@ def task_value(run_dir: Path, model: str, task: str) -> float:
     """The run's `evaluation.tasks` result: its main metric at full size, for the base ("before") or trained model."""
     rows = json.loads((run_dir / "evaluation.json").read_text())["tasks"]
     metric = "spearman" if task == "STS-B" else "ndcg@10"
-    found = [r for r in rows if r["model"] == model and r["task"] == task and r["metric"] == metric]
+    found = [r for r in rows if r["model"] == model and r["dataset"] == task and r["metric"] == metric]  # its name
     return max(found, key=lambda r: r["dim"] or 0)["value"]
 
 
