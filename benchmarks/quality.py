@@ -66,6 +66,7 @@ SWITCHES = {
 SETTINGS = {
     "3-epochs": ["args.num_train_epochs=3"],
     "lr-1e-4": ["args.learning_rate=0.0001"],
+    "3-epochs-lr-1e-4": ["args.num_train_epochs=3", "args.learning_rate=0.0001"],
 }
 # What the switches and settings are tried on, when it is not the config as it is: aia_bde.yaml trains 3 epochs and
 # clinc150.yaml samples one row per intent (what the validation columns chose); their ablations start from 1 epoch
