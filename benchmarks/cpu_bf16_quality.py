@@ -1,9 +1,9 @@
-"""Does bf16 autocast on a CPU with native bf16 (AMX / AVX512-BF16) train as well as fp32? The evidence `precision:
-auto` needs before it may pick bf16 on such CPUs (today it keeps fp32 there; embedding/training/arguments.py).
+"""Does bf16 autocast on a CPU with native bf16 (AMX / AVX512-BF16) train as well as fp32? The evidence that made
+`precision: auto` pick bf16 on such CPUs (embedding/training/arguments.py).
 
-Trains the AIA-BDE recipe (`benchmarks/configs/aia_bde.yaml`, 50 steps of batch 64, seed 42) once per precision and
-prints test nDCG@10, `train_runtime` and the verdict (bf16 within 0.005 nDCG@10 of fp32). ~15 min on an idle 2-core
-Sapphire Rapids CPU.
+Trains the AIA-BDE recipe (`benchmarks/configs/aia_bde.yaml` at 1 epoch = 50 steps of batch 64, seed 42) once per
+precision and prints test nDCG@10, `train_runtime` and the verdict (bf16 within 0.005 nDCG@10 of fp32). ~15 min on
+an idle 2-core Sapphire Rapids CPU.
 
     python benchmarks/cpu_bf16_quality.py [--output runs/bf16-quality]
 """
