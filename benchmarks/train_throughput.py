@@ -24,12 +24,13 @@ Second comparison, stock defaults (the denominator `plain`):
 - plain-workers:  the same + the dataloader workers `embedding` would pick
 - ours-same:      `embedding.train` with plain's settings (length grouping off, 0 workers, same precision)
 - ours-workers:   ours-default + 2 workers (to check the CPU choice of 0)
-- <ours variant>+merge-always / +merge-never / +fp32 / +chunk8: `merge_columns`, `precision` or `execution.chunk_rows`
-  forced (an experiment)
+- <ours variant>+merge-always / +merge-never / +fp32 / +chunk8 / +padded / +packed: `merge_columns`, `precision`,
+                  `execution.chunk_rows` or `execution.packed` forced (an experiment)
 
 Samples are timed steps x batch size for every variant (not encoder calls, which deduplication changes);
-tokens/s counts the non-padding tokens in the attention masks the encoder receives; padding is the padded share
-of the tokens the encoder computed; peak memory is the max RSS on CPU, torch.cuda.max_memory_allocated on CUDA.
+tokens/s counts the non-padding tokens in the attention masks the encoder receives (packed steps: every token they
+embed); padding is the padded share of the tokens the encoder computed; peak memory is the max RSS on CPU,
+torch.cuda.max_memory_allocated on CUDA.
 Ratios are given in wall time and in CPU time (process time: steady on a shared machine), as the median over the
 repeats and their range (repeats alternate the variants; ratios are taken within each round).
 
@@ -237,14 +238,30 @@ class Meter:
         self.cuda, self.start_step, self.batch_size, self.on = cuda, start_step, batch_size, False
         self.steps, self.seqs, self.padded = 0, 0, 0
         self.real = torch.zeros((), dtype=torch.long, device="cuda" if cuda else "cpu")
+        self.inside = False  # within a padded Transformer call (whose embeddings call is counted by its mask)
         model[0].register_forward_pre_hook(self._hook)
+        model[0].register_forward_hook(self._left)
+        embeddings = getattr(getattr(model[0], "model", None), "embeddings", None)
+        if embeddings is not None:  # packed steps (execution.packed) call the embeddings directly, with no mask
+            embeddings.register_forward_pre_hook(self._packed_hook, with_kwargs=True)
 
     def _hook(self, module, inputs):
+        self.inside = True
         mask = inputs[0].get("attention_mask") if inputs and isinstance(inputs[0], dict) else None
         if self.on and mask is not None:
             self.seqs += mask.shape[0]
             self.real += mask.sum()  # stays on the device: no sync per step
             self.padded += mask.numel()
+
+    def _left(self, module, inputs, output):
+        self.inside = False
+
+    def _packed_hook(self, module, args, kwargs):
+        positions = kwargs.get("position_ids")
+        if self.on and not self.inside and positions is not None:  # [1, T]: every token real
+            self.seqs += int((positions == 0).sum())
+            self.real += positions.numel()
+            self.padded += positions.numel()
 
     def step_begins(self, step: int) -> None:
         """`step` = steps done so far; timing starts before step `start_step` (0-based) and counts every step on."""
@@ -531,7 +548,10 @@ def child(args) -> None:
     options = {}
     for extra in extras:
         if extra.startswith("chunk"):  # e.g. +chunk8: rows per sorted encoder call (`execution.chunk_rows`)
-            options["execution"] = {"chunk_rows": int(extra.removeprefix("chunk"))}
+            options.setdefault("execution", {})["chunk_rows"] = int(extra.removeprefix("chunk"))
+            continue
+        if extra in ("packed", "padded"):  # `execution.packed` on / off (auto = on CPU)
+            options.setdefault("execution", {})["packed"] = extra == "packed"
             continue
         key = "precision" if extra in ("fp32", "bf16", "fp16") else "merge_columns"
         options[key] = extra.removeprefix("merge-")

@@ -25,6 +25,12 @@ class ExecutionSpec(Strict):
         "sees a few fixed shapes (CUDA graphs, torch.compile without recompiles). `auto` = 16 ... 512 on "
         "accelerators, none on CPU (a padded token costs arithmetic there); null or [] = each chunk at its own width.",
     )
+    packed: bool | Literal["auto"] = Field(
+        "auto",
+        description="merge_columns `sorted`: run a step's distinct texts as one unpadded sequence of tokens "
+        "(attention per run of equal-length texts), so no padded token is computed. `auto` = on CPU, for models "
+        "that allow it (BERT-family encoders with Pooling / Normalize / Dense); others run in padded chunks.",
+    )
     token_ids: bool = Field(
         True,
         description="Collate training batches from the token ids computed once per text for length grouping, "

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from torch import Tensor, nn
 
+from .packed_forward import packed_for
 from .sorted_forward import SortedStep, buckets_for, chunk_rows_for, embed_sorted, plan_sorted
 
 MergeColumns = Literal["auto", "always", "never", "stock", "sorted"]
@@ -58,14 +59,16 @@ def slack_for(policy: MergeColumns, device_type: str) -> float:
     return AUTO_SLACK.get(device_type, AUTO_SLACK_ACCELERATOR)
 
 
-def describe(policy: MergeColumns, device_type: str) -> str:
+def describe(policy: MergeColumns, device_type: str, packed: bool | str = "auto") -> str:
     """One line for the start banner: how this run's columns will go through the encoder."""
     if resolved(policy, device_type) == "sorted":
         rows = chunk_rows_for(device_type)
-        return (
-            f"{policy} ({device_type}): each distinct text of a step once, length-sorted chunks of {rows} "
-            "(the loss sees the same batch)"
+        how = (
+            f"packed without padding (BERT-family encoders; other models in length-sorted chunks of {rows})"
+            if packed_for(device_type, packed)
+            else f"length-sorted chunks of {rows}"
         )
+        return f"{policy} ({device_type}): each distinct text of a step once, {how} (the loss sees the same batch)"
     if policy == "always":
         return "always: one encoder call for all text columns"
     if policy == "never":
@@ -125,6 +128,7 @@ def embed_grouped(
     *,
     chunk_rows: int | None = None,
     bucket_widths: list[int] | str | None = "auto",
+    packed: bool | str = "auto",
 ) -> list[Tensor]:
     """One `sentence_embedding` tensor per column, from as few model calls as the policy finds worth it.
 
@@ -140,7 +144,7 @@ def embed_grouped(
     device = _device_type(features_list[0]) if features_list else "cpu"
     if resolved(policy, device) == "sorted":
         rows, buckets = chunk_rows_for(device, chunk_rows), buckets_for(device, bucket_widths)
-        chunked = embed_sorted(model, features_list, rows, buckets)
+        chunked = embed_sorted(model, features_list, rows, buckets, packed_for(device, packed))
         if chunked is not None:
             return chunked
         policy = "auto"

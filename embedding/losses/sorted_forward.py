@@ -27,6 +27,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .packed_forward import embed_packed, packed_encoder
+
 TOKEN_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 META_KEYS = ("modality",)  # batch metadata sentence-transformers' preprocess adds; passed on when equal everywhere
 # What a sentence-transformers forward writes into the features it was given (an earlier pass over the same batch,
@@ -113,6 +115,10 @@ class SortedStep:
             out.append({**{k: _at_width(v.index_select(0, rows), width) for k, v in self.flat.items()}, **self.meta})
         return out
 
+    def sorted_rows(self) -> dict[str, Tensor]:
+        """The distinct texts' token tensors in length order, at the step's width (for `embed_packed`)."""
+        return {k: v.index_select(0, self.order) for k, v in self.flat.items()}
+
     def stacked(self) -> dict[str, Tensor]:
         """The distinct texts as ONE right-padded batch in length order, for GradCache: its mini-batches are row
         ranges of this batch, and sentence-transformers trims each to its own widest text (`_create_minibatch`)."""
@@ -136,12 +142,21 @@ def _at_width(tensor: Tensor, width: int) -> Tensor:
 
 
 def embed_sorted(
-    model: nn.Module, features_list: list[dict[str, Any]], chunk_rows: int, buckets: tuple[int, ...] = ()
+    model: nn.Module,
+    features_list: list[dict[str, Any]],
+    chunk_rows: int,
+    buckets: tuple[int, ...] = (),
+    packed: bool = False,
 ) -> list[Tensor] | None:
     """One `sentence_embedding` tensor per column from length-sorted chunks of the distinct texts, or None when the
-    features are not plain right-padded token batches (the caller then embeds per column)."""
+    features are not plain right-padded token batches (the caller then embeds per column). `packed`: run all the
+    distinct texts as one unpadded sequence of tokens where the model allows it (`packed_forward.py`)."""
     step = plan_sorted(features_list)
     if step is None:
         return None
-    embeddings = torch.cat([model(chunk)["sentence_embedding"] for chunk in step.chunks(chunk_rows, buckets)])
+    encoder = packed_encoder(model) if packed and step.meta.get("modality", "text") == "text" else None
+    if encoder is not None:
+        embeddings = embed_packed(model, encoder, step.sorted_rows(), step.lengths)
+    else:
+        embeddings = torch.cat([model(chunk)["sentence_embedding"] for chunk in step.chunks(chunk_rows, buckets)])
     return [embeddings.index_select(0, where) for where in step.where]

@@ -91,11 +91,16 @@ def _precision(args, requested: str) -> str:
     return "fp32 (auto: this CPU has no native bf16)" if not native else "fp32 (`bf16` set off in args)"
 
 
-def _column_forwards(plan, args) -> str:
+def _column_forwards(plan, args, model) -> str:
     from ..losses.column_forwards import describe
+    from ..losses.packed_forward import packed_encoder
 
     device = getattr(args, "device", "cpu")
-    return describe(plan.config.merge_columns, getattr(device, "type", str(device).split(":")[0]))
+    device_type = getattr(device, "type", str(device).split(":")[0])
+    packed = plan.config.execution.packed
+    if packed is not False and packed_encoder(model) is None:
+        packed = False  # the model's layers are not ones packed_forward.py runs: padded chunks
+    return describe(plan.config.merge_columns, device_type, packed)
 
 
 def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
@@ -130,7 +135,7 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
         trainable_row(trainer.model),
         ("device", f"{args.device}" + (f" x {world} processes" if world > 1 else "")),
         ("precision", _precision(args, plan.config.precision)),
-        ("encoder calls", _column_forwards(plan, args)),
+        ("encoder calls", _column_forwards(plan, args, trainer.model)),
         ("batch size", f"{args.per_device_train_batch_size} per device, {effective} per optimizer step"),
         *([row] if (row := global_batch_row(plan, args)) else []),
         (

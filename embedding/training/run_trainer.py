@@ -41,6 +41,7 @@ class RunTrainer(EmbeddingTrainer):
                 loss.execution = {
                     "chunk_rows": self.execution.chunk_rows,
                     "bucket_widths": self.execution.bucket_widths,
+                    "packed": self.execution.packed,
                 }
         data = self.train_dataset
         datasets = list(data.values()) if isinstance(data, dict) else [data]

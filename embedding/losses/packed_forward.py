@@ -1,0 +1,149 @@
+"""Packed (unpadded) execution of one sorted step (`execution.packed`): every real token once, no padding at all.
+
+`sorted_forward.py` cuts a step's distinct texts into length-sorted chunks, each padded to its widest text; on
+batches already grouped by length that still leaves ~30 % padded tokens (aia-bde, batch 16, chunks of 16), and a CPU
+pays for each one in every matrix product. Here the encoder runs on the step's tokens laid end to end instead:
+
+    tokens      T = Σ_i len_i          (no pad token anywhere)
+    linear / layer norm / dropout / feed-forward     on  [T, hidden]
+    attention   per run of texts of equal length L   on  [n, heads, L, L]   (a view of the packed tokens: no copy,
+                                                                            no mask, zero padding)
+
+The distinct texts are already sorted by length, so equal lengths are contiguous: a step of 128 aia-bde texts has a
+few dozen runs, i.e. a few dozen small attention calls per layer (cheap on a CPU; on a GPU each call is a launch,
+so `auto` packs on CPU only). Pooling reads the packed output through sentence-transformers' own flattened path
+(`Pooling._forward_flattened`, keyed by `cu_seq_lens_q`, the layout its flash-attention unpadding produces), then
+Normalize / Dense run as usual.
+
+The embeddings equal the padded forward up to float rounding (test: fp32 1e-5, same gradients); dropout masks are
+drawn per call, so they differ from a padded forward's, as with any change of batching.
+
+Only architectures whose layers are written out here qualify: BERT-family encoders in transformers 5
+(`BertModel`: MiniLM, BGE, E5 / GTE small ...) with absolute positions, no cross-attention and the SDPA or eager
+attention; a sentence-transformers model of exactly Transformer → Pooling (→ Normalize / Dense); the model itself,
+not a DDP / compiled wrapper (gradient synchronisation hooks into the wrapper's forward). Anything else, e.g.
+LoRA adapters, returns None from `packed_encoder` and the step runs in padded chunks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+# Device types where `execution.packed: auto` packs. CPU: every padded token costs arithmetic; see benchmarks/README.
+PACKED_ON = {"cpu"}
+ATTENTION_IMPLEMENTATIONS = ("sdpa", "eager", None)
+
+
+def packed_for(device_type: str, configured: bool | str = "auto") -> bool:
+    """Whether a step is packed on this device: `auto` = where it measured faster (PACKED_ON)."""
+    return device_type in PACKED_ON if configured == "auto" else bool(configured)
+
+
+def packed_encoder(model: nn.Module) -> nn.Module | None:
+    """The Hugging Face encoder to run packed, or None when this model cannot be (see the module docstring)."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules.transformer import Transformer
+    from sentence_transformers.sentence_transformer.modules import Dense, Normalize, Pooling
+    from transformers import BertModel
+
+    if not isinstance(model, SentenceTransformer) or len(model) < 2:
+        return None
+    first, rest = model[0], list(model)[1:]
+    if type(first) is not Transformer or not isinstance(rest[0], Pooling):
+        return None
+    if not all(isinstance(module, (Pooling, Normalize, Dense)) for module in rest):
+        return None
+    text = getattr(first, "modality_config", {}).get("text", {})
+    if text.get("method") != "forward" or text.get("method_output_name") not in ("last_hidden_state", None):
+        return None
+    encoder = getattr(first, "model", None)
+    if type(encoder) is not BertModel:  # subclasses (and PEFT wrappers) may change the layers
+        return None
+    config = encoder.config
+    if config.is_decoder or config.add_cross_attention or config.chunk_size_feed_forward:
+        return None
+    if getattr(config, "position_embedding_type", "absolute") != "absolute":
+        return None
+    if config._attn_implementation not in ATTENTION_IMPLEMENTATIONS:
+        return None
+    return encoder
+
+
+def _runs(lengths: list[int]) -> list[tuple[int, int, int]]:
+    """(first token, texts, length) per run of equal lengths in the packed order."""
+    runs: list[tuple[int, int, int]] = []
+    start = 0
+    for length in lengths:
+        if runs and runs[-1][2] == length:
+            first, count, _ = runs[-1]
+            runs[-1] = (first, count + 1, length)
+        else:
+            runs.append((start, 1, length))
+        start += length
+    return runs
+
+
+def _attention(layer: nn.Module, hidden: Tensor, runs: list[tuple[int, int, int]]) -> Tensor:
+    """BertSelfAttention over packed tokens: one SDPA call per run of equal-length texts, no mask needed."""
+    attention = layer.attention.self
+    heads, size = attention.num_attention_heads, attention.attention_head_size
+    query, key, value = attention.query(hidden), attention.key(hidden), attention.value(hidden)
+    dropout = attention.dropout.p if attention.training else 0.0
+    outputs = []
+    for first, count, length in runs:
+        end = first + count * length
+
+        def view(x: Tensor, first: int = first, end: int = end, count: int = count, length: int = length) -> Tensor:
+            return x[first:end].view(count, length, heads, size).transpose(1, 2)
+
+        out = nn.functional.scaled_dot_product_attention(
+            view(query), view(key), view(value), dropout_p=dropout, scale=attention.scaling
+        )
+        outputs.append(out.transpose(1, 2).reshape(count * length, heads * size))
+    return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
+
+
+def _layer(layer: nn.Module, hidden: Tensor, runs: list[tuple[int, int, int]]) -> Tensor:
+    """BertLayer.forward on packed tokens (transformers 5: attention, its output block, then the feed-forward)."""
+    attended = layer.attention.output(_attention(layer, hidden, runs), hidden)
+    return layer.feed_forward_chunk(attended)
+
+
+def _checkpointing(encoder: nn.Module) -> bool:
+    # transformers 5.24 renamed the flag (the old name warns); older 5.x have only the old one
+    flag = getattr(encoder, "is_activation_checkpointing", None)
+    return bool(encoder.is_gradient_checkpointing if flag is None else flag)
+
+
+def embed_packed(model: nn.Module, encoder: nn.Module, flat: dict[str, Tensor], lengths: list[int]) -> Tensor:
+    """`sentence_embedding` of the right-padded rows `flat` (real lengths `lengths`, any order), run packed."""
+    ids = flat["input_ids"]
+    positions = torch.arange(ids.shape[1], device=ids.device)
+    length_tensor = torch.tensor(lengths, device=ids.device)
+    real = positions[None, :] < length_tensor[:, None]
+    token_types = flat.get("token_type_ids")
+    hidden = encoder.embeddings(
+        input_ids=ids[real][None],
+        token_type_ids=None if token_types is None else token_types[real][None],
+        position_ids=positions.expand_as(ids)[real][None],
+    )[0]
+    runs = _runs(lengths)
+    checkpointing = _checkpointing(encoder) and encoder.training and torch.is_grad_enabled()
+    for layer in encoder.encoder.layer:
+        if checkpointing:  # as transformers' GradientCheckpointingLayer does: recompute each layer in backward
+            hidden = torch.utils.checkpoint.checkpoint(_layer, layer, hidden, runs, use_reentrant=False)
+        else:
+            hidden = _layer(layer, hidden, runs)
+    cumulative = torch.zeros(len(lengths) + 1, dtype=torch.int32, device=ids.device)
+    cumulative[1:] = torch.cumsum(length_tensor, 0)
+    features: dict[str, Any] = {
+        "token_embeddings": hidden[None],
+        "cu_seq_lens_q": cumulative,
+        "max_length_q": max(lengths),
+    }
+    for module in list(model)[1:]:
+        features = module(features)
+    return features["sentence_embedding"]

@@ -1,0 +1,168 @@
+"""`execution.packed`: a sorted step runs as one unpadded sequence of tokens; the same embeddings and gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_losses_objective import spec
+from test_sorted_forward import TRIPLETS, batch_of
+
+from embedding.losses.build import build_objective_loss
+from embedding.losses.column_forwards import describe, embed_grouped
+from embedding.losses.packed_forward import _runs, packed_encoder, packed_for
+from embedding.losses.sorted_forward import embed_sorted, plan_sorted
+
+
+def query_rows(model) -> list[tuple[int, ...]]:
+    """The input shapes every first-layer query projection receives (padded: [rows, width, h]; packed: [T, h])."""
+    shapes: list[tuple[int, ...]] = []
+    layer = model[0].model.encoder.layer[0].attention.self.query
+    layer.register_forward_pre_hook(lambda module, args: shapes.append(tuple(args[0].shape)))
+    return shapes
+
+
+def gradients(model, embeddings) -> dict[str, torch.Tensor]:
+    # a loss that mixes rows and columns, so a misplaced row changes the gradient
+    loss = sum((e * e.roll(1, 0)).sum() + e[:, 0].sum() * i for i, e in enumerate(embeddings))
+    grads = torch.autograd.grad(loss, [p for p in model.parameters()], allow_unused=True)
+    return {n: g for (n, _), g in zip(model.named_parameters(), grads, strict=True) if g is not None}
+
+
+def assert_same(a: list[torch.Tensor], b: list[torch.Tensor], tol: float = 1e-5) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        torch.testing.assert_close(x, y, rtol=tol, atol=tol)
+
+
+def test_runs_of_equal_lengths_in_packed_order():
+    assert _runs([2, 2, 3, 5, 5, 5]) == [(0, 2, 2), (4, 1, 3), (7, 3, 5)]
+    assert _runs([4]) == [(0, 1, 4)]
+
+
+def test_no_padded_token_reaches_the_encoder_and_embeddings_and_gradients_equal_the_padded_path(student):
+    # Given the tiny student without dropout, a step with duplicates and texts of many lengths
+    student.eval()
+    features, _ = batch_of(student, TRIPLETS)
+    step = plan_sorted(features)
+    shapes = query_rows(student)
+    # When the step runs padded (chunks of 4) and packed
+    padded = embed_sorted(student, features, 4, packed=False)
+    padded_grads = gradients(student, padded)
+    padded_shapes, shapes[:] = list(shapes), []
+    packed = embed_sorted(student, features, 4, packed=True)
+    # Then the packed run made one call on exactly the real tokens of the distinct texts; the chunks had padding
+    assert shapes == [(sum(step.lengths), 32)]
+    assert sum(s[0] * s[1] for s in padded_shapes) > sum(step.lengths)
+    # and the embeddings and every parameter's gradient are the same
+    assert_same(packed, padded)
+    packed_grads = gradients(student, packed)
+    assert packed_grads.keys() == padded_grads.keys() and len(packed_grads) > 10
+    for name, grad in padded_grads.items():
+        torch.testing.assert_close(packed_grads[name], grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fields", [{}, {"matryoshka": {"matryoshka_dims": [32, 16, 8]}}, {"margin": 0.1}])
+def test_the_loss_and_its_gradients_equal_per_column_calls(student, fields):
+    student.eval()
+    features, labels = batch_of(student, TRIPLETS)
+    results = []
+    for policy, packed in (("never", False), ("sorted", True)):
+        student.zero_grad(set_to_none=True)
+        loss = build_objective_loss(student, spec(**fields), num_train_rows=101, merge_columns=policy)
+        loss.execution = {"packed": packed}
+        out = loss([dict(f) for f in features], labels)
+        torch.stack(list(out.values())).sum().backward()
+        grads = {n: p.grad.clone() for n, p in student.named_parameters() if p.grad is not None}
+        results.append(({k: v.item() for k, v in out.items()}, grads))
+    (plain, plain_grads), (ours, our_grads) = results
+    assert ours == pytest.approx(plain, rel=1e-5, abs=1e-6)
+    for name in plain_grads:
+        torch.testing.assert_close(our_grads[name], plain_grads[name], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["cls", "max", ("mean", "max")])
+def test_other_poolings_normalize_and_dense_follow_the_packed_encoder(student, mode):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense, Normalize, Pooling
+
+    transformer = student[0]
+    pooling = Pooling(32, mode)
+    dense = Dense(pooling.get_embedding_dimension(), 8, activation_function=torch.nn.Tanh())
+    model = SentenceTransformer(modules=[transformer, pooling, dense, Normalize()], device="cpu").eval()
+    features, _ = batch_of(model, TRIPLETS)
+    assert packed_encoder(model) is not None
+    assert_same(embed_sorted(model, features, 3, packed=True), embed_sorted(model, features, 3, packed=False))
+
+
+def test_eager_attention_and_gradient_checkpointing_give_the_same_result(student):
+    student.eval()
+    features, _ = batch_of(student, TRIPLETS)
+    expected = embed_sorted(student, features, 4, packed=False)
+    expected_grads = gradients(student, expected)
+    student[0].model.config._attn_implementation = "eager"
+    assert packed_encoder(student) is not None
+    assert_same(embed_sorted(student, features, 4, packed=True), expected)
+    student[0].model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    student[0].model.train()  # checkpointing only acts in training; dropout off so results stay comparable
+    for module in student.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    checkpointed = embed_sorted(student, features, 4, packed=True)
+    assert_same(checkpointed, expected)
+    for name, grad in gradients(student, checkpointed).items():
+        torch.testing.assert_close(grad, expected_grads[name], rtol=1e-5, atol=1e-6)
+
+
+def test_bf16_autocast_packed_stays_close_to_padded(student):
+    student.eval()
+    features, _ = batch_of(student, TRIPLETS)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        packed = embed_sorted(student, features, 4, packed=True)
+        padded = embed_sorted(student, features, 4, packed=False)
+    for a, b in zip(packed, padded, strict=True):
+        assert torch.nn.functional.cosine_similarity(a.float(), b.float()).min() > 0.999
+
+
+def test_dropout_still_applies_in_training(student):
+    student.train()
+    features, _ = batch_of(student, TRIPLETS)
+    torch.manual_seed(0)
+    first = embed_sorted(student, features, 4, packed=True)
+    torch.manual_seed(1)
+    second = embed_sorted(student, features, 4, packed=True)
+    assert not torch.allclose(first[0], second[0])
+
+
+def test_models_the_packed_layers_do_not_cover_run_padded(student):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import LayerNorm, Pooling
+
+    # a module after pooling that is not Pooling / Normalize / Dense
+    with_norm = SentenceTransformer(modules=[student[0], Pooling(32, "mean"), LayerNorm(32)], device="cpu")
+    assert packed_encoder(with_norm) is None
+    # a wrapper (DDP-like): gradient sync hooks into the wrapper's forward
+    assert packed_encoder(torch.nn.Sequential(student)) is None
+    # an attention implementation written elsewhere
+    student[0].model.config._attn_implementation = "flex_attention"
+    assert packed_encoder(student) is None
+    student[0].model.config._attn_implementation = "sdpa"
+    assert packed_encoder(student) is not None
+    # and such models still train: the padded chunks
+    features, _ = batch_of(with_norm, TRIPLETS)
+    shapes = query_rows(with_norm)
+    assert embed_sorted(with_norm, features, 4, packed=True) is not None
+    assert all(len(s) == 3 for s in shapes)
+
+
+def test_packed_is_auto_on_cpu_only_and_configurable(student):
+    assert packed_for("cpu") and not packed_for("cuda")
+    assert packed_for("cuda", True) and not packed_for("cpu", False)
+    assert "packed" in describe("auto", "cpu") and "packed" not in describe("auto", "cpu", packed=False)
+    student.eval()
+    features, _ = batch_of(student, TRIPLETS)
+    shapes = query_rows(student)
+    embed_grouped(student, features, "auto", packed="auto")
+    assert len(shapes) == 1 and len(shapes[0]) == 2
+    shapes.clear()
+    embed_grouped(student, features, "auto", packed=False)
+    assert len(shapes) > 1 and all(len(s) == 3 for s in shapes)
