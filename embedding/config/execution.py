@@ -29,7 +29,8 @@ class ExecutionSpec(Strict):
         "auto",
         description="merge_columns `sorted`: run a step's distinct texts as one unpadded sequence of tokens "
         "(attention per run of equal-length texts), so no padded token is computed. `auto` = on CPU, for models "
-        "that allow it (BERT-family encoders with Pooling / Normalize / Dense); others run in padded chunks.",
+        "that allow it (BERT, RoBERTa, XLM-R encoders with Pooling / Normalize / Dense); others run in padded "
+        "chunks.",
     )
     token_ids: bool = Field(
         True,

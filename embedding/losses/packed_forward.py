@@ -19,10 +19,11 @@ The embeddings equal the padded forward up to float rounding (test: fp32 1e-5, s
 drawn per call, so they differ from a padded forward's, as with any change of batching.
 
 Only architectures whose layers are written out here qualify: BERT-family encoders in transformers 5
-(`BertModel`: MiniLM, BGE, E5 / GTE small ...) with absolute positions, no cross-attention and the SDPA or eager
-attention; a sentence-transformers model of exactly Transformer → Pooling (→ Normalize / Dense); the model itself,
-not a DDP / compiled wrapper (gradient synchronisation hooks into the wrapper's forward). Anything else, e.g.
-LoRA adapters, returns None from `packed_encoder` and the step runs in padded chunks.
+(`BertModel`: MiniLM, BGE, E5 small ...; `RobertaModel` / `XLMRobertaModel`: multilingual E5, BGE-M3,
+paraphrase-multilingual-mpnet ...) with absolute positions, no cross-attention and the SDPA or eager attention;
+a sentence-transformers model of exactly Transformer → Pooling (→ Normalize / Dense); the model itself, not a
+DDP / compiled wrapper (gradient synchronisation hooks into the wrapper's forward). Anything else (MPNet's relative
+attention bias, LoRA adapters, ...) returns None from `packed_encoder` and the step runs in padded chunks.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ def packed_encoder(model: nn.Module) -> nn.Module | None:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules.transformer import Transformer
     from sentence_transformers.sentence_transformer.modules import Dense, Normalize, Pooling
-    from transformers import BertModel
 
     if not isinstance(model, SentenceTransformer) or len(model) < 2:
         return None
@@ -60,7 +60,7 @@ def packed_encoder(model: nn.Module) -> nn.Module | None:
     if text.get("method") != "forward" or text.get("method_output_name") not in ("last_hidden_state", None):
         return None
     encoder = getattr(first, "model", None)
-    if type(encoder) is not BertModel:  # subclasses (and PEFT wrappers) may change the layers
+    if _position_offset(encoder) is None:
         return None
     config = encoder.config
     if config.is_decoder or config.add_cross_attention or config.chunk_size_feed_forward:
@@ -70,6 +70,19 @@ def packed_encoder(model: nn.Module) -> nn.Module | None:
     if config._attn_implementation not in ATTENTION_IMPLEMENTATIONS:
         return None
     return encoder
+
+
+def _position_offset(encoder: nn.Module | None) -> int | None:
+    """The position id of a text's first token, or None for an encoder whose layers are not the ones run here.
+    BERT counts from 0; RoBERTa / XLM-R (fairseq) from padding_idx + 1. Exact classes only: subclasses and PEFT
+    wrappers may change the layers."""
+    from transformers import BertModel, RobertaModel, XLMRobertaModel
+
+    if type(encoder) is BertModel:
+        return 0
+    if type(encoder) in (RobertaModel, XLMRobertaModel):
+        return encoder.embeddings.padding_idx + 1
+    return None
 
 
 def _runs(lengths: list[int]) -> list[tuple[int, int, int]]:
@@ -128,7 +141,7 @@ def embed_packed(model: nn.Module, encoder: nn.Module, flat: dict[str, Tensor], 
     hidden = encoder.embeddings(
         input_ids=ids[real][None],
         token_type_ids=None if token_types is None else token_types[real][None],
-        position_ids=positions.expand_as(ids)[real][None],
+        position_ids=(positions + _position_offset(encoder)).expand_as(ids)[real][None],
     )[0]
     runs = _runs(lengths)
     checkpointing = _checkpointing(encoder) and encoder.training and torch.is_grad_enabled()

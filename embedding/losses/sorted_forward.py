@@ -14,10 +14,12 @@ equal the per-column ones up to float rounding; with dropout the masks are drawn
 
 Only plain right-padded token batches qualify (input_ids + attention_mask, token_type_ids optional, the same keys in
 every column): prompts (`prompt_length`), router tasks, flattened FA2 batches (`cu_seq_lens_q`) and non-text inputs
-return None and the caller uses its per-column grouping. Packed (unpadded) attention is not used: for BERT in
-transformers 5.24 it exists only through flash_attention_2 (CUDA and the flash-attn kernels), where
-sentence-transformers' own `unpad_inputs` already flattens the batch; the SDPA / eager bidirectional mask ignores
-packed position_ids, so packing there would let texts attend to each other.
+return None and the caller uses its per-column grouping. With `packed` (the CPU default, `execution.packed`) the
+distinct texts do not go through padded chunks at all but through `packed_forward.py`: one unpadded sequence of
+tokens, for the encoders it covers. transformers' own packed path (position_ids / `cu_seq_lens`) exists for BERT
+only through flash_attention_2 (CUDA and the flash-attn kernels), where sentence-transformers' `unpad_inputs`
+already flattens the batch; its SDPA / eager bidirectional mask ignores packed position_ids, so handing it packed
+inputs would let texts attend to each other.
 """
 
 from __future__ import annotations
@@ -154,7 +156,8 @@ def embed_sorted(
     step = plan_sorted(features_list)
     if step is None:
         return None
-    encoder = packed_encoder(model) if packed and step.meta.get("modality", "text") == "text" else None
+    text = step.meta.get("modality", "text") == "text" and min(step.lengths) > 0  # an all-padding row: chunks
+    encoder = packed_encoder(model) if packed and text else None
     if encoder is not None:
         embeddings = embed_packed(model, encoder, step.sorted_rows(), step.lengths)
     else:

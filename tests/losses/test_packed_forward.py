@@ -166,3 +166,35 @@ def test_packed_is_auto_on_cpu_only_and_configurable(student):
     shapes.clear()
     embed_grouped(student, features, "auto", packed=False)
     assert len(shapes) > 1 and all(len(s) == 3 for s in shapes)
+
+
+@pytest.mark.parametrize("kind", ["roberta", "xlm-roberta"])
+def test_roberta_family_counts_positions_from_after_the_padding_index(tmp_path, student_dir, kind):
+    # Given a tiny random RoBERTa / XLM-R (fairseq positions: padding_idx + 1 onwards) with the student's tokenizer
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules import Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(student_dir)
+    config = AutoConfig.for_model(
+        kind,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=66,
+        pad_token_id=tokenizer.pad_token_id,
+        type_vocab_size=1,
+    )
+    torch.manual_seed(0)
+    AutoModel.from_config(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    transformer = Transformer(str(tmp_path), max_seq_length=32)
+    model = SentenceTransformer(modules=[transformer, Pooling(32, "mean")], device="cpu").eval()
+    assert packed_encoder(model) is not None
+    features, _ = batch_of(model, TRIPLETS)
+    features = [{k: v for k, v in f.items() if k != "token_type_ids"} for f in features]
+    # Then packed equals padded: with BERT's positions (from 0) it would not
+    assert_same(embed_sorted(model, features, 4, packed=True), embed_sorted(model, features, 4, packed=False))
