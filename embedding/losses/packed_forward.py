@@ -10,8 +10,10 @@ pays for each one in every matrix product. Here the encoder runs on the step's t
                                                                             no mask, zero padding)
 
 The distinct texts are already sorted by length, so equal lengths are contiguous: a step of 128 aia-bde texts has a
-few dozen runs, i.e. a few dozen small attention calls per layer (cheap on a CPU; on a GPU each call is a launch,
-so `auto` packs on CPU only). Pooling reads the packed output through sentence-transformers' own flattened path
+few dozen runs, i.e. a few dozen small attention calls per layer, cheap on a CPU. On an accelerator each call would
+be a kernel launch, so there attention is ONE call on torch's jagged layout (`torch.nested`, offsets = cu_seqlens),
+which SDPA dispatches to its flash / memory-efficient varlen kernels (tested on CPU for equality; `auto` packs on
+CPU only until it is measured on a GPU: benchmarks/gpu.sh runs `ours-default+merge-sorted+packed`). Pooling reads the packed output through sentence-transformers' own flattened path
 (`Pooling._forward_flattened`, keyed by `cu_seq_lens_q`, the layout its flash-attention unpadding produces), then
 Normalize / Dense run as usual.
 
@@ -28,13 +30,15 @@ attention bias, LoRA adapters, ...) returns None from `packed_encoder` and the s
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 # Device types where `execution.packed: auto` packs. CPU: every padded token costs arithmetic; see benchmarks/README.
 PACKED_ON = {"cpu"}
+logger = logging.getLogger(__name__)
 ATTENTION_IMPLEMENTATIONS = ("sdpa", "eager", None)
 
 
@@ -99,29 +103,70 @@ def _runs(lengths: list[int]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _attention(layer: nn.Module, hidden: Tensor, runs: list[tuple[int, int, int]]) -> Tensor:
-    """BertSelfAttention over packed tokens: one SDPA call per run of equal-length texts, no mask needed."""
-    attention = layer.attention.self
-    heads, size = attention.num_attention_heads, attention.attention_head_size
-    query, key, value = attention.query(hidden), attention.key(hidden), attention.value(hidden)
-    dropout = attention.dropout.p if attention.training else 0.0
+class Packing(NamedTuple):
+    """Where each text's tokens lie in the packed sequence, and how attention runs over them."""
+
+    runs: list[tuple[int, int, int]]  # (first token, texts, length) per run of equal lengths
+    offsets: Tensor  # [texts + 1] token offsets (cu_seqlens)
+    max_length: int
+    attention: str  # "runs": one SDPA call per run; "nested": one call on torch's jagged layout (varlen kernels)
+
+
+def attention_for(device_type: str) -> str:
+    """`runs` on CPU (measured there: torch's jagged SDPA falls back to a slower per-text loop, 4-8x the runs' time
+    for a step of 128 aia-bde texts); `nested` on accelerators, where SDPA on a jagged tensor is one call of the
+    flash / memory-efficient varlen kernels."""
+    return "runs" if device_type == "cpu" else "nested"
+
+
+_nested_failed: list[str] = []  # the error that made `nested` fall back to `runs`, once per process
+
+
+def _attend(query: Tensor, key: Tensor, value: Tensor, packing: Packing, heads: int, size: int, **sdpa) -> Tensor:
+    """Scaled dot-product attention of each text with itself over packed [T, heads * size] projections."""
+    if packing.attention == "nested" and not _nested_failed:
+        try:
+            return _attend_nested(query, key, value, packing, heads, size, **sdpa)
+        except (RuntimeError, NotImplementedError) as error:  # a kernel this torch / device lacks: runs still work
+            _nested_failed.append(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            logger.warning("packed attention: jagged SDPA failed (%s); one call per run of lengths", _nested_failed[0])
     outputs = []
-    for first, count, length in runs:
+    for first, count, length in packing.runs:
         end = first + count * length
 
         def view(x: Tensor, first: int = first, end: int = end, count: int = count, length: int = length) -> Tensor:
             return x[first:end].view(count, length, heads, size).transpose(1, 2)
 
-        out = nn.functional.scaled_dot_product_attention(
-            view(query), view(key), view(value), dropout_p=dropout, scale=attention.scaling
-        )
+        out = nn.functional.scaled_dot_product_attention(view(query), view(key), view(value), **sdpa)
         outputs.append(out.transpose(1, 2).reshape(count * length, heads * size))
     return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
 
 
-def _layer(layer: nn.Module, hidden: Tensor, runs: list[tuple[int, int, int]]) -> Tensor:
+def _attend_nested(query: Tensor, key: Tensor, value: Tensor, packing: Packing, heads: int, size: int, **sdpa):
+    def jagged(x: Tensor) -> Tensor:
+        nested = torch.nested.nested_tensor_from_jagged(
+            x.reshape(-1, heads, size), packing.offsets, max_seqlen=packing.max_length
+        )
+        return nested.transpose(1, 2)  # [texts, heads, length_i, size]
+
+    out = nn.functional.scaled_dot_product_attention(jagged(query), jagged(key), jagged(value), **sdpa)
+    return out.transpose(1, 2).values().reshape(-1, heads * size)
+
+
+def _layer(layer: nn.Module, hidden: Tensor, packing: Packing) -> Tensor:
     """BertLayer.forward on packed tokens (transformers 5: attention, its output block, then the feed-forward)."""
-    attended = layer.attention.output(_attention(layer, hidden, runs), hidden)
+    attention = layer.attention.self
+    context = _attend(
+        attention.query(hidden),
+        attention.key(hidden),
+        attention.value(hidden),
+        packing,
+        attention.num_attention_heads,
+        attention.attention_head_size,
+        dropout_p=attention.dropout.p if attention.training else 0.0,
+        scale=attention.scaling,
+    )
+    attended = layer.attention.output(context, hidden)
     return layer.feed_forward_chunk(attended)
 
 
@@ -131,8 +176,11 @@ def _checkpointing(encoder: nn.Module) -> bool:
     return bool(encoder.is_gradient_checkpointing if flag is None else flag)
 
 
-def embed_packed(model: nn.Module, encoder: nn.Module, flat: dict[str, Tensor], lengths: list[int]) -> Tensor:
-    """`sentence_embedding` of the right-padded rows `flat` (real lengths `lengths`, any order), run packed."""
+def embed_packed(
+    model: nn.Module, encoder: nn.Module, flat: dict[str, Tensor], lengths: list[int], attention: str | None = None
+) -> Tensor:
+    """`sentence_embedding` of the right-padded rows `flat` (real lengths `lengths`, any order), run packed;
+    `attention`: `runs` / `nested` (default: the device's, `attention_for`)."""
     ids = flat["input_ids"]
     positions = torch.arange(ids.shape[1], device=ids.device)
     length_tensor = torch.tensor(lengths, device=ids.device)
@@ -143,15 +191,15 @@ def embed_packed(model: nn.Module, encoder: nn.Module, flat: dict[str, Tensor], 
         token_type_ids=None if token_types is None else token_types[real][None],
         position_ids=(positions + _position_offset(encoder)).expand_as(ids)[real][None],
     )[0]
-    runs = _runs(lengths)
+    cumulative = torch.zeros(len(lengths) + 1, dtype=torch.long, device=ids.device)
+    cumulative[1:] = torch.cumsum(length_tensor, 0)
+    packing = Packing(_runs(lengths), cumulative, max(lengths), attention or attention_for(ids.device.type))
     checkpointing = _checkpointing(encoder) and encoder.training and torch.is_grad_enabled()
     for layer in encoder.encoder.layer:
         if checkpointing:  # as transformers' GradientCheckpointingLayer does: recompute each layer in backward
-            hidden = torch.utils.checkpoint.checkpoint(_layer, layer, hidden, runs, use_reentrant=False)
+            hidden = torch.utils.checkpoint.checkpoint(_layer, layer, hidden, packing, use_reentrant=False)
         else:
-            hidden = _layer(layer, hidden, runs)
-    cumulative = torch.zeros(len(lengths) + 1, dtype=torch.int32, device=ids.device)
-    cumulative[1:] = torch.cumsum(length_tensor, 0)
+            hidden = _layer(layer, hidden, packing)
     features: dict[str, Any] = {
         "token_embeddings": hidden[None],
         "cu_seq_lens_q": cumulative,

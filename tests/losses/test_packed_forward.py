@@ -198,3 +198,46 @@ def test_roberta_family_counts_positions_from_after_the_padding_index(tmp_path, 
     features = [{k: v for k, v in f.items() if k != "token_type_ids"} for f in features]
     # Then packed equals padded: with BERT's positions (from 0) it would not
     assert_same(embed_sorted(model, features, 4, packed=True), embed_sorted(model, features, 4, packed=False))
+
+
+# torch's CPU fallback for jagged SDPA goes through its older nested layout, which warns; CUDA kernels do not
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors is in prototype stage")
+def test_nested_attention_one_varlen_call_equals_the_runs(student):
+    # The accelerator path (torch's jagged layout: one SDPA call per layer), checked on CPU against the runs
+    from embedding.losses.packed_forward import attention_for, embed_packed
+
+    assert attention_for("cpu") == "runs" and attention_for("cuda") == "nested"
+    student.eval()
+    features, _ = batch_of(student, TRIPLETS)
+    step = plan_sorted(features)
+    encoder = packed_encoder(student)
+    runs = embed_packed(student, encoder, step.sorted_rows(), step.lengths, attention="runs")
+    runs_grads = gradients(student, [runs])
+    nested = embed_packed(student, encoder, step.sorted_rows(), step.lengths, attention="nested")
+    torch.testing.assert_close(nested, runs, rtol=1e-5, atol=1e-5)
+    for name, grad in gradients(student, [nested]).items():
+        torch.testing.assert_close(grad, runs_grads[name], rtol=1e-4, atol=1e-6)
+
+
+def test_a_nested_kernel_error_falls_back_to_runs_once_with_a_warning(student, monkeypatch, caplog):
+    import embedding.losses.packed_forward as packed_forward
+
+    def no_kernel(*args, **kwargs):
+        raise RuntimeError("No available kernel. Aborting execution.")
+
+    monkeypatch.setattr(packed_forward, "_attend_nested", no_kernel)
+    monkeypatch.setattr(packed_forward, "_nested_failed", [])
+    student.eval()
+    features, _ = batch_of(student, TRIPLETS)
+    step = plan_sorted(features)
+    expected = packed_forward.embed_packed(
+        student, packed_encoder(student), step.sorted_rows(), step.lengths, attention="runs"
+    )
+    with caplog.at_level("WARNING", logger="embedding.losses.packed_forward"):
+        for _ in range(2):
+            out = packed_forward.embed_packed(
+                student, packed_encoder(student), step.sorted_rows(), step.lengths, attention="nested"
+            )
+            torch.testing.assert_close(out, expected)
+    warnings = [r for r in caplog.records if "jagged SDPA failed" in r.getMessage()]
+    assert len(warnings) == 1 and "No available kernel" in warnings[0].getMessage()
