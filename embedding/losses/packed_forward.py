@@ -13,9 +13,10 @@ The distinct texts are already sorted by length, so equal lengths are contiguous
 few dozen runs, i.e. a few dozen small attention calls per layer, cheap on a CPU. On an accelerator each call would
 be a kernel launch, so there attention is ONE call on torch's jagged layout (`torch.nested`, offsets = cu_seqlens),
 which SDPA dispatches to its flash / memory-efficient varlen kernels (tested on CPU for equality; `auto` packs on
-CPU only until it is measured on a GPU: benchmarks/gpu.sh runs `ours-default+merge-sorted+packed`). Pooling reads the packed output through sentence-transformers' own flattened path
-(`Pooling._forward_flattened`, keyed by `cu_seq_lens_q`, the layout its flash-attention unpadding produces), then
-Normalize / Dense run as usual.
+CPU only until it is measured on a GPU: benchmarks/gpu.sh runs `ours-default+merge-sorted+packed`).
+
+Pooling reads the packed output through sentence-transformers' own flattened path (`Pooling._forward_flattened`,
+keyed by `cu_seq_lens_q`, the layout its flash-attention unpadding produces), then Normalize / Dense run as usual.
 
 The embeddings equal the padded forward up to float rounding (test: fp32 1e-5, same gradients); dropout masks are
 drawn per call, so they differ from a padded forward's, as with any change of batching.

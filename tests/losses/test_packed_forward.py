@@ -119,8 +119,7 @@ def test_bf16_autocast_packed_stays_close_to_padded(student):
     with torch.autocast("cpu", dtype=torch.bfloat16):
         packed = embed_sorted(student, features, 4, packed=True)
         padded = embed_sorted(student, features, 4, packed=False)
-    for a, b in zip(packed, padded, strict=True):
-        assert torch.nn.functional.cosine_similarity(a.float(), b.float()).min() > 0.999
+    assert_same(packed, padded, tol=1e-4)
 
 
 def test_dropout_still_applies_in_training(student):
