@@ -98,8 +98,8 @@ def _column_forwards(plan, args, model) -> str:
     device = getattr(args, "device", "cpu")
     device_type = getattr(device, "type", str(device).split(":")[0])
     packed = plan.config.execution.packed
-    if packed is not False and packed_encoder(model) is None:
-        packed = False  # the model's layers are not ones packed_forward.py runs: padded chunks
+    if packed is not False and (packed_encoder(model) is None or args.world_size > 1):
+        packed = False  # layers packed_forward.py does not run, or a DDP wrapper around the model: padded chunks
     return describe(plan.config.merge_columns, device_type, packed)
 
 

@@ -240,3 +240,23 @@ def test_a_nested_kernel_error_falls_back_to_runs_once_with_a_warning(student, m
             torch.testing.assert_close(out, expected)
     warnings = [r for r in caplog.records if "jagged SDPA failed" in r.getMessage()]
     assert len(warnings) == 1 and "No available kernel" in warnings[0].getMessage()
+
+
+def test_the_banner_says_packed_only_when_this_run_packs(student):
+    from types import SimpleNamespace
+
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import LayerNorm, Pooling
+
+    from embedding.config.execution import ExecutionSpec
+    from embedding.training.banner import _column_forwards
+
+    def line(model, world_size=1, packed="auto"):
+        plan = SimpleNamespace(config=SimpleNamespace(merge_columns="auto", execution=ExecutionSpec(packed=packed)))
+        return _column_forwards(plan, SimpleNamespace(device=torch.device("cpu"), world_size=world_size), model)
+
+    assert "packed without padding" in line(student)
+    assert "packed" not in line(student, packed=False)
+    assert "packed" not in line(student, world_size=2)  # DDP wraps the model: padded chunks
+    with_norm = SentenceTransformer(modules=[student[0], Pooling(32, "mean"), LayerNorm(32)], device="cpu")
+    assert "packed" not in line(with_norm) and "length-sorted chunks of 16" in line(with_norm)
