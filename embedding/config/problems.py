@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -62,10 +63,71 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# How pydantic labels the members of a plain union (`bool | Literal["auto"]`) in error locations: one error per
+# member, e.g. `execution.packed.bool` and `execution.packed.literal['auto']`. Users never wrote these labels.
+UNION_MEMBER = re.compile(
+    r"^(bool|int|float|str|none|literal\[.*\]|(list|dict|tuple|set)\[.*\]|constrained-.*|function-.*)$"
+)
+
+
+def _member_at(loc: tuple[Any, ...]) -> int | None:
+    """Index of the first union-member label in `loc`, if any."""
+    for i, part in enumerate(loc):
+        if i and isinstance(part, str) and UNION_MEMBER.match(part):
+            return i
+    return None
+
+
+def merged_union_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One error per key where a value matched no member of a union, instead of one per member.
+
+    When some member got further (a list whose item is out of range), the user meant that member: only its errors
+    are kept. Otherwise one error at the key says every accepted form (`expected true or false, or 'auto'`)."""
+    out: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
+    for err in errors:
+        at = _member_at(tuple(err["loc"]))
+        if at is None:
+            out.append(err)
+            continue
+        key = tuple(err["loc"][:at])
+        if key not in groups:
+            groups[key] = []
+            out.append({"loc": key, "type": "_union", "members": groups[key], "input": err.get("input")})
+        groups[key].append((at, err))
+    result = []
+    for err in out:
+        if err["type"] != "_union":
+            result.append(err)
+            continue
+        deeper = [e for at, e in err["members"] if len(e["loc"]) > at + 1]
+        if deeper:  # e.g. bucket_widths: [16, 0]: the list member's own item error, its label dropped
+            result += [
+                {**e, "loc": tuple(p for i, p in enumerate(e["loc"]) if i != at)}
+                for at, e in err["members"]
+                if len(e["loc"]) > at + 1
+            ]
+        else:
+            result.append(err)
+    return result
+
+
+def _accepted(err: dict[str, Any]) -> str:
+    """One union member's expectation in words: `true or false`, `'auto'`, `an integer >= 1`, `a list`."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "literal_error":
+        return str(ctx.get("expected", err["msg"].removeprefix("Input should be ")))
+    if kind in BOUNDS:
+        return f"a number {BOUNDS[kind]} {ctx[BOUND_KEYS[kind]]}"
+    if kind in EXPECTED:
+        return EXPECTED[kind]
+    return err["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
+
+
 def problems_from_validation_error(root: type[BaseModel], error: ValidationError, prefix: str = "") -> list[Problem]:
     """One Problem per pydantic error, its key path below `prefix` (e.g. `objectives[0].loss_args`)."""
     problems = []
-    for err in error.errors(include_url=False):
+    for err in merged_union_errors(error.errors(include_url=False)):
         loc = err["loc"] = without_tags(tuple(err["loc"])) + (("type",) if err["type"].startswith("union_tag") else ())
         path = key_path(loc)
         where = f"{prefix}.{path}" if prefix and path else prefix or path
@@ -77,6 +139,9 @@ def error_message(root: type[BaseModel], err: dict[str, Any]) -> str:
     """What a user reads for one pydantic error: the expectation in words and the value given."""
     loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
     got = f", got {_shown(err.get('input'))}"
+    if kind == "_union":
+        accepted = list(dict.fromkeys(_accepted(member) for _, member in err["members"]))
+        return f"expected {', or '.join(accepted)}{got}"
     if kind == "extra_forbidden":
         valid = fields_at(root, loc)
         return f"unknown key `{loc[-1]}`{did_you_mean(str(loc[-1]), valid)}; valid keys here: {one_of(valid)}"

@@ -207,3 +207,19 @@ def test_scientific_notation_is_a_number_in_yaml_and_overrides():
 
     assert load_yaml("lr: 5e-5\nx: 1e3\ny: 2.5E-3") == {"lr": 5e-5, "x": 1000.0, "y": 0.0025}
     assert parse_override("args.learning_rate=5e-5") == (["args", "learning_rate"], 5e-5)
+
+
+@pytest.mark.parametrize(
+    "execution, expected",
+    [
+        # one message per key, every accepted form named, no pydantic member labels (`.bool`, `.literal['auto']`)
+        ({"packed": "sometimes"}, ["execution.packed: expected true or false, or 'auto', got 'sometimes'"]),
+        ({"bucket_widths": "many"}, ["execution.bucket_widths: expected a list, or 'auto', got 'many'"]),
+        # a member that got further (a list with one bad item) is what the user meant: only its error
+        ({"bucket_widths": [16, 0]}, ["execution.bucket_widths[1]: expected an integer >= 1, got 0"]),
+    ],
+)
+def test_a_value_no_union_member_accepts_gets_one_message(execution, expected):
+    data = base_config("some/model", "data", "out")
+    data["execution"] = execution
+    assert problems_of(data) == expected
