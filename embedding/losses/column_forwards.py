@@ -63,11 +63,12 @@ def describe(policy: MergeColumns, device_type: str, packed: bool | str = "auto"
     """One line for the start banner: how this run's columns will go through the encoder."""
     if resolved(policy, device_type) == "sorted":
         rows = chunk_rows_for(device_type)
-        how = (
-            f"packed without padding (BERT-family encoders; other models in length-sorted chunks of {rows})"
-            if packed_for(device_type, packed)
-            else f"length-sorted chunks of {rows}"
-        )
+        if packed is True:  # known to pack: this run's model qualifies (the banner checks it)
+            how = "packed without padding"
+        elif packed == "auto" and packed_for(device_type, packed):
+            how = f"packed without padding (BERT, RoBERTa, XLM-R; other models in length-sorted chunks of {rows})"
+        else:
+            how = f"length-sorted chunks of {rows}"
         return f"{policy} ({device_type}): each distinct text of a step once, {how} (the loss sees the same batch)"
     if policy == "always":
         return "always: one encoder call for all text columns"

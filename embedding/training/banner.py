@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 
 from ..console import interactive
-from ..models.hardware import native_bf16
+from ..models.hardware import OVERRIDE, native_bf16
 from .batch_facts import batch_size_of, batch_warnings, setting
 from .batch_facts import negatives_per_anchor as _negatives
 from .false_negatives import banner_row as false_negatives_row
@@ -88,18 +89,25 @@ def _precision(args, requested: str) -> str:
         )
     if requested != "auto":
         return "fp32"
-    return "fp32 (auto: this CPU has no native bf16)" if not native else "fp32 (`bf16` set off in args)"
+    if native:
+        return "fp32 (`bf16` set off in args)"
+    if os.environ.get(OVERRIDE, "").strip() == "0":
+        return f"fp32 (auto: native bf16 detection turned off by {OVERRIDE}=0)"
+    return "fp32 (auto: this CPU has no native bf16)"
 
 
 def _column_forwards(plan, args, model) -> str:
     from ..losses.column_forwards import describe
-    from ..losses.packed_forward import packed_encoder
+    from ..losses.packed_forward import packed_encoder, packed_for
 
     device = getattr(args, "device", "cpu")
     device_type = getattr(device, "type", str(device).split(":")[0])
-    packed = plan.config.execution.packed
-    if packed is not False and (packed_encoder(model) is None or args.world_size > 1):
-        packed = False  # layers packed_forward.py does not run, or a DDP wrapper around the model: padded chunks
+    # packed only where the setting allows it on this device, for a model packed_forward.py runs, not DDP-wrapped
+    packed = (
+        packed_for(device_type, plan.config.execution.packed)
+        and packed_encoder(model) is not None
+        and args.world_size <= 1
+    )
     return describe(plan.config.merge_columns, device_type, packed)
 
 

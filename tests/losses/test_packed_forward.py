@@ -157,6 +157,9 @@ def test_packed_is_auto_on_cpu_only_and_configurable(student):
     assert packed_for("cpu") and not packed_for("cuda")
     assert packed_for("cuda", True) and not packed_for("cpu", False)
     assert "packed" in describe("auto", "cpu") and "packed" not in describe("auto", "cpu", packed=False)
+    assert "other models in length-sorted chunks" in describe("auto", "cpu")  # the model not known yet
+    assert "other models" not in describe("auto", "cpu", packed=True)  # known to pack
+    assert "packed" not in describe("auto", "cuda")
     student.eval()
     features, _ = batch_of(student, TRIPLETS)
     shapes = query_rows(student)

@@ -113,6 +113,12 @@ def test_banner_says_why_on_a_cpu(cpu):
     )
 
 
+def test_banner_names_the_override_that_turned_bf16_off(cpu, monkeypatch):
+    cpu(SAPPHIRE_RAPIDS, True)  # a CPU that has it, the detection turned off: the banner must not blame the CPU
+    monkeypatch.setenv(hardware.OVERRIDE, "0")
+    assert _banner_precision("auto") == "fp32 (auto: native bf16 detection turned off by EMBEDDING_CPU_BF16=0)"
+
+
 def test_banner_on_a_gpu_is_unchanged(cpu):
     args = SimpleNamespace(device=torch.device("cuda", 0), bf16=True)
     assert banner._precision(args, "auto") == "bf16 autocast (weights fp32)"

@@ -29,8 +29,7 @@ def test_banner_shows_each_objective(plan_and_trainer):
         "fp32",
         "4 per device",
         "every 2 steps",
-        "auto (cpu): each distinct text of a step once, packed without padding (BERT-family encoders; other "
-        "models in length-sorted chunks of 16)",
+        "auto (cpu): each distinct text of a step once, packed without padding (the loss sees the same batch)",
         "cosine_map@1",
         str(plan.run_dir),
         "(path)",
