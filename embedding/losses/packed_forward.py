@@ -25,8 +25,9 @@ Only architectures whose layers are written out here qualify: BERT-family encode
 (`BertModel`: MiniLM, BGE, E5 small ...; `RobertaModel` / `XLMRobertaModel`: multilingual E5, BGE-M3,
 paraphrase-multilingual-mpnet ...) with absolute positions, no cross-attention and the SDPA or eager attention;
 a sentence-transformers model of exactly Transformer → Pooling (→ Normalize / Dense); the model itself, not a
-DDP / compiled wrapper (gradient synchronisation hooks into the wrapper's forward). Anything else (MPNet's relative
-attention bias, LoRA adapters, ...) returns None from `packed_encoder` and the step runs in padded chunks.
+DDP / compiled wrapper (gradient synchronisation hooks into the wrapper's forward). LoRA adapters as this project
+adds them (peft layers injected into the encoder's Linear modules) run packed too. Anything else (MPNet's relative
+attention bias, a PeftModel wrapper, ...) returns None from `packed_encoder` and the step runs in padded chunks.
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ def packed_encoder(model: nn.Module) -> nn.Module | None:
     if not isinstance(model, SentenceTransformer) or len(model) < 2:
         return None
     first, rest = model[0], list(model)[1:]
-    if type(first) is not Transformer or not isinstance(rest[0], Pooling):
+    # a Transformer whose forward is sentence-transformers' own (subclasses that only save / load differently, such
+    # as the LoRA one in models/adapter.py, qualify: peft injects its layers into the encoder's Linear modules)
+    if not isinstance(first, Transformer) or type(first).forward is not Transformer.forward:
+        return None
+    if not isinstance(rest[0], Pooling):
         return None
     if not all(isinstance(module, (Pooling, Normalize, Dense)) for module in rest):
         return None

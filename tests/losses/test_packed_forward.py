@@ -24,8 +24,9 @@ def query_rows(model) -> list[tuple[int, ...]]:
 def gradients(model, embeddings) -> dict[str, torch.Tensor]:
     # a loss that mixes rows and columns, so a misplaced row changes the gradient
     loss = sum((e * e.roll(1, 0)).sum() + e[:, 0].sum() * i for i, e in enumerate(embeddings))
-    grads = torch.autograd.grad(loss, [p for p in model.parameters()], allow_unused=True)
-    return {n: g for (n, _), g in zip(model.named_parameters(), grads, strict=True) if g is not None}
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss, [p for _, p in named], allow_unused=True)
+    return {n: g for (n, _), g in zip(named, grads, strict=True) if g is not None}
 
 
 def assert_same(a: list[torch.Tensor], b: list[torch.Tensor], tol: float = 1e-5) -> None:
@@ -263,3 +264,29 @@ def test_the_banner_says_packed_only_when_this_run_packs(student):
     assert "packed" not in line(student, world_size=2)  # DDP wraps the model: padded chunks
     with_norm = SentenceTransformer(modules=[student[0], Pooling(32, "mean"), LayerNorm(32)], device="cpu")
     assert "packed" not in line(with_norm) and "length-sorted chunks of 16" in line(with_norm)
+
+
+def test_lora_adapters_injected_in_place_run_packed_with_the_same_gradients(tiny_bert):
+    # this project's LoRA (peft injected into the encoder's own Linear modules: the encoder class is unchanged)
+    from embedding.config.adapter import BaseModelSpec
+    from embedding.models import load_model
+
+    model, _ = load_model(BaseModelSpec(name=str(tiny_bert), adapter={"r": 4, "dropout": 0.0}))
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "lora_B" in name:
+                parameter.normal_(std=0.5)  # B starts at zero: give the adapter an effect
+    model.eval()
+    assert packed_encoder(model) is not None
+    features, _ = batch_of(model, TRIPLETS)
+    shapes = query_rows(model)
+    padded = embed_sorted(model, features, 4, packed=False)
+    padded_grads = gradients(model, padded)
+    shapes.clear()
+    packed = embed_sorted(model, features, 4, packed=True)
+    assert len(shapes) == 1 and len(shapes[0]) == 2  # the LoRA-wrapped query saw the packed tokens
+    assert_same(packed, padded)
+    packed_grads = gradients(model, packed)
+    assert packed_grads and all("lora_" in name for name in packed_grads)
+    for name, grad in padded_grads.items():
+        torch.testing.assert_close(packed_grads[name], grad, rtol=1e-5, atol=1e-6)
