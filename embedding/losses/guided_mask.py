@@ -8,7 +8,8 @@ guide scores it above a's own positive, less a margin::
 and masked candidates leave the softmax (their logit is −inf). The same rule masks the positive → anchor
 direction. The guide is the frozen base model (`base`: a copy of the student taken when the loss is built, i.e.
 before training) or any model name. It embeds the batch's columns under `no_grad`, from the same tokenized features
-when it shares the student's tokenizer, else from the texts decoded from them (as sentence-transformers'
+when it shares the student's tokenizer (each distinct text once, as the student's step: sorted, packed on CPU),
+else from the texts decoded from them (as sentence-transformers'
 GISTEmbedLoss does); the student is embedded once, as always. Each training step adds its masked candidates to
 `masked` / `candidates`, which the training log reads (`training/false_negatives.py`).
 """
@@ -63,6 +64,15 @@ class Guide:
         device = features[0]["input_ids"].device
         if next(self.model.parameters()).device != device:
             self.model.to(device)
+        if self.shared:  # the same token ids: each distinct text once, packed where the device packs (CPU)
+            from .packed_forward import packed_for
+            from .sorted_forward import buckets_for, chunk_rows_for, embed_sorted
+
+            inputs = [{k: v for k, v in column.items() if torch.is_tensor(v)} for column in features]
+            kind = device.type
+            together = embed_sorted(self.model, inputs, chunk_rows_for(kind), buckets_for(kind), packed_for(kind))
+            if together is not None:
+                return [embedding.float() for embedding in together]
         out = []
         for column in features:
             if self.shared:

@@ -151,3 +151,23 @@ def test_validate_types_the_guide_arguments_and_refuses_one_per_group_without_in
     assert problem.where == "objectives[1].batch_sampler" and "no in-batch negatives" in problem.message
     augmented = {"type": "similarity", "loss": "augmented-cosine", "batch_sampler": "one_per_group"}
     assert objective_loss_problems(augmented, "o", allow_custom_code=False) == []
+
+
+def test_a_guide_sharing_the_tokenizer_embeds_each_distinct_text_once_packed(student):
+    # Given the base model as the guide and columns that repeat a text
+    loss = RankingLoss(student, guide="base")
+    assert loss.guide.shared
+    columns = [TEXTS[0], TEXTS[1], [TEXTS[0][0], TEXTS[1][1], "change address"]]
+    features = _features(student, columns)
+    expected = [loss.guide.model(dict(f))["sentence_embedding"] for f in _features(student, columns)]
+    shapes = []
+    query = loss.guide.model[0].model.encoder.layer[0].attention.self.query
+    query.register_forward_pre_hook(lambda module, args: shapes.append(tuple(args[0].shape)))
+    # When
+    guided = loss.guide.embed(features)
+    # Then one packed call over the distinct texts' real tokens (CPU), the same embeddings as per column
+    distinct = {text for column in columns for text in column}
+    real = sum(int(student.preprocess([text])["attention_mask"].sum()) for text in distinct)
+    assert shapes == [(real, 32)]
+    for ours, theirs in zip(guided, expected, strict=True):
+        torch.testing.assert_close(ours, theirs.float(), rtol=1e-5, atol=1e-5)
