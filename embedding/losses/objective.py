@@ -15,7 +15,7 @@ from . import _citations
 from ._similarity import truncate
 from .cached_ranking import CachedRankingLoss, sum_row_chunks
 from .column_forwards import MergeColumns, embed_grouped, sorted_plan
-from .packed_forward import embed_packed, packed_encoder, packed_for
+from .packed_gradcache import PackedMiniBatches
 from .targets import task_labels
 
 
@@ -32,7 +32,7 @@ def _jsonable(value: Any) -> Any:
         return getattr(value, "__name__", None) or type(value).__name__
 
 
-class ObjectiveLoss(CachedLossMixin, nn.Module):
+class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
     """The loss of one objective: its main loss plus the optional distillation and penalty terms, all computed from
     the same student embeddings, each optionally Matryoshka-truncated, scaled by the objective's `weight`::
 
@@ -153,45 +153,6 @@ class ObjectiveLoss(CachedLossMixin, nn.Module):
         names = list(parts)
         components = {name: parts[name] for name in names[1:]}
         return {names[0]: total - sum(components.values(), torch.zeros_like(total)), **components}
-
-    def embed_minibatch(
-        self,
-        sentence_feature: dict[str, Tensor],
-        begin: int,
-        end: int,
-        with_grad: bool,
-        copy_random_state: bool,
-        random_state: Any = None,
-    ) -> tuple[Tensor, Any]:
-        """GradCache step (1) / (3) for one mini-batch: packed (`execution.packed`) when the step is a sorted one and
-        the model allows it, else sentence-transformers' padded call. The dropout replay is the same either way:
-        the RNG state is taken before the mini-batch's forward and restored for its second pass."""
-        encoder = self._packed_minibatch_encoder(sentence_feature)
-        mask = sentence_feature.get("attention_mask")
-        if encoder is None or mask is None or not bool(mask[begin:end].sum(dim=1).all()):  # an empty row: padded
-            return super().embed_minibatch(
-                sentence_feature, begin, end, with_grad, copy_random_state, random_state=random_state
-            )
-        from contextlib import nullcontext
-
-        from sentence_transformers.base.losses.gradcache import RandContext, _create_minibatch
-
-        minibatch = _create_minibatch(sentence_feature, begin, end)
-        rows = {key: value for key, value in minibatch.items() if key in ("input_ids", "token_type_ids")}
-        lengths = minibatch["attention_mask"].sum(dim=1).tolist()
-        with nullcontext() if random_state is None else random_state:
-            with nullcontext() if with_grad else torch.no_grad():
-                random_state = RandContext(*minibatch.values()) if copy_random_state else None
-                reps = embed_packed(self.model, encoder, rows, lengths)
-        return reps, random_state
-
-    def _packed_minibatch_encoder(self, sentence_feature: dict[str, Any]) -> nn.Module | None:
-        if self._scatter is None:  # not a sorted step: per-column features, maybe prompts or other inputs
-            return None
-        device = sentence_feature["input_ids"].device.type
-        if not packed_for(device, getattr(self, "execution", {}).get("packed", "auto")):
-            return None
-        return packed_encoder(self.model)
 
     def calculate_loss(
         self, reps: list[list[Tensor]], labels: Tensor | None = None, *, with_backward: bool = False
