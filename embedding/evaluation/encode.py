@@ -118,6 +118,12 @@ def packed_encoding(model, extras: object = None) -> Callable[[list[str]], torch
     return embed
 
 
+def _encode_fn(model, kind: str | None, **kwargs) -> Callable[[list[str]], torch.Tensor]:
+    """sentence-transformers' `encode` / `encode_query` / `encode_document` for one batch, as a tensor."""
+    fn = {"query": model.encode_query, "document": model.encode_document}.get(kind or "", model.encode)
+    return lambda batch: fn(batch, batch_size=len(batch), convert_to_tensor=True, show_progress_bar=False, **kwargs)
+
+
 def encode_sorted(
     model,
     texts: Sequence[str],
@@ -144,7 +150,6 @@ def encode_sorted(
     Returns:
         A float tensor of shape (len(texts), model dim) on the model's device, as ST's evaluators get it.
     """
-    fn = {"query": model.encode_query, "document": model.encode_document}.get(kind or "", model.encode)
     if len(texts) == 0:
         return torch.empty(0, 0)
     distinct = list(dict.fromkeys(texts))
@@ -155,22 +160,12 @@ def encode_sorted(
 
         batches = tqdm(batches, desc=f"encode {kind or 'texts'}", unit="batch")
     progress = _Progress({"query": "queries", "document": "documents"}.get(kind or "", "texts"), len(distinct))
-    packed = packed_encoding(model, prompt or prompt_name or kwargs)
+    embed = packed_encoding(model, prompt or prompt_name or kwargs) or _encode_fn(
+        model, kind, prompt=prompt, prompt_name=prompt_name, **kwargs
+    )
     out: torch.Tensor | None = None
     for index in batches:
-        batch = [distinct[i] for i in index]
-        if packed is not None:
-            embeddings = packed(batch)
-        else:
-            embeddings = fn(
-                batch,
-                batch_size=len(index),
-                prompt=prompt,
-                prompt_name=prompt_name,
-                convert_to_tensor=True,
-                show_progress_bar=False,
-                **kwargs,
-            )
+        embeddings = embed([distinct[i] for i in index])
         if out is None:
             out = embeddings.new_empty((len(distinct), embeddings.shape[-1]))
         out[torch.as_tensor(index, device=out.device)] = embeddings
