@@ -91,17 +91,28 @@ def batches_by_length(lengths: Sequence[int], batch_size: int) -> list[np.ndarra
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
+def _several_processes() -> bool:
+    return (
+        torch.distributed.is_available()
+        and torch.distributed.is_initialized()
+        and torch.distributed.get_world_size() > 1
+    )
+
+
 def packed_encoding(model, extras: object = None) -> Callable[[list[str]], torch.Tensor] | None:
     """A function embedding a batch of texts as unpadded tokens (`losses/packed_forward.py`), or None where
     `encode` must run: a device that does not pack by default (GPUs), a model the packed layers do not cover, a
-    prompt (given, `default_prompt_name`, or a non-empty one in the model's `prompts`) or other encode arguments
-    (`extras`). Measured on CPU (MiniLM, 1,062 AIA-BDE texts, batches of 128): 1.8x the speed of `encode` on the
-    same length-sorted batches, the same embeddings to 1e-6."""
+    prompt (given, `default_prompt_name`, or a non-empty one in the model's `prompts`), other encode arguments
+    (`extras`), or several processes (sentence-transformers' distributed evaluation shards `encode` calls).
+    Measured on CPU (MiniLM, 1,062 AIA-BDE texts, batches of 128): 1.8x the speed of `encode` on the same
+    length-sorted batches, the same embeddings to 1e-6."""
     from ..losses.packed_forward import embed_packed, packed_encoder, packed_for
 
     device = getattr(model, "device", torch.device("cpu"))
     prompts = getattr(model, "prompts", None) or {}
     if extras or getattr(model, "default_prompt_name", None) or any(prompts.values()):
+        return None
+    if _several_processes():  # `encode` is what shares the texts out to every rank (training/sharded_eval.py)
         return None
     encoder = packed_encoder(model) if packed_for(device.type) else None
     if encoder is None:

@@ -159,3 +159,12 @@ def test_sts_keys_and_values_equal_plain_st(st_model, pairs):
         )(st_model)
         assert set(ours[dim]) == set(want) == {"pearson_cosine", "spearman_cosine"}
         assert ours[dim] == pytest.approx(want, abs=1e-6)
+
+
+def test_several_processes_keep_encode_so_distributed_evaluation_can_shard_it(st_model, monkeypatch):
+    from embedding.evaluation.encode import packed_encoding
+
+    assert packed_encoding(st_model) is not None
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.distributed, "get_world_size", lambda *args: 2)
+    assert packed_encoding(st_model) is None  # sentence-transformers shards `encode` calls across the ranks
