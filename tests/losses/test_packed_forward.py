@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_losses_objective import spec
 from test_sorted_forward import TRIPLETS, batch_of
 
-from embedding.losses.build import build_objective_loss
 from embedding.losses.column_forwards import describe, embed_grouped
 from embedding.losses.packed_forward import _runs, packed_encoder, packed_for
 from embedding.losses.sorted_forward import embed_sorted, plan_sorted
@@ -60,25 +58,6 @@ def test_no_padded_token_reaches_the_encoder_and_embeddings_and_gradients_equal_
     assert packed_grads.keys() == padded_grads.keys() and len(packed_grads) > 10
     for name, grad in padded_grads.items():
         torch.testing.assert_close(packed_grads[name], grad, rtol=1e-5, atol=1e-6)
-
-
-@pytest.mark.parametrize("fields", [{}, {"matryoshka": {"matryoshka_dims": [32, 16, 8]}}, {"margin": 0.1}])
-def test_the_loss_and_its_gradients_equal_per_column_calls(student, fields):
-    student.eval()
-    features, labels = batch_of(student, TRIPLETS)
-    results = []
-    for policy, packed in (("never", False), ("sorted", True)):
-        student.zero_grad(set_to_none=True)
-        loss = build_objective_loss(student, spec(**fields), num_train_rows=101, merge_columns=policy)
-        loss.execution = {"packed": packed}
-        out = loss([dict(f) for f in features], labels)
-        torch.stack(list(out.values())).sum().backward()
-        grads = {n: p.grad.clone() for n, p in student.named_parameters() if p.grad is not None}
-        results.append(({k: v.item() for k, v in out.items()}, grads))
-    (plain, plain_grads), (ours, our_grads) = results
-    assert ours == pytest.approx(plain, rel=1e-5, abs=1e-6)
-    for name in plain_grads:
-        torch.testing.assert_close(our_grads[name], plain_grads[name], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("mode", ["cls", "max", ("mean", "max")])

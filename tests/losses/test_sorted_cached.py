@@ -58,33 +58,6 @@ def test_each_distinct_text_is_embedded_once_per_pass_shortest_first(student):
     assert widths == sorted(widths)  # each mini-batch trimmed to its own widest text
 
 
-def test_with_dropout_gradcache_replays_the_masks_of_its_first_pass(student):
-    # Given dropout on and the same seed, GradCache's mini-batches are the same model calls as the uncached sorted
-    # path's chunks of the same size: replaying step 1's RNG states must give the uncached loss and gradients.
-    student.train()
-    results = []
-    for loss_name in ("ranking", "cached-ranking"):
-        torch.manual_seed(7)
-        student.zero_grad(set_to_none=True)
-        features, labels = batch_of(student, TRIPLETS)
-        args = {"mini_batch_size": 3} if loss_name == "cached-ranking" else {}
-        loss = build_objective_loss(student, spec(loss=loss_name, loss_args=args), merge_columns="sorted")
-        loss.execution = {"chunk_rows": 3, "packed": False}  # the same model calls, hence the same dropout masks
-        out = loss([dict(f) for f in features], labels)
-        torch.stack(list(out.values())).sum().backward()
-        results.append(
-            (
-                sum(v.item() for v in out.values()),
-                {n: p.grad.clone() for n, p in student.named_parameters() if p.grad is not None},
-            )
-        )
-    (plain, plain_grads), (cached, cached_grads) = results
-    assert cached == pytest.approx(plain, rel=1e-5)
-    assert cached_grads.keys() == plain_grads.keys() and plain_grads
-    for name in plain_grads:
-        torch.testing.assert_close(cached_grads[name], plain_grads[name], rtol=1e-4, atol=1e-5)
-
-
 def test_packed_gradcache_embeds_each_mini_batch_as_unpadded_tokens_in_both_passes(student):
     student.eval()
     features, _ = batch_of(student, TRIPLETS)
@@ -103,23 +76,33 @@ def test_packed_gradcache_embeds_each_mini_batch_as_unpadded_tokens_in_both_pass
     assert shapes == expected + expected
 
 
-def test_with_dropout_packed_gradcache_replays_its_first_pass(student):
-    # One mini-batch holding every distinct text is the very packed forward the uncached loss makes: with the same
-    # seed the dropout masks are the same only if GradCache's second pass replays the first pass's RNG state.
+@pytest.mark.parametrize(
+    "mini_batch_size, execution",
+    [
+        # padded: GradCache's mini-batches are the very model calls of the uncached sorted path's chunks of 3
+        (3, {"chunk_rows": 3, "packed": False}),
+        # packed: one mini-batch holding every distinct text is the very packed forward the uncached loss makes
+        (64, {"packed": True}),
+    ],
+)
+def test_with_dropout_gradcache_replays_the_masks_of_its_first_pass(student, mini_batch_size, execution):
+    # With the same seed the dropout masks are the same only if GradCache's second pass replays the RNG state of its
+    # first pass: then the cached loss and gradients equal the uncached ones.
     student.train()
     results = []
     for loss_name in ("ranking", "cached-ranking"):
         torch.manual_seed(7)
         student.zero_grad(set_to_none=True)
         features, labels = batch_of(student, TRIPLETS)
-        args = {"mini_batch_size": 64} if loss_name == "cached-ranking" else {}
+        args = {"mini_batch_size": mini_batch_size} if loss_name == "cached-ranking" else {}
         loss = build_objective_loss(student, spec(loss=loss_name, loss_args=args), merge_columns="sorted")
-        loss.execution = {"packed": True}
+        loss.execution = execution
         out = loss([dict(f) for f in features], labels)
         torch.stack(list(out.values())).sum().backward()
         grads = {n: p.grad.clone() for n, p in student.named_parameters() if p.grad is not None}
         results.append((sum(v.item() for v in out.values()), grads))
     (plain, plain_grads), (cached, cached_grads) = results
     assert cached == pytest.approx(plain, rel=1e-5)
+    assert cached_grads.keys() == plain_grads.keys() and plain_grads
     for name in plain_grads:
         torch.testing.assert_close(cached_grads[name], plain_grads[name], rtol=1e-4, atol=1e-5)

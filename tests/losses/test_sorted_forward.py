@@ -77,8 +77,12 @@ def test_bucketed_embeddings_equal_the_padded_ones(student):
         (TRIPLETS, {"margin": 0.1, "variation_penalty": {"alpha": 0.3, "loss_args": {"eps": 0.01}}}),
     ],
 )
-@pytest.mark.parametrize("chunk_rows", [1, 3, 64])
-def test_loss_and_gradients_equal_the_per_column_forward(student, rows, fields, chunk_rows):
+@pytest.mark.parametrize(
+    "execution",
+    [{"chunk_rows": 1, "packed": False}, {"chunk_rows": 3, "packed": False}, {"chunk_rows": 64, "packed": False}]
+    + [{"packed": True}],  # one unpadded sequence of tokens (packed_forward.py)
+)
+def test_loss_and_gradients_equal_the_per_column_forward(student, rows, fields, execution):
     # Given the tiny student without dropout
     student.eval()
     features, labels = batch_of(student, rows)
@@ -86,7 +90,7 @@ def test_loss_and_gradients_equal_the_per_column_forward(student, rows, fields, 
     for policy in ("never", "sorted"):
         student.zero_grad(set_to_none=True)
         loss = build_objective_loss(student, spec(**fields), num_train_rows=101, merge_columns=policy)
-        loss.execution = {"chunk_rows": chunk_rows}
+        loss.execution = execution
         out = loss([dict(f) for f in features], labels)
         torch.stack(list(out.values())).sum().backward()
         grads = {n: p.grad.clone() for n, p in student.named_parameters() if p.grad is not None}
