@@ -2,10 +2,11 @@
 equal metrics / identical negatives.
 
 The N-process side is what a multi-process training run does: for its before/after evaluation
-(`embedding.training.sharded_eval.evaluate_on_every_rank`) rank 0 runs the evaluator and every rank encodes its
+(`embedding.training.distributed.sharded_eval.evaluate_on_every_rank`) rank 0 runs the evaluator and every rank
+encodes its
 share of each encode call; with `--mining`, rank 0 mines (`embedding.data.mining`, the SciFact test queries with
 their relevant documents as (anchor, positive) pairs, the corpus as candidates) and every rank encodes whole
-1-process batches of it (`embedding.training.sharded_mining`). Each side gets the same CPU cores in total
+1-process batches of it (`embedding.training.distributed.sharded_mining`). Each side gets the same CPU cores in total
 (1 process x N threads vs N processes x 1 thread), so the ratio is what sharding buys on the same machine.
 
     python benchmarks/sharded_eval.py                       # SciFact test (5,183 documents), 2 processes
@@ -39,7 +40,7 @@ def evaluate(args) -> None:
     from embedding.evaluation.retrieval import build_ir_evaluator, subsample
     from embedding.evaluation.tasks import load_task
     from embedding.models import load_model
-    from embedding.training.distributed import is_main, state
+    from embedding.training.distributed.coordination import is_main, state
 
     torch.set_num_threads(args.threads)
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -51,7 +52,7 @@ def evaluate(args) -> None:
         digest = mine(subsample(data.ir, max_queries=None, max_corpus=args.max_corpus, seed=42), args)
         result = {"seconds": time.perf_counter() - started, "negatives": digest}
     else:
-        from embedding.training.sharded_eval import evaluate_on_every_rank
+        from embedding.training.distributed.sharded_eval import evaluate_on_every_rank
 
         evaluator = build_ir_evaluator(data.ir, {"batch_size": args.batch_size}, max_corpus=args.max_corpus, seed=42)
         model, _ = load_model(ModelSpec(name=args.model), "--model")
@@ -69,7 +70,7 @@ def mine(ir, args) -> str:
 
     from embedding.data.args import MiningArgs
     from embedding.data.mining import _ranked
-    from embedding.training.sharded_mining import mine_on_every_rank
+    from embedding.training.distributed.sharded_mining import mine_on_every_rank
 
     pairs = [(ir.queries[q], ir.corpus[d]) for q in sorted(ir.relevant_docs) for d in sorted(ir.relevant_docs[q])]
     pairs = datasets.Dataset.from_dict({"anchor": [a for a, _ in pairs], "positive": [p for _, p in pairs]})

@@ -49,7 +49,7 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from embedding.losses.column_forwards import embed_grouped
+    from embedding.forward.columns import embed_grouped
     from embedding.losses.ranking import RankingLoss
     from embedding.models.resolution import resolve
 

@@ -336,7 +336,7 @@ def project_groups() -> bool:
 
 def auto_workers(cuda: bool) -> int:
     """The dataloader workers `embedding` picks on this machine: what a careful user sets too."""
-    from embedding.training.dataloading import auto_dataloader_args, available_cpus
+    from embedding.training.batching.dataloading import auto_dataloader_args, available_cpus
 
     return auto_dataloader_args({}, cuda=cuda, cpu_count=available_cpus())[0]["dataloader_num_workers"]
 
@@ -360,7 +360,7 @@ def run_stock(args, cuda: bool, start: int, *, workers: int = 0, well: bool = Fa
 
     trainer_class = SentenceTransformerTrainer
     if well and project_groups():
-        from embedding.training.dataloading import LengthGroupingMixin
+        from embedding.training.batching.dataloading import LengthGroupingMixin
 
         trainer_class = type("GroupedTrainer", (LengthGroupingMixin, SentenceTransformerTrainer), {})
     model = load(args)
@@ -407,7 +407,7 @@ def run_ours(args, cuda: bool, start: int, mode: str, options: dict) -> dict:
     import embedding.training.run as run
     from embedding import train
     from embedding.config.schema import TrainConfig
-    from embedding.training import dataloading
+    from embedding.training.batching import dataloading
 
     meter: dict = {}
     built = run.build_trainer
@@ -472,7 +472,7 @@ def floor_batches(args, model, data, grouped: bool) -> list[list[int]]:
     import torch
 
     if grouped and project_groups():
-        from embedding.training.batching import DEFAULT_MEGA_BATCH, LengthGroupedBatchSampler
+        from embedding.training.batching.length_groups import DEFAULT_MEGA_BATCH, LengthGroupedBatchSampler
 
         sampler = LengthGroupedBatchSampler(
             data,

@@ -39,7 +39,7 @@ def train(config, overrides: list[str] | None = None, *, resume: str | bool | No
 
 def preprocess(config, overrides: list[str] | None = None, *, limit: int | None = None):
     """Materialise every objective's data and the evaluator data; returns a list of summaries."""
-    from .training.inspect import preprocess_all
+    from .training.steps.inspect import preprocess_all
 
     return preprocess_all(_config(config, overrides), limit=limit)
 

@@ -22,8 +22,22 @@ LAYERS = [
     ("evaluation",),
     ("data",),
     ("losses",),
+    ("forward",),
     ("config", "models", "hub", "errors", "console"),
 ]
+# Inside training/, the run's rooms, top to bottom: `run.py` calls the phases (`steps/`), which drive the trainer,
+# which reads the plan; display, batching, the run directory and process coordination sit below them.
+TRAINING_LAYERS = [
+    ("run",),
+    ("steps",),
+    ("trainer",),
+    ("plan",),
+    ("display",),
+    ("batching",),
+    ("rundir",),
+    ("distributed",),
+]
+MAX_PACKAGE_MODULES = 16
 MAX_FUNCTION_LINES = 60
 MAX_FILE_LINES = 300
 
@@ -71,6 +85,16 @@ def layer_of(module: str) -> int:
     raise AssertionError(f"{module} is in no layer; add its top-level name to LAYERS in {__file__}")
 
 
+def training_layer_of(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) < 3 or parts[1] != "training":
+        return None
+    for rank, names in enumerate(TRAINING_LAYERS):
+        if parts[2] in names:
+            return rank
+    raise AssertionError(f"{module} is in no room of training/; add it to TRAINING_LAYERS in {__file__}")
+
+
 def graph() -> dict[str, set[str]]:
     return {module_name(path): imports_of(path) for path in sorted(PACKAGE.rglob("*.py"))}
 
@@ -83,6 +107,29 @@ def test_imports_only_go_down_the_layers():
         if layer_of(target) < layer_of(source)
     ]
     assert not upward, "imports that run back up:\n" + "\n".join(upward)
+
+
+def test_imports_only_go_down_the_rooms_of_training():
+    upward = [
+        f"{source} imports {target}"
+        for source, targets in graph().items()
+        for target in sorted(targets)
+        if training_layer_of(source) is not None
+        and training_layer_of(target) is not None
+        and training_layer_of(target) < training_layer_of(source)
+    ]
+    assert not upward, "imports that run back up inside training/:\n" + "\n".join(upward)
+
+
+def test_no_package_directory_is_a_crowd():
+    crowded = [
+        f"{folder.relative_to(PACKAGE.parent)}: {count} modules"
+        for folder in [PACKAGE, *(p for p in PACKAGE.rglob("*") if p.is_dir() and p.name != "__pycache__")]
+        if (count := len([f for f in folder.glob("*.py") if f.name != "__init__.py"])) > MAX_PACKAGE_MODULES
+    ]
+    assert not crowded, f"package directories over {MAX_PACKAGE_MODULES} modules (split by concern):\n" + "\n".join(
+        crowded
+    )
 
 
 def test_no_import_cycles():

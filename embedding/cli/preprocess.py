@@ -31,7 +31,7 @@ def run(args) -> int:
 
     config = load_config(args.config, args.overrides)
     setup_logging(verbose=False)
-    from ..training.inspect import preprocess_all, print_summaries
+    from ..training.steps.inspect import preprocess_all, print_summaries
 
     print_summaries(preprocess_all(config, limit=args.limit))
     return 0

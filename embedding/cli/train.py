@@ -75,7 +75,7 @@ def relaunch_with_torchrun(args, nproc: int) -> int:
         *(["--debug"] if args.debug else []),
         *argv,
     ]
-    from ..training.resume import shown_override
+    from ..training.rundir.resume import shown_override
 
     shown = [f"--set={shown_override(a.removeprefix('--set='))}" if a.startswith("--set=") else a for a in command]
     print("running:", " ".join(shown), flush=True)  # never a secret given with --set
@@ -117,8 +117,8 @@ def run(args) -> int:
     if args.nproc and args.nproc > 1 and "LOCAL_RANK" not in os.environ:
         return relaunch_with_torchrun(args, args.nproc)
     setup_logging()
+    from ..training.display.summary import print_result
     from ..training.run import train
-    from ..training.summary import print_result
 
     result = train(
         config, resume=args.resume, overwrite=args.overwrite, config_path=args.config, overrides=args.overrides
@@ -130,7 +130,7 @@ def run(args) -> int:
             "evaluation.fail_if_worse is on"
         )
         return 3
-    from ..training.export_step import export_failures
+    from ..training.steps.export import export_failures
 
     failures = export_failures(result.run_dir)  # read from the run dir: also after a resume of a finished run
     if failures:

@@ -17,6 +17,7 @@ from .evaluator_schema import Evaluators, EvaluatorSpec
 from .execution import ExecutionSpec
 from .merge import MergeSpec
 from .run_outputs import EarlyStoppingSpec, EvaluationSpec, ExportSpec
+from .sweep import SweepSpec
 
 __all__ = ["DatasetSpec", "EvaluatorSpec", "ModelSpec", "Strict", "TaskSpec", "TrainConfig"]
 
@@ -236,6 +237,7 @@ class TrainConfig(Strict):
     allow_custom_code: bool = Field(
         False, description="Allow `module:Class` losses. Off by default: a config should not be able to run code."
     )
+    sweep: SweepSpec | None = Field(None, description="A hyperparameter search, run by `embedding sweep`.")
 
     @field_validator("run_name")
     @classmethod

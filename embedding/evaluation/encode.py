@@ -106,7 +106,7 @@ def packed_encoding(model, extras: object = None) -> Callable[[list[str]], torch
     (`extras`), or several processes (sentence-transformers' distributed evaluation shards `encode` calls).
     Measured on CPU (MiniLM, 1,062 AIA-BDE texts, batches of 128): 1.8x the speed of `encode` on the same
     length-sorted batches, the same embeddings to 1e-6."""
-    from ..losses.packed_forward import embed_packed, packed_encoder, packed_for
+    from ..forward.packed import embed_packed, packed_encoder, packed_for
 
     device = getattr(model, "device", torch.device("cpu"))
     prompts = getattr(model, "prompts", None) or {}

@@ -65,8 +65,8 @@ class Guide:
         if next(self.model.parameters()).device != device:
             self.model.to(device)
         if self.shared:  # the same token ids: each distinct text once, packed where the device packs (CPU)
-            from .packed_forward import packed_for
-            from .sorted_forward import buckets_for, chunk_rows_for, embed_sorted
+            from ..forward.packed import packed_for
+            from ..forward.sorted_step import buckets_for, chunk_rows_for, embed_sorted
 
             inputs = [{k: v for k, v in column.items() if torch.is_tensor(v)} for column in features]
             kind = device.type

@@ -11,12 +11,12 @@ import torch
 from sentence_transformers.base.losses.gradcache import CachedLossMixin
 from torch import Tensor, nn
 
+from ..forward.columns import MergeColumns, embed_grouped, sorted_plan
+from ..forward.packed_gradcache import PackedMiniBatches
+from ..forward.targets import task_labels
 from . import _citations
 from ._similarity import truncate
 from .cached_ranking import CachedRankingLoss, sum_row_chunks
-from .column_forwards import MergeColumns, embed_grouped, sorted_plan
-from .packed_gradcache import PackedMiniBatches
-from .targets import task_labels
 
 
 def _jsonable(value: Any) -> Any:

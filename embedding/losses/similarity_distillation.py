@@ -7,11 +7,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..forward.targets import unpack_targets
 from . import _citations
 from ._base import EmbeddingLoss
 from ._similarity import check_similarity, pairwise_similarity
 from .cosent_margin import ranked_pairs_loss
-from .targets import unpack_targets
 
 
 class SimilarityDistillationLoss(EmbeddingLoss):

@@ -17,8 +17,8 @@ from ..data.preprocess import TrainingData, retrieval_data, training_rows
 from ..data.sources import SourceCache
 from ..errors import UserError
 from ..models import Resolution, load_model
-from .distributed import main_process_first
-from .sharded_mining import load_data_on_every_rank
+from .distributed.coordination import main_process_first
+from .distributed.sharded_mining import load_data_on_every_rank
 
 logger = logging.getLogger(__name__)
 

@@ -15,22 +15,22 @@ from ..config.schema import TrainConfig
 from ..console import quiet_library_bars, quiet_widget_examples
 from ..errors import Interrupted, TrainingFault
 from ..report.trackers import tensorboard_into_run_dir
-from .arguments import trainer_arguments
-from .dataloading import describe_padding
-from .export_step import export_after_training
-from .finish import evaluate_after, evaluate_before, finish
-from .lock import release_run_dir
-from .merge_step import merge_with_base
-from .mining_step import write_mining_stats
-from .outputs import save_final_model
+from .batching.dataloading import describe_padding
+from .distributed.ranks import main_only
 from .plan import Plan, build_plan
-from .quantization_step import write_quantization_table
-from .ranks import main_only
-from .result import RunResult
-from .resume import finished_run, open_run_dir, record_config, rerun_command, resume_command
-from .run_log import run_log
-from .session import Session, fit
-from .stops import disk_full_stops, stop_on_signals
+from .rundir.lock import release_run_dir
+from .rundir.outputs import save_final_model
+from .rundir.result import RunResult
+from .rundir.resume import finished_run, open_run_dir, record_config, rerun_command, resume_command
+from .rundir.run_log import run_log
+from .steps.export import export_after_training
+from .steps.finish import evaluate_after, evaluate_before, finish
+from .steps.merge import merge_with_base
+from .steps.mining import write_mining_stats
+from .steps.quantization import write_quantization_table
+from .trainer.arguments import trainer_arguments
+from .trainer.session import Session, fit
+from .trainer.stops import disk_full_stops, stop_on_signals
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,9 @@ def _run(
 
 def start_session(plan: Plan, config_path: str | None) -> Session:
     """The trainer with its callbacks, progress lines and TensorBoard dir; the banner; the run_start log event."""
-    from .banner import install_progress, print_banner
-    from .callbacks import FinalCheckpoint, InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
-    from .false_negatives import GuidedMaskLog
+    from .display.banner import install_progress, print_banner
+    from .display.false_negatives import GuidedMaskLog
+    from .trainer.callbacks import FinalCheckpoint, InterruptHandler, JSONLLogger, NaNGuard, ResourceMonitor
 
     run_dir = plan.run_dir
     log, interrupt, guard = JSONLLogger(run_dir / "logs.jsonl"), InterruptHandler(), NaNGuard()
@@ -119,7 +119,7 @@ def build_trainer(plan: Plan, callbacks: list):
     from datasets import DatasetDict
     from transformers import EarlyStoppingCallback
 
-    from .run_trainer import RunTrainer
+    from .trainer.run_trainer import RunTrainer
 
     if plan.config.early_stopping:
         es = plan.config.early_stopping

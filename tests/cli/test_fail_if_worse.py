@@ -24,7 +24,7 @@ def test_fail_if_worse_exits_3_and_keeps_the_model(tmp_path, monkeypatch, capsys
         main_metric="cosine_ndcg@10",
     )
     monkeypatch.setattr(run, "train", lambda *a, **k: worse)
-    monkeypatch.setattr("embedding.training.summary.print_result", lambda result: None)
+    monkeypatch.setattr("embedding.training.display.summary.print_result", lambda result: None)
     assert main(["train", "-c", str(path)]) == 3
     assert "cosine_ndcg@10 dropped after training (model kept in r/final)" in capsys.readouterr().out
     better = RunResult(

@@ -56,7 +56,7 @@ def test_engine_arguments_reach_the_training_arguments(name, monkeypatch, tmp_pa
     only with deepspeed installed, so the plumbing is checked up to the constructor's keyword arguments)."""
     import sentence_transformers
 
-    from embedding.training import arguments
+    from embedding.training.trainer import arguments
 
     monkeypatch.chdir(REPO)
     monkeypatch.setattr(engines, "find_spec", lambda name: object())  # validation: deepspeed counts as installed
@@ -148,7 +148,7 @@ def test_fsdp_is_refused_before_training_on_a_machine_without_gpus(monkeypatch):
     import torch
 
     from embedding.errors import UserError
-    from embedding.training.engine_save import check_engine_device
+    from embedding.training.distributed.engine_save import check_engine_device
 
     args = type("Args", (), {"fsdp": True, "use_cpu": False})()
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

@@ -131,7 +131,7 @@ def test_blank_positives_are_counted_as_dropped_rows(file_backed):
     assert len(data.dataset) == len(clean.dataset) - 3  # the three real positives replaced above
     assert data.stats[DROP_REASONS[8]] == 4  # one (anchor, positive) row per blank item, the null one included
     assert data.stats[DROP_REASONS[2]] == 0
-    from embedding.training.inspect import training_summary
+    from embedding.training.steps.inspect import training_summary
 
     notes = training_summary("contrastive / train", "contrastive", data).notes
     assert "rows dropped: 4" in notes, notes

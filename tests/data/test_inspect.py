@@ -8,7 +8,7 @@ import yaml
 
 from embedding.cli import main
 from embedding.data.preprocess import training_rows
-from embedding.training.inspect import preprocess_all
+from embedding.training.steps.inspect import preprocess_all
 from tests.conftest import EFAQ_ROWS, base_config, write_jsonl
 
 LABELED = [

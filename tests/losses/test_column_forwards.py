@@ -8,8 +8,8 @@ import pytest
 import torch
 from test_losses_objective import CONTRASTIVE, batch_of, every_term, spec
 
+from embedding.forward.columns import embed_grouped, group_columns, slack_for
 from embedding.losses.build import build_objective_loss
-from embedding.losses.column_forwards import embed_grouped, group_columns, slack_for
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_config_key_reaches_the_loss(student):
 
 
 def test_banner_line_says_what_auto_does_on_each_device():
-    from embedding.losses.column_forwards import describe
+    from embedding.forward.columns import describe
 
     assert "length-sorted chunks" in describe("auto", "cpu")
     assert "50%" in describe("auto", "cuda")

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from embedding.losses.column_forwards import describe, embed_grouped, in_column_order
+from embedding.forward.columns import describe, embed_grouped, in_column_order
 
 
 class Recorder(nn.Module):

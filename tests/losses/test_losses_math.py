@@ -17,6 +17,7 @@ from loss_reference import (
 )
 from sentence_transformers.sentence_transformer.losses import CoSENTLoss, MultipleNegativesRankingLoss
 
+from embedding.forward.targets import pack_row
 from embedding.losses import (
     AugmentedBinaryCrossEntropyLoss,
     AugmentedCoSENTLoss,
@@ -32,7 +33,6 @@ from embedding.losses import (
     SimilarityDistillationLoss,
 )
 from embedding.losses.cosent_margin import ranked_pairs_loss
-from embedding.losses.targets import pack_row
 
 RNG = np.random.default_rng(7)
 COLS = [RNG.normal(size=(4, 6)) for _ in range(4)]  # anchor, positive, negative_1, negative_2

@@ -6,9 +6,9 @@ import pytest
 import torch
 from test_sorted_forward import TRIPLETS, batch_of
 
-from embedding.losses.column_forwards import describe, embed_grouped
-from embedding.losses.packed_forward import _runs, packed_encoder, packed_for
-from embedding.losses.sorted_forward import embed_sorted, plan_sorted
+from embedding.forward.columns import describe, embed_grouped
+from embedding.forward.packed import _runs, packed_encoder, packed_for
+from embedding.forward.sorted_step import embed_sorted, plan_sorted
 
 
 def query_rows(model) -> list[tuple[int, ...]]:
@@ -186,7 +186,7 @@ def test_roberta_family_counts_positions_from_after_the_padding_index(tmp_path, 
 @pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors is in prototype stage")
 def test_nested_attention_one_varlen_call_equals_the_runs(student):
     # The accelerator path (torch's jagged layout: one SDPA call per layer), checked on CPU against the runs
-    from embedding.losses.packed_forward import attention_for, embed_packed
+    from embedding.forward.packed import attention_for, embed_packed
 
     assert attention_for("cpu") == "runs" and attention_for("cuda") == "nested"
     student.eval()
@@ -202,7 +202,7 @@ def test_nested_attention_one_varlen_call_equals_the_runs(student):
 
 
 def test_a_nested_kernel_error_falls_back_to_runs_once_with_a_warning(student, monkeypatch, caplog):
-    import embedding.losses.packed_forward as packed_forward
+    import embedding.forward.packed as packed_forward
 
     def no_kernel(*args, **kwargs):
         raise RuntimeError("No available kernel. Aborting execution.")
@@ -215,7 +215,7 @@ def test_a_nested_kernel_error_falls_back_to_runs_once_with_a_warning(student, m
     expected = packed_forward.embed_packed(
         student, packed_encoder(student), step.sorted_rows(), step.lengths, attention="runs"
     )
-    with caplog.at_level("WARNING", logger="embedding.losses.packed_forward"):
+    with caplog.at_level("WARNING", logger="embedding.forward.packed"):
         for _ in range(2):
             out = packed_forward.embed_packed(
                 student, packed_encoder(student), step.sorted_rows(), step.lengths, attention="nested"
@@ -232,7 +232,7 @@ def test_the_banner_says_packed_only_when_this_run_packs(student):
     from sentence_transformers.sentence_transformer.modules import LayerNorm, Pooling
 
     from embedding.config.execution import ExecutionSpec
-    from embedding.training.banner import _column_forwards
+    from embedding.training.display.banner import _column_forwards
 
     def line(model, world_size=1, packed="auto"):
         plan = SimpleNamespace(config=SimpleNamespace(merge_columns="auto", execution=ExecutionSpec(packed=packed)))

@@ -6,9 +6,9 @@ import pytest
 import torch
 from test_losses_objective import CONTRASTIVE, batch_of, spec
 
+from embedding.forward.columns import describe, embed_grouped, resolved
+from embedding.forward.sorted_step import SortedStep, bucket_width, buckets_for, chunk_rows_for, embed_sorted
 from embedding.losses.build import build_objective_loss
-from embedding.losses.column_forwards import describe, embed_grouped, resolved
-from embedding.losses.sorted_forward import SortedStep, bucket_width, buckets_for, chunk_rows_for, embed_sorted
 
 TRIPLETS = {  # anchor, positive, 3 negatives; "cancel order" and "store open time" appear in several columns
     "anchor": ["how do i pay", "where is my order", "cancel my order", "reset my password", "cancel order"],

@@ -11,9 +11,9 @@ def grouping_trainer(monkeypatch):
     the trainer is meant to have, added here if trainer.py lacks it); records the grouped samplers it trains with."""
     from sentence_transformers import SentenceTransformerTrainer
 
-    from embedding.training.batching import LengthGroupedBatchSampler
-    from embedding.training.dataloading import LengthGroupingMixin
-    from embedding.training.trainer import EmbeddingTrainer
+    from embedding.training.batching.dataloading import LengthGroupingMixin
+    from embedding.training.batching.length_groups import LengthGroupedBatchSampler
+    from embedding.training.trainer.base import EmbeddingTrainer
 
     bases = EmbeddingTrainer.__bases__
     if LengthGroupingMixin not in EmbeddingTrainer.__mro__:  # __bases__ is no plain attribute: restored by hand

@@ -6,8 +6,13 @@ import random
 
 import pytest
 
-from embedding.training.batching import LengthGroupedBatchSampler, column_stats, padding_fraction, text_columns
-from embedding.training.dataloading import describe_padding
+from embedding.training.batching.dataloading import describe_padding
+from embedding.training.batching.length_groups import (
+    LengthGroupedBatchSampler,
+    column_stats,
+    padding_fraction,
+    text_columns,
+)
 
 
 def varied_rows(n: int, seed: int = 0, repeat_every: int = 0) -> dict[str, list]:
@@ -250,7 +255,7 @@ def test_rows_left_out_are_reported_once_per_epoch(caplog):
     # Given two samplers over the same data (the startup padding report and the trainer each build one)
     from datasets import Dataset
 
-    import embedding.training.batching as batching
+    import embedding.training.batching.length_groups as batching
 
     batching._WARNED.clear()
     data = Dataset.from_dict(varied_rows(600, seed=2, repeat_every=3))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from embedding.training.dataloading import MAX_WORKERS, auto_dataloader_args, available_cpus, local_processes
+from embedding.training.batching.dataloading import MAX_WORKERS, auto_dataloader_args, available_cpus, local_processes
 
 
 def test_cpu_training_gets_no_workers_and_no_pinned_memory():

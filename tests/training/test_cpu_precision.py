@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from embedding.models import hardware
-from embedding.training import arguments, banner
+from embedding.training.display import banner
+from embedding.training.trainer import arguments
 
 SAPPHIRE_RAPIDS = "processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_bf16 amx_tile amx_int8\n\n"
 COOPER_LAKE = "processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n\n"

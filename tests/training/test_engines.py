@@ -22,7 +22,7 @@ import sys, torch, torch.distributed as dist
 from torch.distributed.fsdp import fully_shard
 from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 from sentence_transformers import SentenceTransformer
-from embedding.training.engine_save import EngineSaveMixin, is_sharded
+from embedding.training.distributed.engine_save import EngineSaveMixin, is_sharded
 
 class SentenceTransformersSave:
     def _save(self, output_dir, state_dict=None):
@@ -59,7 +59,7 @@ def test_gathered_weights_are_what_is_saved_and_the_module_is_restored(tiny_bert
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from embedding.training.engine_save import gathered_weights
+    from embedding.training.distributed.engine_save import gathered_weights
 
     model = SentenceTransformer(str(tiny_bert), device="cpu")
     original = {k: v.clone() for k, v in model.state_dict().items()}
@@ -75,7 +75,7 @@ def test_gathered_weights_are_what_is_saved_and_the_module_is_restored(tiny_bert
 def test_gathered_weights_without_a_parameter_is_an_error(tiny_bert):
     from sentence_transformers import SentenceTransformer
 
-    from embedding.training.engine_save import gathered_weights
+    from embedding.training.distributed.engine_save import gathered_weights
 
     model = SentenceTransformer(str(tiny_bert), device="cpu")
     state_dict = dict(model.state_dict())

@@ -40,7 +40,7 @@ def test_extra_evaluation_tasks_run_before_and_after(tmp_path, tiny_bert, efaq_d
 
     from rich.console import Console
 
-    from embedding.training.summary import print_result
+    from embedding.training.display.summary import print_result
 
     out = StringIO()
     print_result(result, console=Console(file=out, width=200))

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from embedding.data.preprocess import training_rows
-from embedding.training.false_negatives import GuidedMaskLog, banner_row, random_pairs_per_epoch
-from embedding.training.group_sampler import OnePerGroup, OnePerGroupBatchSampler
+from embedding.training.batching.group_sampler import OnePerGroup, OnePerGroupBatchSampler
+from embedding.training.display.false_negatives import GuidedMaskLog, banner_row, random_pairs_per_epoch
 from tests.conftest import EFAQ_ROWS
 from tests.training.runs import small_config, weights, write_config
 
@@ -26,7 +26,7 @@ def _efaq_rows(tmp_path):
 def test_the_trainer_trains_on_one_row_per_group(tmp_path, tiny_bert):
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainingArguments
 
-    from embedding.training.trainer import EmbeddingTrainer
+    from embedding.training.trainer.base import EmbeddingTrainer
 
     data = _efaq_rows(tmp_path)
     args = SentenceTransformerTrainingArguments(

@@ -9,8 +9,8 @@ import pytest
 from accelerate.data_loader import BatchSamplerShard
 
 from embedding.errors import DataError
-from embedding.training.batching import LengthGroupedBatchSampler, padding_fraction
-from embedding.training.group_sampler import OnePerGroupBatchSampler, same_group_pairs
+from embedding.training.batching.group_sampler import OnePerGroupBatchSampler, same_group_pairs
+from embedding.training.batching.length_groups import LengthGroupedBatchSampler, padding_fraction
 
 
 def _data(seed: int, n: int) -> tuple[datasets.Dataset, np.ndarray]:
@@ -106,7 +106,7 @@ def test_trainer_hook_finds_the_keys_by_content_and_names_the_dataset(group_by_l
     from types import SimpleNamespace
 
     from embedding.data import groups as registry
-    from embedding.training.group_sampler import one_per_group_sampler
+    from embedding.training.batching.group_sampler import one_per_group_sampler
 
     data, groups = _data(5 + group_by_length, 60)  # rows of their own: the registry outlives a test
     trainer = SimpleNamespace(

@@ -148,7 +148,7 @@ def test_a_failed_final_save_leaves_no_half_model(tmp_path, tiny_bert, monkeypat
 
     from embedding.config.adapter import BaseModelSpec
     from embedding.models import load_model
-    from embedding.training.outputs import save_final_model
+    from embedding.training.rundir.outputs import save_final_model
 
     model, _ = load_model(BaseModelSpec(name=str(tiny_bert), adapter=ADAPTER))
     trainer = SimpleNamespace(

@@ -12,8 +12,8 @@ from embedding.config.merge import AUTO_GRID, MergeSpec
 from embedding.config.schema import ModelSpec
 from embedding.errors import UserError
 from embedding.models import load_model
-from embedding.training.merge_step import choose_alpha, merge_with_base
-from embedding.training.merge_weights import check_mergeable, interpolate, snapshot
+from embedding.training.steps.merge import choose_alpha, merge_with_base
+from embedding.training.steps.merge_weights import check_mergeable, interpolate, snapshot
 
 PROBE = "0.model.embeddings.word_embeddings.weight"  # the parameter the fake evaluator reads
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from embedding.data.args import MiningArgs
 from embedding.data.mining_rules import select
 from embedding.report.mining import mining_section
-from embedding.training.mining_step import write_mining_stats
+from embedding.training.steps.mining import write_mining_stats
 from tests.data.test_mining_rules import FORBIDDEN, FOUND
 
 

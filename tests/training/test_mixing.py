@@ -5,7 +5,7 @@ import json
 import pytest
 
 from embedding import train
-from embedding.training.sampling import WeightedBatchSampler, expected_shares
+from embedding.training.batching.sampling import WeightedBatchSampler, expected_shares
 from embedding.validation import validate_mapping
 from tests.conftest import base_config
 

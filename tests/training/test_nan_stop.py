@@ -72,7 +72,7 @@ def test_a_save_after_nan_weights_is_refused_and_the_last_good_checkpoint_named(
 
 
 def test_the_start_over_command_keeps_the_overrides_in_place_of_resume():
-    from embedding.training.resume import rerun_command, resume_command
+    from embedding.training.rundir.resume import rerun_command, resume_command
 
     overrides = ["args.max_steps=3", "args.hub_token=hf_abc"]
     resume = resume_command("cfg.yaml", overrides)

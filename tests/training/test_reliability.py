@@ -84,7 +84,7 @@ def _disk_fills_up(monkeypatch, when):
     """Saving a model raises ENOSPC once `when(output_dir, call number)` says so."""
     import errno
 
-    from embedding.training.trainer import EmbeddingTrainer
+    from embedding.training.trainer.base import EmbeddingTrainer
 
     original, calls = EmbeddingTrainer._save, {"n": 0}
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from embedding.cli import build_parser
-from embedding.training import restarts
+from embedding.training.rundir import restarts
 from tests.conftest import REPO, base_config, write_tiny_bert
 from tests.training.runs import checkpoint_steps, max_difference
 
@@ -154,7 +154,7 @@ def test_died_ranks_are_those_without_an_orderly_exit(tmp_path):
 
 
 def test_a_restarted_group_waits_for_the_last_attempts_lock(tmp_path, monkeypatch):
-    from embedding.training import lock
+    from embedding.training.rundir import lock
     from tests.training.test_run_lock import start_holder
 
     run_dir = tmp_path / "runs" / "x"

@@ -7,8 +7,8 @@ import yaml
 
 from embedding.config.schema import TrainConfig
 from embedding.errors import UserError
-from embedding.training.outputs import RESOLVED_CONFIG, redact
-from embedding.training.resume import resume_config_changes
+from embedding.training.rundir.outputs import RESOLVED_CONFIG, redact
+from embedding.training.rundir.resume import resume_config_changes
 from tests.conftest import base_config
 
 

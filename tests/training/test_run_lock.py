@@ -15,15 +15,15 @@ import pytest
 import yaml
 
 from embedding.errors import UserError
-from embedding.training import lock
-from embedding.training.outputs import prepare_run_dir
+from embedding.training.rundir import lock
+from embedding.training.rundir.outputs import prepare_run_dir
 from tests.conftest import REPO, base_config
 
 # Takes the lock in a fresh process, prints acquire()'s answer ("None" = held), then holds it until stdin closes.
 HOLDER = """
 import sys
 from pathlib import Path
-from embedding.training.lock import acquire
+from embedding.training.rundir.lock import acquire
 print(acquire(Path(sys.argv[1])), flush=True)
 sys.stdin.readline()
 """
@@ -165,7 +165,7 @@ def test_a_sigkilled_holder_leaves_no_stale_lock(run_dir):
 PAUSED_TRAIN = """
 import sys, time
 from pathlib import Path
-import embedding.training.resume as resume
+import embedding.training.rundir.resume as resume
 
 original = resume.prepare_run_dir
 

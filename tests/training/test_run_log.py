@@ -11,7 +11,7 @@ import sys
 import yaml
 
 from embedding import train
-from embedding.training.run_log import FILE_NAME, run_log
+from embedding.training.rundir.run_log import FILE_NAME, run_log
 from tests.conftest import REPO, base_config
 
 SECRET = "hf_SECRETxyz123"
@@ -46,7 +46,7 @@ def test_train_log_keeps_the_libraries_records_the_console_does_not_show(tmp_pat
     lines = (tmp_path / "out" / "one" / FILE_NAME).read_text().splitlines()
     assert any(" INFO transformers.trainer: ***** Running training *****" in line for line in lines)
     saving = next(line for line in lines if " INFO sentence_transformers." in line and "Saving model" in line)
-    assert any(" INFO embedding.training.banner: training one" in line for line in lines)  # ours too
+    assert any(" INFO embedding.training.display.banner: training one" in line for line in lines)  # ours too
     # and the console did not show them (but did show the run)
     assert "Running training" not in console and saving.partition(": ")[2] not in console
     assert "training one" in done.stdout

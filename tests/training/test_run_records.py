@@ -10,8 +10,8 @@ import pytest
 
 from embedding.cli import main
 from embedding.errors import UserError
-from embedding.training.checkpoints import checkpoint_problem
-from embedding.training.resume import find_resume_checkpoint
+from embedding.training.rundir.checkpoints import checkpoint_problem
+from embedding.training.rundir.resume import find_resume_checkpoint
 from tests.training.runs import small_config, write_config
 
 

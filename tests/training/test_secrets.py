@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from embedding.training.resume import resume_command
+from embedding.training.rundir.resume import resume_command
 from tests.conftest import REPO, base_config
 
 SECRET = "hf_SECRETxyz123"
@@ -22,7 +22,7 @@ def tiny_trainer(tiny_bert: Path, out: Path, **args):
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainingArguments
     from sentence_transformers.losses import MultipleNegativesRankingLoss
 
-    from embedding.training.trainer import EmbeddingTrainer
+    from embedding.training.trainer.base import EmbeddingTrainer
 
     model = SentenceTransformer(str(tiny_bert), device="cpu")
     data = Dataset.from_dict({"anchor": ["como pedir cartao", "frete gratis"], "positive": ["pedir cartao", "frete"]})

@@ -42,7 +42,7 @@ def test_the_dealt_batches_are_the_batches_of_one_process(tiny_bert):
     """Sharded mining deals whole 1-process batches, so each text meets the same batch mates as in one process."""
     from embedding.config.common import ModelSpec
     from embedding.models import load_model
-    from embedding.training.sharded_mining import one_process_batches
+    from embedding.training.distributed.sharded_mining import one_process_batches
 
     model, _ = load_model(ModelSpec(name=str(tiny_bert)))
     texts = [" ".join(["pedido"] * (i % 7 + 1)) + f" {i}" for i in range(23)]  # many ties in length
@@ -122,8 +122,8 @@ from embedding.config.common import ModelSpec
 from embedding.data.mining import ENCODING
 from embedding.errors import DataError, UserError
 from embedding.models import load_model
-from embedding.training.distributed import state
-from embedding.training.sharded_mining import mine_on_every_rank
+from embedding.training.distributed.coordination import state
+from embedding.training.distributed.sharded_mining import mine_on_every_rank
 
 state()
 

@@ -31,7 +31,7 @@ def run_with_session(monkeypatch, cfg):
 def test_quantization_table_matches_the_evaluator_and_reaches_the_report(monkeypatch, tmp_path, tiny_bert, efaq_dir):
     from embedding.export import quantization
     from embedding.report import write_report
-    from embedding.training.quantization_step import calibration_texts, write_quantization_table
+    from embedding.training.steps.quantization import calibration_texts, write_quantization_table
 
     cfg = small_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=True, max_steps=2)
     cfg["evaluation"] = {"quantization": True}
@@ -68,7 +68,7 @@ def test_quantization_table_matches_the_evaluator_and_reaches_the_report(monkeyp
 
 
 def test_quantization_is_off_by_default_and_a_list_picks_precisions(tmp_path):
-    from embedding.training.quantization_step import asked_precisions
+    from embedding.training.steps.quantization import asked_precisions
 
     def plan(**evaluation):
         cfg = {**small_config(tmp_path, tmp_path, tmp_path), "evaluation": evaluation}
@@ -83,7 +83,7 @@ def test_quantization_is_off_by_default_and_a_list_picks_precisions(tmp_path):
 
 def test_export_block_writes_a_checked_folder_and_a_report_section(monkeypatch, tmp_path, tiny_bert, efaq_dir):
     from embedding.report import write_report
-    from embedding.training.export_step import export_after_training, export_failures
+    from embedding.training.steps.export import export_after_training, export_failures
 
     cfg = small_config(tiny_bert, efaq_dir, tmp_path / "out", evaluator=True, max_steps=2)
     cfg["export"] = {"formats": ["onnx-int8"], "max_drop": 1.0, "batch_size": 8}
@@ -103,7 +103,7 @@ def test_export_block_writes_a_checked_folder_and_a_report_section(monkeypatch, 
 
 
 def test_export_failures_name_the_drop_and_the_error(tmp_path):
-    from embedding.training.export_step import export_failures
+    from embedding.training.steps.export import export_failures
 
     outcomes = [
         {

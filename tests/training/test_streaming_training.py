@@ -90,7 +90,7 @@ def test_several_processes_read_their_own_shards_unless_told(tmp_path, monkeypat
     from embedding.config.schema import TrainDatasetSpec
     from embedding.data.sources import stream_parts
     from embedding.data.stream_rows import streamed_rows
-    from embedding.training import arguments
+    from embedding.training.trainer import arguments
 
     sharded_efaq(tmp_path / "efaq")
     spec = TrainDatasetSpec(name=str(tmp_path / "efaq"), args={"split": "train"}, streaming=True)

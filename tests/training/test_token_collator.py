@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from embedding.config.execution import ExecutionSpec
-from embedding.training.token_collator import CHECKS, TokenIdPreprocess, same_batch, token_id_preprocess
+from embedding.training.batching.token_collator import CHECKS, TokenIdPreprocess, same_batch, token_id_preprocess
 from tests.conftest import SHARED
 
 EFAQ = SHARED / "aia-bde" / "efaq" / "train.jsonl"
@@ -104,7 +104,7 @@ def train_weights(tiny_bert, tmp_path, token_ids: bool):
     from sentence_transformers import SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    from embedding.training.run_trainer import RunTrainer
+    from embedding.training.trainer.run_trainer import RunTrainer
 
     torch.manual_seed(0)
     model = load(str(tiny_bert), max_seq_length=24)

@@ -6,7 +6,7 @@ import io
 import logging
 from types import SimpleNamespace
 
-from embedding.training.banner import ProgressLines, banner_facts, install_progress, print_banner, schedule
+from embedding.training.display.banner import ProgressLines, banner_facts, install_progress, print_banner, schedule
 
 
 def test_banner_shows_each_objective(plan_and_trainer):
@@ -39,7 +39,7 @@ def test_banner_shows_each_objective(plan_and_trainer):
 
 def test_banner_is_log_lines_without_a_terminal(plan_and_trainer, caplog):
     plan, trainer = plan_and_trainer
-    with caplog.at_level(logging.INFO, logger="embedding.training.banner"):
+    with caplog.at_level(logging.INFO, logger="embedding.training.display.banner"):
         print_banner(plan, trainer)  # pytest's stdout is not a TTY
     text = caplog.text
     assert "objective contrastive" in text and "objective similarity" in text
@@ -83,7 +83,7 @@ def test_step_shares_and_totals():
 
 
 def test_negatives_per_anchor_with_gather_across_devices():
-    from embedding.training.banner import _negatives
+    from embedding.training.display.banner import _negatives
 
     obj = SimpleNamespace(
         spec=SimpleNamespace(type="contrastive", gather_across_devices=True),

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from embedding.training.batch_facts import batch_warnings, negatives_per_anchor
+from embedding.training.display.batch_facts import batch_warnings, negatives_per_anchor
 from tests.conftest import base_config
 
 
@@ -71,7 +71,7 @@ def oversized(tmp_path_factory, tiny_bert, efaq_data):
 def test_the_banner_shows_the_capped_numbers_and_warns(oversized, caplog):
     from rich.console import Console
 
-    from embedding.training.banner import banner_facts, print_banner
+    from embedding.training.display.banner import banner_facts, print_banner
 
     _, rows = banner_facts(*oversized)
     assert rows[0]["negatives/anchor"] == "31 (15 in-batch + 16 hard)"  # 16 rows, not 64 - 1 + 64
@@ -81,7 +81,7 @@ def test_the_banner_shows_the_capped_numbers_and_warns(oversized, caplog):
     assert "warning: objective contrastive: batch size 64 is larger than its 16 training rows" in text
     assert "instead of 127 (63 in-batch + 64 hard)" in text
     assert "warning: objective similarity: batch size 64 is larger than its 32 training rows" in text
-    with caplog.at_level(logging.INFO, logger="embedding.training.banner"):
+    with caplog.at_level(logging.INFO, logger="embedding.training.display.banner"):
         print_banner(*oversized)  # no terminal: log lines, the warnings at WARNING level
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warned) == 2 and "a batch holds at most 16 rows" in warned[0]

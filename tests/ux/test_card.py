@@ -7,7 +7,7 @@ import shutil
 
 import yaml
 
-from embedding.training.card import BEGIN, dataset_entries, extend_model_card
+from embedding.report.card import BEGIN, dataset_entries, extend_model_card
 
 SECRET = "hf_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4"
 

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from embedding.training.card_meta import correct_card, read_logs
+from embedding.report.card_meta import correct_card, read_logs
 
 
 def front_matter(card: str) -> dict:

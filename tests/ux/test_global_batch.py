@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from embedding.training.global_batch import global_batch_row
+from embedding.training.display.global_batch import global_batch_row
 from tests.ux.test_batch_facts import contrastive
 
 

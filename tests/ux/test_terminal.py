@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from embedding.training.banner import ProgressLines
+from embedding.training.display.banner import ProgressLines
 from tests.conftest import base_config
 
 LONG_PATH = "/data/" + "/".join(f"folder_number_{i}_with_a_long_name" for i in range(8)) + "/model.safetensors"

@@ -1,0 +1,61 @@
+"""GradCache mini-batches run packed (`execution.packed`), for the cached losses on the `sorted` path.
+
+GradCache (sentence-transformers' `CachedLossMixin`) embeds a step in mini-batches twice: once without gradients,
+then again with them, replaying each mini-batch's RNG state so that dropout draws the same masks. On a sorted step
+(`objective.py`: the step's distinct texts, length-sorted, as one right-padded column) each mini-batch can run as
+unpadded tokens instead (`packed_forward.py`); the RNG state is taken and restored around the packed forward exactly
+as around the padded one, so the replay stays exact (tests/losses/test_sorted_cached.py).
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import Any
+
+import torch
+from sentence_transformers.base.losses.gradcache import RandContext, _create_minibatch
+from torch import Tensor, nn
+
+from .packed import embed_packed, packed_encoder, packed_for
+
+
+class PackedMiniBatches:
+    """Mixin before `CachedLossMixin`: its `embed_minibatch`, packed when the step is sorted and the model packs.
+
+    Reads from the loss it is mixed into: `model`, `execution` (the run's execution settings) and `_scatter` (set
+    for a sorted step, None otherwise)."""
+
+    def embed_minibatch(
+        self,
+        sentence_feature: dict[str, Tensor],
+        begin: int,
+        end: int,
+        with_grad: bool,
+        copy_random_state: bool,
+        random_state: Any = None,
+    ) -> tuple[Tensor, Any]:
+        """GradCache step (1) / (3) for one mini-batch: packed (`execution.packed`) when the step is a sorted one and
+        the model allows it, else sentence-transformers' padded call. The dropout replay is the same either way:
+        the RNG state is taken before the mini-batch's forward and restored for its second pass."""
+        encoder = self._packed_minibatch_encoder(sentence_feature)
+        mask = sentence_feature.get("attention_mask")
+        if encoder is None or mask is None or not bool(mask[begin:end].sum(dim=1).all()):  # an empty row: padded
+            return super().embed_minibatch(
+                sentence_feature, begin, end, with_grad, copy_random_state, random_state=random_state
+            )
+        minibatch = _create_minibatch(sentence_feature, begin, end)
+        rows = {key: value for key, value in minibatch.items() if key in ("input_ids", "token_type_ids")}
+        lengths = minibatch["attention_mask"].sum(dim=1).tolist()
+        with nullcontext() if random_state is None else random_state:
+            with nullcontext() if with_grad else torch.no_grad():
+                random_state = RandContext(*minibatch.values()) if copy_random_state else None
+                reps = embed_packed(self.model, encoder, rows, lengths)
+        return reps, random_state
+
+    def _packed_minibatch_encoder(self, sentence_feature: dict[str, Any]) -> nn.Module | None:
+        if getattr(self, "_scatter", None) is None:  # not a sorted step: per-column features, maybe with prompts
+            return None
+        device = sentence_feature["input_ids"].device.type
+        if not packed_for(device, getattr(self, "execution", {}).get("packed", "auto")):
+            return None
+        return packed_encoder(self.model)

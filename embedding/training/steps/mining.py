@@ -1,0 +1,28 @@
+"""The mining statistics of each objective's rows, copied into the run dir: run_dir/mining/<objective>.json
+(and <objective>.validation.json), which report.md reads. The same numbers stay beside the cached rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..distributed.ranks import main_only
+from ..plan import Plan
+
+FOLDER = "mining"
+
+
+@main_only
+def write_mining_stats(plan: Plan) -> list[Path]:
+    """One JSON file per mined split; returns the files written (none when nothing was mined)."""
+    written = []
+    for objective in plan.objectives:
+        for suffix, data in (("", objective.train), (".validation", objective.validation)):
+            stats = getattr(data, "mining", None)
+            if not stats:
+                continue
+            path = plan.run_dir / FOLDER / f"{objective.name}{suffix}.json"
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(json.dumps({"objective": objective.name, **stats}, indent=1), encoding="utf-8")
+            written.append(path)
+    return written
