@@ -23,7 +23,7 @@ LAYERS = [
     ("data",),
     ("losses",),
     ("forward",),
-    ("config", "models", "hub", "errors", "console"),
+    ("config", "models", "hub", "errors", "console", "safe_files"),
 ]
 # Inside training/, the run's rooms, top to bottom: `run.py` calls the phases (`steps/`), which drive the trainer,
 # which reads the plan; display, batching, the run directory and process coordination sit below them.
