@@ -113,8 +113,7 @@ def config_of(a: argparse.Namespace, setup: str, steps: int) -> dict:
         "output_dir": str(a.out / "embedding"),
         "objectives": [{**objective, "datasets": {"train": dataset}}],
         "args": train_args(a, steps, setup),
-        "merge_columns": "stock",
-        "group_by_length": False,
+        "execution": {"merge_columns": "stock", "group_by_length": False},
         "precision": "fp32",
         "evaluation": {"before": False},
     }

@@ -102,7 +102,7 @@ def config(args, data: Path, out: Path) -> dict:
         "run_name": "e2e",
         "base_model": {"name": args.model},
         "output_dir": str(out),
-        "group_by_length": False,
+        "execution": {"group_by_length": False},
         "precision": "fp32",
         "evaluation": {"before": False},
         "objectives": [

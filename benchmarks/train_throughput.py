@@ -328,9 +328,9 @@ def callback(meter):
 # ------------------------------------------------------------------------------------------------ variants
 def project_groups() -> bool:
     """Whether `embedding` groups batches by length by default (then the fair baseline uses the same batches)."""
-    from embedding.config.schema import TrainConfig
+    from embedding.config.execution import ExecutionSpec
 
-    field = TrainConfig.model_fields.get("group_by_length")
+    field = ExecutionSpec.model_fields.get("group_by_length")
     return bool(field and field.default)
 
 
@@ -406,7 +406,6 @@ def run_ours(args, cuda: bool, start: int, mode: str, options: dict) -> dict:
     force `merge_columns` / `precision` (an experiment)."""
     import embedding.training.run as run
     from embedding import train
-    from embedding.config.schema import TrainConfig
     from embedding.training.batching import dataloading
 
     meter: dict = {}
@@ -459,9 +458,8 @@ def run_ours(args, cuda: bool, start: int, mode: str, options: dict) -> dict:
     if mode == "same":  # what plain sentence-transformers does
         train_args.update(dataloader_num_workers=0, batch_sampler="batch_sampler")
         config["precision"] = "bf16" if cuda else "fp32"
-        if "group_by_length" in TrainConfig.model_fields:
-            config["group_by_length"] = False
-    config.update(options)
+        config.setdefault("execution", {})["group_by_length"] = False
+    config.update({**options, "execution": {**config.get("execution", {}), **options.get("execution", {})}})
     train(config, overwrite=True)
     return meter["m"].result()
 
@@ -553,8 +551,10 @@ def child(args) -> None:
         if extra in ("packed", "padded"):  # `execution.packed` on / off (auto = on CPU)
             options.setdefault("execution", {})["packed"] = extra == "packed"
             continue
-        key = "precision" if extra in ("fp32", "bf16", "fp16") else "merge_columns"
-        options[key] = extra.removeprefix("merge-")
+        if extra in ("fp32", "bf16", "fp16"):
+            options["precision"] = extra
+        else:
+            options.setdefault("execution", {})["merge_columns"] = extra.removeprefix("merge-")
     if name == "plain":
         result = run_stock(args, cuda, start)
     elif name == "plain-workers":  # plain + as many workers as `embedding` picks here (2 on CPU: a check)

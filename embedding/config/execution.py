@@ -1,4 +1,4 @@
-"""The `execution` block: how each training step is executed (encoder calls, chunk shapes, collation).
+"""The `execution` block: how each training step is executed (encoder calls, batch order, chunk shapes, collation).
 
 None of these keys changes what the loss sees: the same rows, the same batch, the same columns.
 """
@@ -13,6 +13,25 @@ from .strict import Strict
 
 
 class ExecutionSpec(Strict):
+    merge_columns: Literal["auto", "always", "never", "stock", "sorted"] = Field(
+        "auto",
+        description="How a batch's text columns go through the encoder: `always` ONE forward for all columns "
+        "(padded to the widest), `never` one per column, `sorted` = every distinct text of the step once, in "
+        "length-sorted chunks of `chunk_rows`, whatever its column (least padding, duplicates embedded once), "
+        "`auto` = `sorted` on a CPU, on a GPU columns merged unless that adds over 50 % padded tokens, `stock` = as "
+        "sentence-transformers' own losses (anchor alone, the other columns in one call; Matryoshka by its "
+        "MatryoshkaLoss). Calls run in column order, except `sorted`. The loss is the same either way; only dropout "
+        "masks differ. `stock` with group_by_length: false gives the weights of a stock script bit for bit. "
+        "(Was a top-level key; the old place still loads, with a warning.)",
+    )
+    group_by_length: bool = Field(
+        True,
+        description="Training batches of rows of similar token length: the shuffled rows are cut into groups of "
+        "32 batches, each sorted by length and cut into batches, and the batch order is shuffled (seeded per "
+        "epoch, so resuming replays them). Less padding, the same rows per epoch; `no_duplicates` keeps its "
+        "guarantee. Applies with batch_sampler `batch_sampler`, `no_duplicates` or `no_duplicates_hashed`; false: "
+        "sentence-transformers' samplers as they are. (Was a top-level key; the old place still loads.)",
+    )
     chunk_rows: int | None = Field(
         None,
         ge=1,

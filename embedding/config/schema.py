@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .adapter import BaseModelSpec
 from .common import DatasetSpec, LocalPath, ModelSpec, Strict, default_names, no_nul
+from .deprecated import move_execution_keys
 from .eval_schema import TaskSpec
 from .evaluator_schema import Evaluators, EvaluatorSpec
 from .execution import ExecutionSpec
@@ -214,30 +215,20 @@ class TrainConfig(Strict):
         "CPUs with AMX or AVX512-BF16 (faster, same quality: benchmarks/cpu_bf16_quality.py); fp32 on other CPUs, "
         "where bf16 is emulated and slower. The start banner says which and why.",
     )
-    group_by_length: bool = Field(
-        True,
-        description="Training batches of rows of similar token length: the shuffled rows are cut into groups of "
-        "32 batches, each sorted by length and cut into batches, and the batch order is shuffled (seeded per "
-        "epoch, so resuming replays them). Less padding (aia-bde/efaq, batch 32: 82 % -> 46 % of the tokens), "
-        "the same rows per epoch; `no_duplicates` keeps its guarantee. Applies with batch_sampler `batch_sampler`, "
-        "`no_duplicates` or `no_duplicates_hashed`; false: sentence-transformers' samplers as they are.",
+    execution: ExecutionSpec = Field(
+        default_factory=ExecutionSpec,
+        description="How each training step runs (encoder calls, length grouping, packing); same loss either way.",
     )
-    merge_columns: Literal["auto", "always", "never", "stock", "sorted"] = Field(
-        "auto",
-        description="How a batch's text columns go through the encoder: `always` ONE forward for all columns "
-        "(padded to the widest), `never` one per column, `sorted` = every distinct text of the step once, in "
-        "length-sorted chunks of `execution.chunk_rows`, whatever its column (least padding, duplicates embedded "
-        "once), `auto` = `sorted` on a CPU, on a GPU columns merged unless that adds over 50 % padded tokens, "
-        "`stock` = as sentence-transformers' own losses (anchor alone, the other columns in one call; "
-        "Matryoshka by its MatryoshkaLoss). Calls run in column order, except `sorted`. The loss is the same either "
-        "way; only dropout masks differ. `stock` with group_by_length: false gives the weights of a stock script "
-        "bit for bit.",
-    )
-    execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
     allow_custom_code: bool = Field(
         False, description="Allow `module:Class` losses. Off by default: a config should not be able to run code."
     )
     sweep: SweepSpec | None = Field(None, description="A hyperparameter search, run by `embedding sweep`.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def move_execution_keys(cls, data: Any) -> Any:
+        """`merge_columns` / `group_by_length` at the top level (before they moved under `execution`) still load."""
+        return move_execution_keys(data)
 
     @field_validator("run_name")
     @classmethod

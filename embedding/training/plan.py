@@ -169,7 +169,7 @@ def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
                 teacher=teacher,
                 num_train_rows=len(obj.train.dataset),
                 allow_custom_code=plan.config.allow_custom_code,
-                merge_columns=plan.config.merge_columns,
+                merge_columns=plan.config.execution.merge_columns,
             )
         except ConfigError as exc:  # the loss builder knows the objective, not its index or the file
             problems = [

@@ -142,7 +142,7 @@ def build_trainer(plan: Plan, callbacks: list):
         loss=losses,
         evaluator=plan.evaluator,
         callbacks=callbacks,
-        group_by_length=plan.config.group_by_length,
+        group_by_length=plan.config.execution.group_by_length,
         # Per objective, in objective order; with one objective, trainer_arguments applies its settings.
         objective_batch_sizes=[o.spec.batch_size for o in plan.objectives] if several else None,
         objective_batch_samplers=[o.spec.batch_sampler for o in plan.objectives] if several else None,

@@ -104,14 +104,14 @@ def test_config_key_reaches_the_loss(student):
             "output_dir": "o",
             "base_model": {"name": "m"},
             "objectives": [{"type": "contrastive", "datasets": {"train": {"name": "x"}}}],
-            "merge_columns": "never",
+            "merge_columns": "never",  # the old top-level place still loads (moved under execution)
         }
     )
-    assert config.merge_columns == "never"
-    loss = build_objective_loss(student, spec(), merge_columns=config.merge_columns)
+    assert config.execution.merge_columns == "never"
+    loss = build_objective_loss(student, spec(), merge_columns=config.execution.merge_columns)
     assert loss.merge_columns == "never"
     with pytest.raises(Exception, match="always"):
-        Config.model_validate({**config.model_dump(), "merge_columns": "sometimes"})
+        Config.model_validate({**config.model_dump(), "execution": {"merge_columns": "sometimes"}})
 
 
 def test_banner_line_says_what_auto_does_on_each_device():

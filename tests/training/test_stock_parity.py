@@ -128,8 +128,7 @@ def _project(model_dir: Path, data_file: Path, loss_name: str, out: Path, matryo
             "output_dir": str(out),
             "objectives": [objective],
             "args": dict(ARGS),
-            "merge_columns": "stock",
-            "group_by_length": False,
+            "execution": {"merge_columns": "stock", "group_by_length": False},
         }
     )
     result = train(config)

@@ -108,7 +108,7 @@ def _column_forwards(plan, args, model) -> str:
         and packed_encoder(model) is not None
         and args.world_size <= 1
     )
-    return describe(plan.config.merge_columns, device_type, packed)
+    return describe(plan.config.execution.merge_columns, device_type, packed)
 
 
 def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
