@@ -23,8 +23,18 @@ def validate(config, overrides: list[str] | None = None) -> TrainConfig:
     return _config(config, overrides)
 
 
-def train(config, overrides: list[str] | None = None, *, resume: str | bool | None = None, overwrite: bool = False):
-    """Train per the config; returns a RunResult (run dir, final model dir, before/after metrics)."""
+def train(
+    config,
+    overrides: list[str] | None = None,
+    *,
+    resume: str | bool | None = None,
+    overwrite: bool = False,
+    callbacks: list | None = None,
+):
+    """Train per the config; returns a RunResult (run dir, final model dir, before/after metrics).
+
+    `callbacks`: extra transformers TrainerCallbacks, after the run's own (they see every log and evaluation).
+    """
     from .training.run import train as run_training
 
     path = str(config) if isinstance(config, (str, Path)) else None
@@ -34,6 +44,7 @@ def train(config, overrides: list[str] | None = None, *, resume: str | bool | No
         overwrite=overwrite,
         config_path=path,
         overrides=overrides if path else None,
+        callbacks=callbacks,
     )
 
 

@@ -113,6 +113,12 @@ def run(args) -> int:
     from ..validation import load_config
 
     config = load_config(args.config, args.overrides)  # fail fast, before heavy imports
+    if config.sweep is not None and "LOCAL_RANK" not in os.environ:
+        print(
+            f"note: the `sweep:` block is ignored: this trains the config once; `embedding sweep --config "
+            f"{args.config}` runs the search",
+            flush=True,
+        )
     _check_restarts(args)
     if args.nproc and args.nproc > 1 and "LOCAL_RANK" not in os.environ:
         return relaunch_with_torchrun(args, args.nproc)

@@ -45,11 +45,13 @@ def train(
     overwrite: bool = False,
     config_path: str | None = None,
     overrides: list[str] | None = None,
+    callbacks: list | None = None,
 ) -> RunResult:
     """Train per `config` into `output_dir/run_name`; evaluate before and after; write the card and report.md.
 
     A resume of a finished run changes nothing and returns its stored result; one of a run whose training is
-    complete only writes what is missing (final model, evaluation, card, report).
+    complete only writes what is missing (final model, evaluation, card, report). `callbacks`: extra trainer
+    callbacks (`embedding sweep` reports each evaluation to its pruner with one).
 
     Raises:
         UserError: bad input (run dir, checkpoint, changed config on resume, data, args); a full disk.
@@ -62,19 +64,24 @@ def train(
         with run_log(run_dir, config.model_dump(mode="json")):  # the libraries' full log: run_dir/train.log
             if checkpoint is not None and (done := finished_run(config, run_dir)) is not None:
                 return done
-            return _run(config, run_dir, checkpoint, config_path, overrides)
+            return _run(config, run_dir, checkpoint, config_path, overrides, callbacks or [])
     finally:
         release_run_dir(run_dir)  # a crashed process releases it with its exit
 
 
 def _run(
-    config: TrainConfig, run_dir: Path, checkpoint: Path | None, config_path: str | None, overrides: list[str] | None
+    config: TrainConfig,
+    run_dir: Path,
+    checkpoint: Path | None,
+    config_path: str | None,
+    overrides: list[str] | None,
+    callbacks: list,
 ) -> RunResult:
     """train() once the run dir is locked and open: record, plan, train, save, evaluate, finish."""
     record_config(config, run_dir, checkpoint)
     plan = build_plan(config, run_dir, source=config_path)
     write_mining_stats(plan)  # run_dir/mining/<objective>.json
-    session = start_session(plan, config_path)
+    session = start_session(plan, config_path, callbacks)
     hint, restart = resume_command(config_path, overrides), rerun_command(config_path, overrides, "--overwrite")
     result = RunResult(run_dir=run_dir, model_dir=run_dir / "final")
     with disk_full_stops(run_dir, hint, restart):
@@ -92,7 +99,7 @@ def _run(
     return result
 
 
-def start_session(plan: Plan, config_path: str | None) -> Session:
+def start_session(plan: Plan, config_path: str | None, callbacks: list = ()) -> Session:
     """The trainer with its callbacks, progress lines and TensorBoard dir; the banner; the run_start log event."""
     from .display.banner import install_progress, print_banner
     from .display.false_negatives import GuidedMaskLog
@@ -102,7 +109,8 @@ def start_session(plan: Plan, config_path: str | None) -> Session:
     log, interrupt, guard = JSONLLogger(run_dir / "logs.jsonl"), InterruptHandler(), NaNGuard()
     monitor = ResourceMonitor(run_dir / "resources.jsonl")
     # GuidedMaskLog first: it adds the masked share to each log event before the others write it.
-    trainer = build_trainer(plan, [GuidedMaskLog(plan), log, monitor, interrupt, guard, FinalCheckpoint(guard)])
+    ours = [GuidedMaskLog(plan), log, monitor, interrupt, guard, FinalCheckpoint(guard)]
+    trainer = build_trainer(plan, [*ours, *callbacks])  # the caller's last: e.g. a sweep's pruning
     for objective in plan.objectives:
         guard.watch(objective.name, objective.loss)
     install_progress(trainer)

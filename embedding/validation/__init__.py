@@ -36,6 +36,7 @@ from .rules import (
 )
 from .shipping import check_shipping
 from .streaming import check_streaming
+from .sweep import check_sweep
 from .values import check_finite_numbers
 
 
@@ -81,6 +82,7 @@ def validate_mapping(
     if schema is TrainConfig:
         problems.extend(cross_field_problems(data))
         problems.extend(check_local_paths(data) + check_model_folders(data) if check_paths else [])
+        problems.extend(check_sweep(data, validate_mapping))  # each bound / choice applied, validated as a config
     # NaN/inf in the keys no typed model reads (loss_args, model args...): one problem per key, not a second one
     reported = {p.where for p in problems}
     problems.extend(p for p in check_finite_numbers(data) if p.where not in reported)
