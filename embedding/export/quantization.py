@@ -62,6 +62,17 @@ def _best(scores: np.ndarray, ranks: np.ndarray, top_k: int) -> np.ndarray:
     return np.lexsort((np.broadcast_to(ranks, scores.shape), -scores), axis=-1)[:, :top_k]
 
 
+def exact_scores(queries: np.ndarray, corpus: np.ndarray) -> np.ndarray:
+    """Cosine scores computed as the evaluator computes them (sentence-transformers' torch `cos_sim`): numpy's
+    dot product of the same vectors differs in the last bit, which reorders near-tied documents."""
+    import torch
+    from sentence_transformers.util import cos_sim
+
+    return cos_sim(
+        torch.from_numpy(np.ascontiguousarray(queries)), torch.from_numpy(np.ascontiguousarray(corpus))
+    ).numpy()
+
+
 def ranked(
     queries, corpus, precision: str, calibration, top_k: int, ranks: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +82,7 @@ def ranked(
     """
     ranks = np.arange(len(corpus)) if ranks is None else ranks
     if precision == "float32":
-        scores = queries @ corpus.T
+        scores = exact_scores(queries, corpus)
         top = _best(scores, ranks, top_k)
         return top, np.take_along_axis(scores, top, axis=1)
     coarse = candidate_scores(queries, corpus, precision, calibration)
@@ -107,8 +118,10 @@ def cost_table(
     for dim in dims:
         q, c = _normalized(queries, dim), _normalized(corpus, dim)
         calib = c if calibration is None else _normalized(calibration, dim)
+        raw = (queries[:, :dim].astype(np.float32), corpus[:, :dim].astype(np.float32))
         for precision in precisions:
-            indices, scores = ranked(q, c, precision, calib, top_k, ranks)
+            # float32 is exact search on the vectors the evaluator scores; the quantized rows start normalized
+            indices, scores = ranked(*(raw if precision == "float32" else (q, c)), precision, calib, top_k, ranks)
             results = [
                 [{"corpus_id": evaluator.corpus_ids[i], "score": float(s)} for i, s in zip(row, vals, strict=True)]
                 for row, vals in zip(indices, scores, strict=True)
@@ -119,10 +132,18 @@ def cost_table(
 
 
 def encode_for(evaluator, model, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Full-size float embeddings of the evaluator's queries and corpus, with its prompts, in its order."""
+    """Full-size float embeddings of the evaluator's queries and corpus, in its order, encoded by the evaluator's
+    own route (`embed_inputs`: its prompts, and in this project the packed, length-sorted CPU path), so that the
+    float32 row is the evaluator's own metric to the last digit. `batch_size` serves a plain model.encode only
+    where the evaluator has no `embed_inputs`."""
+    if hasattr(evaluator, "embed_inputs"):
 
-    def encode(texts, prompt):
-        options = {"batch_size": batch_size, "convert_to_numpy": True, "show_progress_bar": False}
-        return model.encode(texts, prompt=prompt, **options)
+        def embed(texts, kind, prompt, prompt_name):
+            vectors = evaluator.embed_inputs(model, texts, encode_fn_name=kind, prompt=prompt, prompt_name=prompt_name)
+            return vectors.float().cpu().numpy() if hasattr(vectors, "cpu") else np.asarray(vectors, np.float32)
 
-    return encode(evaluator.queries, evaluator.query_prompt), encode(evaluator.corpus, evaluator.corpus_prompt)
+        queries = embed(evaluator.queries, "query", evaluator.query_prompt, evaluator.query_prompt_name)
+        return queries, embed(evaluator.corpus, "document", evaluator.corpus_prompt, evaluator.corpus_prompt_name)
+    options = {"batch_size": batch_size, "convert_to_numpy": True, "show_progress_bar": False}
+    queries = model.encode(evaluator.queries, prompt=evaluator.query_prompt, **options)
+    return queries, model.encode(evaluator.corpus, prompt=evaluator.corpus_prompt, **options)
