@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..safe_files import write_text
 
 JSON_NAME = "results.json"
 CSV_NAME = "results.csv"
@@ -118,9 +118,7 @@ def merge(old: list[ResultRow], new: list[ResultRow]) -> tuple[list[ResultRow], 
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)  # readers never see a half-written file
+    write_text(path, text)  # readers never see a half-written file; never written through a link (safe_files)
 
 
 def write_results(folder: str | Path, rows: list[ResultRow]) -> tuple[Path, Path, int]:

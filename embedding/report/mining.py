@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .plots import _pyplot, _save
+from .plots import _pyplot, _save, remove_stale
 from .tables import cell
 
 FOLDER = "mining"
@@ -61,7 +61,7 @@ def _table_row(name: str, stats: dict[str, Any]) -> str:
 def mining_section(run_dir: Path) -> list[str]:
     """The table and one histogram per mined split; [] when nothing was mined."""
     for stale in run_dir.glob("mining-*.png"):
-        stale.unlink()  # a regenerated report never links a stale plot
+        remove_stale(stale)  # a regenerated report never links a stale plot
     runs = _runs(run_dir)
     if not runs:
         return []

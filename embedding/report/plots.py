@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..safe_files import refuse_link, write_bytes
 from .rundir import RunData, split_dim
 
 DPI = 110
@@ -27,10 +29,18 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
+    """The PNG drawn in memory, then written whole (never through a link planted at `path`: safe_files)."""
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    png = io.BytesIO()
+    fig.savefig(png, dpi=DPI, format="png")
     _pyplot().close(fig)
-    return path
+    return write_bytes(path, png.getvalue())
+
+
+def remove_stale(path: Path) -> None:
+    """Remove a plot an earlier report drew, so that a regenerated report never links it; a link is refused."""
+    refuse_link(path)
+    path.unlink(missing_ok=True)
 
 
 def _integer_steps(ax) -> None:

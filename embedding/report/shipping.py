@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .plots import _pyplot, _save
+from .plots import _pyplot, _save, remove_stale
 from .tables import cell
 
 QUANTIZATION = "quantization.json"
@@ -59,7 +59,7 @@ def plot_quantization(rows: list[dict[str, Any]], metric: str, path: Path) -> Pa
 
 def quantization_section(run_dir: Path) -> list[str]:
     """The cost table, cheapest vector first, with quantization.png; [] without quantization.json."""
-    (run_dir / PLOT).unlink(missing_ok=True)  # a regenerated report never links a stale plot
+    remove_stale(run_dir / PLOT)  # a regenerated report never links a stale plot
     table = _read(run_dir / QUANTIZATION)
     rows = _cost_rows(table)
     if not rows:

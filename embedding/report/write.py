@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..safe_files import write_text
 from . import merge, mining, plots, shipping
 from .rundir import RunData, flat_metrics, load_run, split_dim
 from .tables import loss_summary, metrics_table, objective_rows, task_lines
@@ -70,7 +71,7 @@ def _draw_plots(run: RunData, before: dict[str, float], after: dict[str, float],
     """Draw the plots that have data; returns their file names. A regenerated report never links a stale plot."""
     out = run.run_dir
     for name in PLOTS:
-        (out / name).unlink(missing_ok=True)
+        plots.remove_stale(out / name)
     sized = [k for k in [*before, *after] if split_dim(k)[1] is not None]
     # Sizes come from the evaluator when its keys carry one, else from `evaluation.tasks` (run at every size).
     by_size = (before, after) if sized else plots.task_sizes((run.evaluation or {}).get("tasks") or [])
@@ -198,5 +199,5 @@ def write_report(run_dir: str | Path, *, config_path: str | None = None) -> Path
         "",
     ]
     report = out / "report.md"
-    report.write_text("\n".join(lines), encoding="utf-8")
+    write_text(report, "\n".join(lines))  # whole, never through a planted link, secrets as ***
     return report

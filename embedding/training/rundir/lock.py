@@ -67,7 +67,7 @@ def acquire(run_dir: Path) -> str | None:
     for _ in range(5):  # the holder may remove the file between our open and our flock: then lock the new one
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)  # never a planted link
         except OSError as exc:  # an unusable output_dir: the run dir's write check reports it with the fix
             logger.debug("%s not locked: %s", run_dir, exc)
             return None

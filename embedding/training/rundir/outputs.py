@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
+import os
 import shutil
 import time
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 from ...config.schema import TrainConfig
 from ...errors import UserError
 from ...report import write_report
+from ...safe_files import SECRET_KEYS, redact, refuse_link  # noqa: F401  (re-exported: the run dir's callers)
 from ..distributed.coordination import barrier, is_main
 from .lock import hold_run_dir, release_run_dir
 
@@ -20,22 +21,6 @@ logger = logging.getLogger(__name__)
 LATEST = ("latest", "true", "True")  # --resume values meaning "the run dir's newest complete checkpoint"
 RESOLVED_CONFIG = "config.resolved.yaml"
 RUN_MARKERS = ("final", "evaluation.json", "evaluation.before.json")
-SECRET_KEYS = re.compile(r"token|secret|password|api_key", re.IGNORECASE)
-
-
-def redact(value: Any) -> Any:
-    """Replace secrets (hub tokens and the like) by *** so they never reach logs, configs or model cards.
-
-    Only text is a secret: flags and numbers under such names (`execution.token_ids: true`, `max_tokens: 512`)
-    stay readable."""
-    if isinstance(value, dict):
-        return {
-            k: ("***" if SECRET_KEYS.search(str(k)) and isinstance(v, str) and v else redact(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 def holds_run(run_dir: Path) -> bool:
@@ -46,10 +31,29 @@ def holds_run(run_dir: Path) -> bool:
     """
     if not run_dir.is_dir():
         return False
+    refuse_links(run_dir)
     if any((run_dir / m).exists() for m in RUN_MARKERS) or any(run_dir.glob("checkpoint-*")):
         return True
     logs = run_dir / "logs.jsonl"
     return logs.exists() and '"step"' in logs.read_text(encoding="utf-8", errors="replace")
+
+
+def refuse_links(run_dir: Path) -> None:
+    """UserError naming every symbolic link inside the run dir: the run would write or append through it.
+
+    A run dir holding only a planted `train.log -> ~/somewhere` is no "empty" run dir: the whole log would be
+    appended to the file outside. The writers refuse links one by one as well (safe_files); this says it before
+    anything is written, and lists them all.
+    """
+    links = [Path(top, name) for top, dirs, files in os.walk(run_dir) for name in dirs + files]
+    links = [path for path in links if path.is_symlink()]
+    if links:
+        shown = ", ".join(f"{path} -> {os.readlink(path)}" for path in links[:5])
+        raise UserError(
+            f"run dir {run_dir} holds {len(links)} symbolic link{'s' if len(links) > 1 else ''} ({shown}); a run "
+            "never writes through a link, which could change a file outside the run dir: remove "
+            f"{'them' if len(links) > 1 else 'it'}, or choose another run_name"
+        )
 
 
 def prepare_run_dir(config: TrainConfig, *, resume: Any = None, overwrite: bool = False) -> Path:
@@ -124,6 +128,7 @@ def save_final_model(trainer, final: Path) -> None:
 
 
 def _move_into_place(tmp: Path, final: Path) -> None:
+    refuse_link(final)  # planted during the run: the model must not go where the link points
     if final.exists():
         final.rename(final.with_name(f"{final.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
     tmp.rename(final)

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ...safe_files import append_text
 from ..distributed.coordination import is_main
 from .checkpoints import newest_usable
 
@@ -69,8 +70,7 @@ def record_attempt(run_dir: Path) -> None:
 def _append(run_dir: Path, event: str) -> None:
     record = {"attempt": restart_count(), "rank": int(os.environ.get("RANK", "0")), "pid": os.getpid()}
     try:
-        with (run_dir / ATTEMPTS).open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({**record, "event": event, "time": round(time.time(), 3)}) + "\n")
+        append_text(run_dir / ATTEMPTS, json.dumps({**record, "event": event, "time": round(time.time(), 3)}) + "\n")
     except OSError as exc:  # a record of who died is worth less than the run itself
         logger.debug("%s not recorded: %s", event, exc)
 
@@ -124,5 +124,4 @@ def note_restart(run_dir: Path, checkpoint: Path | None) -> None:
         "checkpoint": str(checkpoint) if checkpoint is not None else None,
         "time": round(time.time(), 3),
     }
-    with (run_dir / "logs.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(event) + "\n")
+    append_text(run_dir / "logs.jsonl", json.dumps(event) + "\n")  # never through a planted link (safe_files)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import shlex
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import yaml
 
 from ...config.schema import TrainConfig
 from ...errors import UserError
+from ...safe_files import write_bytes, write_text
 from ..distributed.coordination import is_main
 from .checkpoints import checkpoint_problem, numbered
 from .outputs import LATEST, RESOLVED_CONFIG, prepare_run_dir, redact
@@ -61,9 +60,7 @@ def record_config(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -
             logger.warning("resuming with changed settings:\n  %s", "\n  ".join(changes))
             _keep_previous_config(run_dir, checkpoint)
         # written beside and renamed: a kill mid-write must not leave a half record that fails the next resume
-        partial = run_dir / f".{RESOLVED_CONFIG}.tmp"
-        partial.write_text(yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
-        os.replace(partial, run_dir / RESOLVED_CONFIG)
+        write_text(run_dir / RESOLVED_CONFIG, yaml.safe_dump(resolved, sort_keys=False, allow_unicode=True))
 
 
 def _keep_previous_config(run_dir: Path, checkpoint: Path) -> None:
@@ -72,7 +69,8 @@ def _keep_previous_config(run_dir: Path, checkpoint: Path) -> None:
     if kept.exists():  # resumed from this checkpoint before: keep both records
         stamp = time.strftime("%Y%m%d-%H%M%S")
         kept = kept.with_name(f"config.resolved.before-{checkpoint.name}-{stamp}.yaml")
-    shutil.copyfile(run_dir / RESOLVED_CONFIG, kept)  # a copy: the record stays in place until replaced
+    # a copy: the record stays in place until replaced
+    write_bytes(kept, (run_dir / RESOLVED_CONFIG).read_bytes())
 
 
 def _warn_if_model_only(checkpoint: Path) -> None:

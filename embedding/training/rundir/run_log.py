@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ...safe_files import open_append
 from ..distributed.coordination import is_main
 from .outputs import redact
 
@@ -56,7 +57,16 @@ class RedactingFormatter(logging.Formatter):
 
 class RunLogHandler(logging.FileHandler):
     """Appends to train.log; a write that fails (a full disk) loses the line, not the run's console: logging
-    would print a "--- Logging error ---" traceback for every record, and the run says itself what went wrong."""
+    would print a "--- Logging error ---" traceback for every record, and the run says itself what went wrong.
+
+    Opened with O_NOFOLLOW (safe_files): a planted `train.log -> elsewhere` is refused, never appended to."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, mode="a", encoding="utf-8", delay=True)
+        self.stream = self._open()  # now, not at the first record: a refused link stops the run before it starts
+
+    def _open(self):
+        return open_append(Path(self.baseFilename))
 
     def handleError(self, record: logging.LogRecord) -> None:
         pass
@@ -106,7 +116,7 @@ def run_log(run_dir: Path, config: dict[str, Any]) -> Iterator[None]:
     if not is_main():
         yield
         return
-    handler = RunLogHandler(run_dir / FILE_NAME, mode="a", encoding="utf-8")
+    handler = RunLogHandler(run_dir / FILE_NAME)
     handler.setLevel(logging.INFO)
     handler.setFormatter(RedactingFormatter(secret_values(config, redact(config))))
     loggers = _loggers()

@@ -16,6 +16,7 @@ from typing import Any
 
 from ...errors import UserError
 from ...export.errors import LibraryFailed
+from ...safe_files import write_json
 from ..distributed.ranks import from_main
 from ..rundir.result import RunResult
 from ..trainer.session import Session
@@ -60,7 +61,7 @@ def _export_one(run_dir: Path, fmt: str, spec, seed: int) -> dict[str, Any]:
 
 def _export_all(run_dir: Path, spec, seed: int) -> list[dict[str, Any]]:
     outcomes = [_export_one(run_dir, fmt, spec, seed) for fmt in spec.formats]
-    (run_dir / FILE_NAME).write_text(json.dumps(outcomes, indent=2) + "\n", encoding="utf-8")
+    write_json(run_dir / FILE_NAME, outcomes)  # whole, never through a planted link (safe_files)
     return outcomes
 
 

@@ -7,7 +7,6 @@ process gets its metrics; the files in the run dir are written by the main proce
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from ...config.eval_schema import EvalConfig
 from ...config.schema import ModelSpec
 from ...evaluation.results import write_results
 from ...report.card import dataset_entries, extend_model_card
+from ...safe_files import write_json
 from ..distributed.ranks import main_only
 from ..distributed.sharded_eval import evaluate_on_every_rank
 from ..distributed.sharded_tasks import evaluate_tasks_on_every_rank
@@ -68,7 +68,7 @@ def finish(session: Session, result: RunResult) -> None:
 
 @main_only
 def _write_json(path: Path, value: Any) -> None:
-    path.write_text(json.dumps(value, indent=2))
+    write_json(path, value)  # whole, never through a planted link, secrets redacted (safe_files)
 
 
 @main_only

@@ -10,7 +10,6 @@ the exports and the card all describe the merged model that final/ holds.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import shutil
 import time
@@ -21,6 +20,7 @@ from ...config.eval_schema import EvalConfig
 from ...config.schema import ModelSpec
 from ...models import load_model
 from ...report.merge import MERGE_JSON, UNMERGED, card_section
+from ...safe_files import write_json, write_text
 from ..distributed.coordination import barrier, is_main
 from ..distributed.ranks import from_main, main_only
 from ..distributed.sharded_tasks import evaluate_tasks_on_every_rank
@@ -138,10 +138,10 @@ def _keep_unmerged(final: Path) -> None:
 @main_only
 def _write_record(run_dir: Path, final: Path, record: dict[str, Any]) -> None:
     """merge.json, and the alpha table in final/README.md (replaced, never duplicated, by a re-run)."""
-    (run_dir / MERGE_JSON).write_text(json.dumps(record, indent=2), encoding="utf-8")
+    write_json(run_dir / MERGE_JSON, record)  # whole, never through a planted link (safe_files)
     card = final / "README.md"
     existing = card.read_text(encoding="utf-8") if card.exists() else ""
     head, _, rest = existing.partition(BEGIN)
     head, rest = head.rstrip("\n"), rest.partition(END)[2].strip("\n")
     section = "\n".join([BEGIN, *card_section(record), END])
-    card.write_text("\n\n".join(part for part in (head, section, rest) if part) + "\n", encoding="utf-8")
+    write_text(card, "\n\n".join(part for part in (head, section, rest) if part) + "\n", run_dir)

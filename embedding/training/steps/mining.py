@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ...safe_files import make_dir, write_json
 from ..distributed.ranks import main_only
 from ..plan import Plan
 
@@ -22,7 +22,7 @@ def write_mining_stats(plan: Plan) -> list[Path]:
             if not stats:
                 continue
             path = plan.run_dir / FOLDER / f"{objective.name}{suffix}.json"
-            path.parent.mkdir(exist_ok=True)
-            path.write_text(json.dumps({"objective": objective.name, **stats}, indent=1), encoding="utf-8")
+            make_dir(path.parent, plan.run_dir)  # never through a planted link (safe_files)
+            write_json(path, {"objective": objective.name, **stats}, plan.run_dir, indent=1)
             written.append(path)
     return written

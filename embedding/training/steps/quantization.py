@@ -8,7 +8,6 @@ index is calibrated before the documents it will hold are known.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from ...config.evaluator_schema import evaluator_entries
 from ...export.quantization import PRECISIONS, RESCORE_MULTIPLIER
+from ...safe_files import write_json
 from ..distributed.ranks import main_only
 from ..plan import Plan
 from ..rundir.result import RunResult
@@ -109,6 +109,6 @@ def write_quantization_table(session: Session, result: RunResult) -> Path | None
         "rows": [asdict(row) for row in rows],
     }
     path = plan.run_dir / FILE_NAME
-    path.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    write_json(path, table)  # whole, never through a planted link (safe_files)
     logger.info("quantization: %d sizes x %d precisions -> %s", len(rows) // len(precisions), len(precisions), path)
     return path

@@ -19,6 +19,7 @@ import psutil
 import torch
 from transformers import TrainerCallback
 
+from ...safe_files import open_append, scrub
 from ..distributed.coordination import is_main
 
 
@@ -38,9 +39,8 @@ class JSONLLogger(TrainerCallback):
         if not is_main():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({k: _jsonable(v) for k, v in record.items()}, ensure_ascii=False) + "\n")
-            handle.flush()
+        with open_append(self.path) as handle:  # never through a planted link (safe_files)
+            handle.write(scrub(json.dumps({k: _jsonable(v) for k, v in record.items()}, ensure_ascii=False)) + "\n")
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:
@@ -75,9 +75,8 @@ class ResourceMonitor(TrainerCallback):
             return
         record = {"step": state.global_step, "epoch": state.epoch, **self.snapshot()}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
+        with open_append(self.path) as handle:  # never through a planted link (safe_files)
             handle.write(json.dumps(record) + "\n")
-            handle.flush()
 
 
 class InterruptHandler(TrainerCallback):
