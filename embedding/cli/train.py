@@ -95,8 +95,14 @@ def torchrun_env(max_restarts: int | None) -> dict[str, str]:
     return env
 
 
-def _check_restarts(args) -> None:
-    """--max-restarts is torchrun's: without --nproc there is no torchrun agent here to restart anything."""
+def _check_arguments(args) -> None:
+    """--nproc is a number of processes; --max-restarts is torchrun's: without --nproc there is no torchrun agent
+    here to restart anything. Checked before the config is read or the run dir is looked at."""
+    if args.nproc is not None and args.nproc < 1:
+        raise UserError(
+            f"--nproc {args.nproc}: give the number of processes to start, a whole number >= 1 (1 = this process "
+            "alone; 2 or more: torchrun, one per GPU)"
+        )
     if args.max_restarts is None:
         return
     if args.max_restarts < 0:
@@ -110,6 +116,7 @@ def _check_restarts(args) -> None:
 
 
 def run(args) -> int:
+    _check_arguments(args)  # the arguments first: a wrong one must not reach the run dir
     from ..validation import load_config
 
     config = load_config(args.config, args.overrides)  # fail fast, before heavy imports
@@ -119,7 +126,6 @@ def run(args) -> int:
             f"{args.config}` runs the search",
             flush=True,
         )
-    _check_restarts(args)
     if args.nproc and args.nproc > 1 and "LOCAL_RANK" not in os.environ:
         return relaunch_with_torchrun(args, args.nproc)
     setup_logging()

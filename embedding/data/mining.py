@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..safe_files import write_json
 from .args import MiningArgs
 from .mining_rules import select
 from .rows import FALSE_NEGATIVES, cache_exists, drop_markers
@@ -186,9 +187,7 @@ def _stored_stats(path: Path | None) -> dict[str, Any] | None:
 def _store_stats(path: Path | None, stats: dict[str, Any]) -> None:
     if path is None:
         return
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(stats, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    write_json(path, stats, indent=1)  # whole, and redacted: the options name the mining model's args (a token)
 
 
 def mine(data, options: MiningArgs, *, seed: int, where: str, key: str) -> None:
