@@ -39,12 +39,23 @@ class RunData:
         return [r for r in self.logs if "event" not in r and any(k.startswith("eval_") for k in r)]
 
 
+def _text(path: Path, what: str) -> str:
+    """The file's text; UserError (exit 2) naming it when it is no text at all (an image copied over it, say)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not a text file (byte {exc.start} is no UTF-8); it should be {what}, written by "
+            "`embedding train`: put the run's own file back, or move this one aside"
+        ) from None
+
+
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     """Records of a JSONL file; a half-written last line (killed run) is skipped, not fatal."""
     if not path.exists():
         return []
     records = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in _text(path, "one JSON record per line").splitlines():
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
@@ -71,10 +82,28 @@ def _config(path: Path) -> TrainConfig | None:
     data = read_mapping(path)
     if data is None:
         try:
-            yaml.safe_load(path.read_text(encoding="utf-8"))
+            yaml.safe_load(_text(path, "the run's resolved config (YAML)"))
         except yaml.YAMLError as exc:
             raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     return typed(data)
+
+
+def _evaluation(path: Path) -> dict[str, Any] | None:
+    """evaluation.json's metrics; None without one. It is written whole (renamed into place): a file that is no
+    JSON object is another file, which the report must not pass over in silence."""
+    if not path.is_file():
+        return None
+    text = _text(path, "the run's metrics (JSON)")
+    try:
+        evaluation = json.loads(text)
+    except json.JSONDecodeError as exc:
+        evaluation = exc
+    if not isinstance(evaluation, dict):
+        raise UserError(
+            f"{path}: not the run's metrics (a JSON object written by `embedding train`); put the run's own file "
+            "back, or move this one aside to report without the final metrics"
+        )
+    return evaluation
 
 
 def load_run(run_dir: str | Path) -> RunData:
@@ -90,12 +119,7 @@ def load_run(run_dir: str | Path) -> RunData:
     if missing:
         raise _not_a_run(run_dir, missing)
     config = _config(run_dir / FILE_NAME)
-    evaluation = None
-    if (run_dir / "evaluation.json").is_file():
-        try:
-            evaluation = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            evaluation = None  # the report says so instead of failing
+    evaluation = _evaluation(run_dir / "evaluation.json")
     return RunData(
         run_dir,
         config,

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError
 from ..safe_files import write_text
 from . import merge, mining, plots, shipping
 from .rundir import RunData, flat_metrics, load_run, split_dim
@@ -182,6 +183,17 @@ def write_report(run_dir: str | Path, *, config_path: str | None = None) -> Path
         UserError: the folder is not a run dir (names what is missing).
     """
     run = load_run(run_dir)
+    try:
+        return _write(run, config_path)
+    except OSError as exc:  # a read-only run dir, a full disk: the user's to fix
+        raise UserError(
+            f"{run.run_dir}: cannot write the report there ({exc.strerror or exc}: {exc.filename or run.run_dir}); "
+            "make the run dir writable (or free space), or copy it and report the copy"
+        ) from None
+
+
+def _write(run: RunData, config_path: str | None) -> Path:
+    """report.md and its plots for a loaded run."""
     out = run.run_dir
     start = next(iter(run.events("run_start")), {})
     metrics, (before, after, main) = _metrics_section(run)
