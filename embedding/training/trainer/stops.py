@@ -23,7 +23,13 @@ from .session import Session
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 NO_SPACE_TEXT = ("No space left on device", "Disk quota exceeded")
-NEARLY_FULL = 16 * 2**20  # bytes: torch.save reports a full disk as a bare RuntimeError ("file write failed")
+# torch's zip writer (torch.save: optimizer.pt, training_args.bin) reports a failed write without the errno:
+# "[enforce fail at inline_container.cc:672] . unexpected pos 1088 vs 1030", "PytorchStreamWriter failed writing
+# file ...", "file write failed". By the time the run stops, the half checkpoint is removed and its space given
+# back, so the free space no longer tells; a failed write of a checkpoint is a full disk far more often than
+# anything else, and the message names what is intact either way.
+TORCH_WRITE_FAILED = ("unexpected pos", "PytorchStreamWriter failed writing", "file write failed")
+NEARLY_FULL = 16 * 2**20  # bytes: a bare RuntimeError / OSError with this little space left is a full disk
 
 
 class _Signalled(BaseException):
@@ -91,6 +97,8 @@ def _no_space(exc: BaseException, run_dir: Path) -> bool:
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__
     if any(getattr(e, "errno", None) in NO_SPACE or any(t in str(e) for t in NO_SPACE_TEXT) for e in chain):
+        return True
+    if any(isinstance(e, RuntimeError) and any(t in str(e) for t in TORCH_WRITE_FAILED) for e in chain):
         return True
     if not any(isinstance(e, (OSError, RuntimeError)) for e in chain):
         return False
