@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "embedding"
 # Top to bottom; a module may import its own layer and the layers below it, never one above.
 LAYERS = [
     ("cli", "api", "__main__", ""),  # "" = the package's own __init__ (the lazy Python API)
+    ("sweep",),
     ("validation",),
     ("training",),
     ("export",),

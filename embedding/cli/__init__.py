@@ -14,10 +14,10 @@ import sys
 import traceback
 
 from ..errors import EmbeddingError
-from . import evaluate, export, init, list_cmd, preprocess, report, schema, train, validate
+from . import evaluate, export, init, list_cmd, preprocess, report, schema, sweep, train, validate
 
 VERBOSE_HELP = "also show the libraries' log messages (transformers, sentence-transformers, datasets)"
-COMMANDS = (train, validate, preprocess, evaluate, export, report, schema, init, list_cmd)
+COMMANDS = (train, sweep, validate, preprocess, evaluate, export, report, schema, init, list_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
