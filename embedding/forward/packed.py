@@ -1,16 +1,17 @@
 """Packed (unpadded) execution of one sorted step (`execution.packed`): every real token once, no padding at all.
 
-`sorted_forward.py` cuts a step's distinct texts into length-sorted chunks, each padded to its widest text; on
+`sorted_step.py` cuts a step's distinct texts into length-sorted chunks, each padded to its widest text; on
 batches already grouped by length that still leaves ~30 % padded tokens (aia-bde, batch 16, chunks of 16), and a CPU
 pays for each one in every matrix product. Here the encoder runs on the step's tokens laid end to end instead:
 
     tokens      T = Σ_i len_i          (no pad token anywhere)
     linear / layer norm / dropout / feed-forward     on  [T, hidden]
-    attention   per run of texts of equal length L   on  [n, heads, L, L]   (a view of the packed tokens: no copy,
-                                                                            no mask, zero padding)
+    attention   per bucket of texts, width W         on  [n, heads, W, W]   (runs of equal lengths grouped, each
+                                                                            text padded to W, keys masked)
 
 The distinct texts are already sorted by length, so equal lengths are contiguous: a step of 128 aia-bde texts has a
-few dozen runs, i.e. a few dozen small attention calls per layer, cheap on a CPU. On an accelerator each call would
+few dozen runs, grouped into a few buckets with little padding (`packed_attention.py`: thousands of small operators
+per step were what collapsed on a shared CPU, issue 33). On an accelerator each call would
 be a kernel launch, so there attention is ONE call on torch's jagged layout (`torch.nested`, offsets = cu_seqlens),
 which SDPA dispatches to its flash / memory-efficient varlen kernels (tested on CPU for equality; `auto` packs on
 CPU only until it is measured on a GPU: benchmarks/gpu.sh runs `ours-default+merge-sorted+packed`).
@@ -37,6 +38,8 @@ from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
+
+from .packed_attention import Bucket, attend, buckets
 
 # Device types where `execution.packed: auto` packs. CPU: every padded token costs arithmetic; see benchmarks/README.
 PACKED_ON = {"cpu"}
@@ -112,10 +115,10 @@ def _runs(lengths: list[int]) -> list[tuple[int, int, int]]:
 class Packing(NamedTuple):
     """Where each text's tokens lie in the packed sequence, and how attention runs over them."""
 
-    runs: list[tuple[int, int, int]]  # (first token, texts, length) per run of equal lengths
+    buckets: list[Bucket]  # runs of equal lengths grouped into a few padded attention calls (packed_attention.py)
     offsets: Tensor  # [texts + 1] token offsets (cu_seqlens)
     max_length: int
-    attention: str  # "runs": one SDPA call per run; "nested": one call on torch's jagged layout (varlen kernels)
+    attention: str  # "runs": one SDPA call per bucket; "nested": one call on torch's jagged layout (varlen kernels)
 
 
 def attention_for(device_type: str) -> str:
@@ -136,17 +139,7 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, packing: Packing, heads: 
         except (RuntimeError, NotImplementedError) as error:  # a kernel this torch / device lacks: runs still work
             _nested_failed.append(str(error).splitlines()[0] if str(error) else type(error).__name__)
             logger.warning("packed attention: jagged SDPA failed (%s); one call per run of lengths", _nested_failed[0])
-    # `split`, not a slice per run: a slice's backward fills a zero tensor of all T tokens per run (measured: a fifth
-    # of a step's CPU time in fill_ / add_), split's backward is one concatenation.
-    sizes = [count * length for _, count, length in packing.runs]
-    outputs = []
-    for q, k, v, (_, count, length) in zip(
-        query.split(sizes), key.split(sizes), value.split(sizes), packing.runs, strict=True
-    ):
-        q, k, v = (x.view(count, length, heads, size).transpose(1, 2) for x in (q, k, v))
-        out = nn.functional.scaled_dot_product_attention(q, k, v, **sdpa)
-        outputs.append(out.transpose(1, 2).reshape(count * length, heads * size))
-    return torch.cat(outputs) if len(outputs) > 1 else outputs[0]
+    return attend(query, key, value, packing.buckets, heads, size, **sdpa)
 
 
 def _attend_nested(query: Tensor, key: Tensor, value: Tensor, packing: Packing, heads: int, size: int, **sdpa):
@@ -200,7 +193,9 @@ def embed_packed(
     )[0]
     cumulative = torch.zeros(len(lengths) + 1, dtype=torch.long, device=ids.device)
     cumulative[1:] = torch.cumsum(length_tensor, 0)
-    packing = Packing(_runs(lengths), cumulative, max(lengths), attention or attention_for(ids.device.type))
+    packing = Packing(
+        buckets(_runs(lengths), ids.device), cumulative, max(lengths), attention or attention_for(ids.device.type)
+    )
     checkpointing = _checkpointing(encoder) and encoder.training and torch.is_grad_enabled()
     for layer in encoder.encoder.layer:
         if checkpointing:  # as transformers' GradientCheckpointingLayer does: recompute each layer in backward
