@@ -12,6 +12,7 @@ beside it (`mining-<key>.json`) and reused with it.
 from __future__ import annotations
 
 import json
+import pickle
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -65,6 +66,7 @@ def _cross_encoder(options: MiningArgs, where: str):
         return None
     from ..errors import UserError
     from ..models import find_model
+    from ..models.loading import refused_code
 
     resolution = find_model(spec.name, f"{where}.cross_encoder")
     from sentence_transformers import CrossEncoder
@@ -76,6 +78,11 @@ def _cross_encoder(options: MiningArgs, where: str):
     except OSError as exc:
         reason = str(exc).splitlines()[0]
         raise UserError(f"{where}.cross_encoder: `{spec.name}` could not be loaded ({reason})") from None
+    except (ValueError, pickle.UnpicklingError) as exc:  # custom code it would have to run
+        refusal = refused_code(exc, f"{where}.cross_encoder", spec.name, resolution.location)
+        if refusal is None:
+            raise
+        raise refusal from None
 
 
 def _window(options: MiningArgs, positives_per_anchor: int, extra: int) -> int:

@@ -10,7 +10,7 @@ torch nor sentence-transformers.
 from __future__ import annotations
 
 from .folder import check_model_folder, find_model
-from .loading import load_model
+from .loading import load_model, load_sentence_transformer
 from .resolution import PACKAGED_MODELS, Resolution, resolve, resolve_local
 from .size import embedding_size
 
@@ -21,6 +21,7 @@ __all__ = [
     "embedding_size",
     "find_model",
     "load_model",
+    "load_sentence_transformer",
     "resolve",
     "resolve_local",
 ]

@@ -7,6 +7,8 @@ encoder can be trained; a sentence-transformers model keeps its own pooling unle
 from __future__ import annotations
 
 import logging
+import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,11 @@ def load_model(spec: ModelSpec, where: str = "base_model"):
             _apply_pooling(model, spec, where)
     except TypeError as exc:
         raise UserError(f"{where}.args: {exc}; see SentenceTransformer's constructor arguments") from None
+    except (ValueError, pickle.UnpicklingError) as exc:
+        refusal = refused_code(exc, where, spec.name, location)
+        if refusal is None:
+            raise
+        raise refusal from None
     except OSError as exc:
         tried = "; ".join(resolution.tried + [f"Hub download ({str(exc).splitlines()[0]})"])
         raise UserError(f"{where}.name: model `{spec.name}` could not be loaded; tried {tried}") from None
@@ -49,6 +56,53 @@ def load_model(spec: ModelSpec, where: str = "base_model"):
 
         add_lora(model, adapter, location, f"{where}.adapter")
     return model, resolution
+
+
+CUSTOM_MODULE = re.compile(r"references the module class '([^']+)', which is not part of Sentence Transformers")
+
+
+def refused_code(
+    exc: BaseException, where: str, name: str, location: str, opt_in: str | None = None
+) -> UserError | None:
+    """The UserError for a model whose loading would run code the user did not allow; None for other errors.
+
+    Two refusals come from the libraries, both correct and both worded for a Python user: sentence-transformers'
+    for a custom module class in modules.json ("pass trust_remote_code=True"), torch's for a weights file that
+    pickles more than tensors ("weights only load failed"). The config's user gets the key, the folder, and the
+    opt-in (`opt_in`, by default `<where>.args.trust_remote_code: true`; "" where there is none), or the way out.
+    """
+    module = CUSTOM_MODULE.search(str(exc))
+    if module:
+        allow = (
+            f"its code is not run unless you allow it: {opt_in or f'set `{where}.args.trust_remote_code: true`'} "
+            "if you trust the code in that folder, or"
+            if opt_in != ""
+            else f"`{where}` has no switch to run such code:"
+        )
+        return UserError(
+            f"{where}.name: `{name}` ({location}) lists the custom module class `{module.group(1)}` in its "
+            f"modules.json; {allow} pick a model made of sentence-transformers' own modules"
+        )
+    if isinstance(exc, pickle.UnpicklingError):
+        return UserError(
+            f"{where}.name: `{name}` ({location}) has a weights file (pytorch_model.bin) that pickles objects "
+            "other than tensors, which are not loaded: unpickling them could run code. Use a model saved as "
+            "model.safetensors, or re-save this one from a Python session you trust"
+        )
+    return None
+
+
+def load_sentence_transformer(location: str, where: str, name: str, opt_in: str | None = None, **args: Any):
+    """`SentenceTransformer(location, **args)`, its refusals to run code as UserErrors naming `where` (guides)."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(location, **args)
+    except (ValueError, pickle.UnpicklingError) as exc:
+        refusal = refused_code(exc, where, name, location, opt_in)
+        if refusal is None:
+            raise
+        raise refusal from None
 
 
 def _from_plain_transformer(location: str, spec: ModelSpec, args: dict[str, Any]):
