@@ -16,6 +16,8 @@ from contextvars import ContextVar
 import numpy as np
 import torch
 
+from ..forward.execution import Execution
+
 logger = logging.getLogger(__name__)
 
 # Where encoding progress goes (`embedding evaluate` prints it); unset: silent, as inside training.
@@ -99,14 +101,17 @@ def _several_processes() -> bool:
     )
 
 
-def packed_encoding(model, extras: object = None) -> Callable[[list[str]], torch.Tensor] | None:
-    """A function embedding a batch of texts as unpadded tokens (`losses/packed_forward.py`), or None where
-    `encode` must run: a device that does not pack by default (GPUs), a model the packed layers do not cover, a
-    prompt (given, `default_prompt_name`, or a non-empty one in the model's `prompts`), other encode arguments
-    (`extras`), or several processes (sentence-transformers' distributed evaluation shards `encode` calls).
-    Measured on CPU (MiniLM, 1,062 AIA-BDE texts, batches of 128): 1.8x the speed of `encode` on the same
-    length-sorted batches, the same embeddings to 1e-6."""
-    from ..forward.packed import embed_packed, packed_encoder, packed_for
+def packed_encoding(
+    model, extras: object = None, execution: Execution | None = None
+) -> Callable[[list[str]], torch.Tensor] | None:
+    """A function embedding a batch of texts as unpadded tokens (`forward/packed.py`), or None where `encode` must
+    run: the run's `execution` does not pack (`execution.packed: false`, a device that does not pack by default,
+    a model the packed layers do not cover), a prompt (given, `default_prompt_name`, or a non-empty one in the
+    model's `prompts`), other encode arguments (`extras`), or several processes (sentence-transformers' distributed
+    evaluation shards `encode` calls). Without `execution` (`embedding evaluate`, the Python API) it is decided
+    here for the model's device with the config's defaults. No autocast: evaluation embeddings stay float32."""
+    from ..forward.execution import decide
+    from ..forward.packed import embed_packed, packed_encoder
 
     device = getattr(model, "device", torch.device("cpu"))
     prompts = getattr(model, "prompts", None) or {}
@@ -114,7 +119,8 @@ def packed_encoding(model, extras: object = None) -> Callable[[list[str]], torch
         return None
     if _several_processes():  # `encode` is what shares the texts out to every rank (training/sharded_eval.py)
         return None
-    encoder = packed_encoder(model) if packed_for(device.type) else None
+    execution = execution or decide(None, model, device_type=device.type)
+    encoder = packed_encoder(model) if execution.packed else None
     if encoder is None:
         return None
 
@@ -144,6 +150,7 @@ def encode_sorted(
     prompt: str | None = None,
     prompt_name: str | None = None,
     show_progress_bar: bool = False,
+    execution: Execution | None = None,
     **kwargs,
 ) -> torch.Tensor:
     """Embeddings of `texts` (rows in input order), encoded in token-length-sorted batches.
@@ -156,6 +163,8 @@ def encode_sorted(
         prompt: Literal prompt prefix, passed to encode.
         prompt_name: Name of a prompt in the model's `prompts`, passed to encode.
         show_progress_bar: Show a tqdm bar over the batches.
+        execution: The training run's decided `Execution` (whether batches run packed); None: decided for the
+            model's device with the config's defaults.
         **kwargs: Further `encode` keyword arguments (not truncate_dim: callers slice the result).
 
     Returns:
@@ -171,7 +180,7 @@ def encode_sorted(
 
         batches = tqdm(batches, desc=f"encode {kind or 'texts'}", unit="batch")
     progress = _Progress({"query": "queries", "document": "documents"}.get(kind or "", "texts"), len(distinct))
-    embed = packed_encoding(model, prompt or prompt_name or kwargs) or _encode_fn(
+    embed = packed_encoding(model, prompt or prompt_name or kwargs, execution) or _encode_fn(
         model, kind, prompt=prompt, prompt_name=prompt_name, **kwargs
     )
     out: torch.Tensor | None = None

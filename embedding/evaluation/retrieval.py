@@ -52,6 +52,7 @@ class RetrievalEvaluator(EmbeddingReuse, InformationRetrievalEvaluator):
                 prompt=prompt,
                 prompt_name=prompt_name,
                 show_progress_bar=self.show_progress_bar,
+                execution=self.execution,
                 **kwargs,
             )
 
@@ -95,6 +96,7 @@ def build_ir_evaluator(
     max_corpus: int | None = None,
     seed: int = 42,
     where: str = "evaluator.args",
+    execution: Any = None,
 ):
     """A RetrievalEvaluator over `data` (optionally subsampled), with `args` checked against ST's signature.
 
@@ -105,6 +107,7 @@ def build_ir_evaluator(
         max_corpus: Keep at most this many documents; relevant ones always stay.
         seed: Seed of the subsample.
         where: Config key path for error messages.
+        execution: The training run's decided `Execution` (how texts are encoded); None: decided per model.
 
     Returns:
         The evaluator, progress bar off unless `args` turns it on.
@@ -119,6 +122,6 @@ def build_ir_evaluator(
     data = subsample(data, max_queries=max_queries, max_corpus=max_corpus, seed=seed)
     kwargs = {"show_progress_bar": False, **args}
     try:
-        return RetrievalEvaluator(**data.as_evaluator_kwargs(), **kwargs)
+        return RetrievalEvaluator(**data.as_evaluator_kwargs(), **kwargs, execution=execution)
     except (TypeError, ValueError) as exc:
         raise UserError(f"{where}: {exc}") from None

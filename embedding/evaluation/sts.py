@@ -32,7 +32,13 @@ class SimilarityEvaluator(EmbeddingReuse, EmbeddingSimilarityEvaluator):
         texts = list(dict.fromkeys([*self.sentences1, *self.sentences2]))
 
         def compute():
-            full = encode_sorted(model, texts, batch_size=self.batch_size, show_progress_bar=self.show_progress_bar)
+            full = encode_sorted(
+                model,
+                texts,
+                batch_size=self.batch_size,
+                show_progress_bar=self.show_progress_bar,
+                execution=self.execution,
+            )
             return {text: i for i, text in enumerate(texts)}, full
 
         rows, full = self.reuse((id(model), "sts"), compute)
@@ -40,7 +46,9 @@ class SimilarityEvaluator(EmbeddingReuse, EmbeddingSimilarityEvaluator):
         return truncate(picked, self.truncate_dim).float().cpu().numpy()
 
 
-def build_sts_evaluator(pairs: ScoredPairs, args: dict[str, Any], *, where: str) -> SimilarityEvaluator:
+def build_sts_evaluator(
+    pairs: ScoredPairs, args: dict[str, Any], *, where: str, execution: Any = None
+) -> SimilarityEvaluator:
     """A SimilarityEvaluator over `pairs`; `args` are EmbeddingSimilarityEvaluator keyword arguments.
 
     Args:
@@ -48,6 +56,7 @@ def build_sts_evaluator(pairs: ScoredPairs, args: dict[str, Any], *, where: str)
         args: Evaluator arguments (main_similarity, similarity_fn_names, batch_size, name, precision, ...);
             main_similarity defaults to cosine.
         where: Config key path for error messages.
+        execution: The training run's decided `Execution` (how texts are encoded); None: decided per model.
 
     Returns:
         The evaluator.
@@ -57,6 +66,8 @@ def build_sts_evaluator(pairs: ScoredPairs, args: dict[str, Any], *, where: str)
     """
     check_evaluator_args(args, EmbeddingSimilarityEvaluator, reserved=RESERVED, where=where)
     try:
-        return SimilarityEvaluator(pairs.sentences1, pairs.sentences2, pairs.scores, **{**DEFAULTS, **args})
+        return SimilarityEvaluator(
+            pairs.sentences1, pairs.sentences2, pairs.scores, **{**DEFAULTS, **args}, execution=execution
+        )
     except (TypeError, ValueError) as exc:
         raise UserError(f"{where}: {exc}") from None

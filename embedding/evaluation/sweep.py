@@ -21,6 +21,11 @@ class EmbeddingReuse:
 
     _cache: dict[Hashable, Any] | None = None
 
+    def __init__(self, *args: Any, execution: Any = None, **kwargs: Any) -> None:
+        # the training run's decided `Execution` (forward/execution.py) for `encode_sorted`; None: decided there
+        self.execution = execution
+        super().__init__(*args, **kwargs)
+
     def reuse(self, key: Hashable, compute):
         """`compute()`, or its value from earlier in this sweep under the same key."""
         if self._cache is None:

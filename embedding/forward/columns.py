@@ -18,7 +18,7 @@ masks are drawn in the same order. `stock` is exactly what a stock sentence-tran
 (`embed_columns(model, features)`: the anchor alone, then the other columns in one call when they preprocess
 alike); with it, training gives bit-identical weights to a stock `SentenceTransformerTrainer` script.
 
-`sorted` (`sorted_forward.py`) goes further than grouping columns: every distinct text of the step once, in
+`sorted` (`sorted_step.py`) goes further than grouping columns: every distinct text of the step once, in
 length-sorted chunks, whatever its column. `auto` uses it on CPU, where it measured faster than per-column calls
 (MiniLM, aia-bde, batch 32: see SORTED_ON); on accelerators `auto` keeps the width grouping above until `sorted`
 is measured there.
@@ -27,6 +27,8 @@ is measured there.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Literal
 
 from torch import Tensor, nn
@@ -130,13 +132,15 @@ def embed_grouped(
     chunk_rows: int | None = None,
     bucket_widths: list[int] | str | None = "auto",
     packed: bool | str = "auto",
+    autocast: Callable[[], AbstractContextManager] = nullcontext,
 ) -> list[Tensor]:
     """One `sentence_embedding` tensor per column, from as few model calls as the policy finds worth it.
 
     Columns that cannot be merged at all (different feature keys, no token tensors) fall back to one call each, as
     in sentence-transformers' `embed_columns`. Calls run in column order (`in_column_order`). `chunk_rows` and
-    `bucket_widths` shape the `sorted` chunks (None / `auto`: the device's defaults, `sorted_forward.py`);
-    features `sorted` cannot take (prompts, router tasks, non-text) go through the width grouping of `auto`.
+    `bucket_widths` shape the `sorted` chunks (None / `auto`: the device's defaults, `sorted_step.py`), `packed`
+    and `autocast` how they run (`Execution`); features `sorted` cannot take (prompts, router tasks, non-text) go
+    through the width grouping of `auto`.
     """
     from sentence_transformers.base.losses.merged_forward import embed_columns
 
@@ -145,7 +149,7 @@ def embed_grouped(
     device = _device_type(features_list[0]) if features_list else "cpu"
     if resolved(policy, device) == "sorted":
         rows, buckets = chunk_rows_for(device, chunk_rows), buckets_for(device, bucket_widths)
-        chunked = embed_sorted(model, features_list, rows, buckets, packed_for(device, packed))
+        chunked = embed_sorted(model, features_list, rows, buckets, packed_for(device, packed), autocast)
         if chunked is not None:
             return chunked
         policy = "auto"

@@ -15,7 +15,7 @@ equal the per-column ones up to float rounding; with dropout the masks are drawn
 Only plain right-padded token batches qualify (input_ids + attention_mask, token_type_ids optional, the same keys in
 every column): prompts (`prompt_length`), router tasks, flattened FA2 batches (`cu_seq_lens_q`) and non-text inputs
 return None and the caller uses its per-column grouping. With `packed` (the CPU default, `execution.packed`) the
-distinct texts do not go through padded chunks at all but through `packed_forward.py`: one unpadded sequence of
+distinct texts do not go through padded chunks at all but through `packed.py`: one unpadded sequence of
 tokens, for the encoders it covers. transformers' own packed path (position_ids / `cu_seq_lens`) exists for BERT
 only through flash_attention_2 (CUDA and the flash-attn kernels), where sentence-transformers' `unpad_inputs`
 already flattens the batch; its SDPA / eager bidirectional mask ignores packed position_ids, so handing it packed
@@ -24,6 +24,8 @@ inputs would let texts attend to each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import torch
@@ -149,17 +151,21 @@ def embed_sorted(
     chunk_rows: int,
     buckets: tuple[int, ...] = (),
     packed: bool = False,
+    autocast: Callable[[], AbstractContextManager] = nullcontext,
 ) -> list[Tensor] | None:
     """One `sentence_embedding` tensor per column from length-sorted chunks of the distinct texts, or None when the
     features are not plain right-padded token batches (the caller then embeds per column). `packed`: run all the
-    distinct texts as one unpadded sequence of tokens where the model allows it (`packed_forward.py`)."""
+    distinct texts as one unpadded sequence of tokens where the model allows it (`packed.py`), under `autocast()`:
+    the padded chunks go through the model's `forward`, which the trainer wraps in its autocast; the packed layers
+    do not, so they open the same one (`Execution.autocast`) and return float32 as that wrapper does."""
     step = plan_sorted(features_list)
     if step is None:
         return None
     text = step.meta.get("modality", "text") == "text" and min(step.lengths) > 0  # an all-padding row: chunks
     encoder = packed_encoder(model) if packed and text else None
     if encoder is not None:
-        embeddings = embed_packed(model, encoder, step.sorted_rows(), step.lengths)
+        with autocast():
+            embeddings = embed_packed(model, encoder, step.sorted_rows(), step.lengths).float()
     else:
         embeddings = torch.cat([model(chunk)["sentence_embedding"] for chunk in step.chunks(chunk_rows, buckets)])
     return [embeddings.index_select(0, where) for where in step.where]

@@ -64,8 +64,9 @@ def unpack_targets(labels: Tensor | None, num_columns: int, objective_type: str)
     return y, teacher
 
 
-def task_labels(labels: Tensor | None, objective_type: str, packed: bool) -> Tensor | None:
-    """The labels the main loss and the penalty see: the original ones, whether or not targets are packed."""
-    if not packed or labels is None:
+def task_labels(labels: Tensor | None, objective_type: str, with_teacher_targets: bool) -> Tensor | None:
+    """The labels the main loss and the penalty see: the original ones, whether or not teacher targets are packed
+    into them (`with_teacher_targets`)."""
+    if not with_teacher_targets or labels is None:
         return labels
     return labels[:, 0] if has_task_label(objective_type) else None

@@ -177,6 +177,7 @@ def build_objective_loss(
     num_train_rows: int = 0,
     allow_custom_code: bool = False,
     merge_columns: str = "auto",
+    execution: Any = None,
 ) -> nn.Module:
     """Build the one loss module an objective trains with (an `ObjectiveLoss`).
 
@@ -192,7 +193,8 @@ def build_objective_loss(
             `embedding.losses.teacher.attach_teacher_targets(dataset, teacher, objective.type)`.
         num_train_rows: N, the objective's training rows, for the penalty's `eps: auto` (= 1/(N − 1)).
         allow_custom_code: the config's `allow_custom_code` (needed for `module:Class` losses).
-        merge_columns: the config's `merge_columns`: how the columns are grouped into encoder calls.
+        merge_columns: the config's `execution.merge_columns` (used without `execution`).
+        execution: the run's decided `Execution` (forward/execution.py), handed to the loss.
 
     Returns:
         The loss module; the student is `loss.model`.
@@ -209,6 +211,7 @@ def build_objective_loss(
     name = objective.loss or default_loss(objective.type)
     main = _main_loss(model, objective, name)
     _check_shares_embeddings(main, objective, name)
+    merge_columns = execution.merge_columns if execution is not None else merge_columns
     main, dims, weights = _matryoshka(model, main, objective, merge_columns)
     return ObjectiveLoss(
         model,
@@ -224,4 +227,5 @@ def build_objective_loss(
         matryoshka_apply_to=objective.matryoshka.apply_to if objective.matryoshka else "main",
         weight=objective.weight,
         merge_columns=merge_columns,
+        execution=execution,
     )

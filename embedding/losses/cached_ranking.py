@@ -44,9 +44,9 @@ class CachedRankingLoss(CachedLossMixin, RankingLoss):
     embedding gradients are pushed into the model. Dropout is replayed, so this is exact, about 20-30 % slower.
     When the objective also has `distillation` / `variation_penalty`, those terms are computed inside the same
     cached step from the same embeddings (see `ObjectiveLoss`). With `merge_columns: sorted` (the CPU default) the
-    mini-batches are cut from the step's distinct texts in length order (`sorted_forward.py`), not column by column:
-    less padding, and each duplicate text embedded once; with `execution.packed` (the CPU default) each mini-batch
-    runs as unpadded tokens (`packed_forward.py`), its dropout replayed the same way.
+    mini-batches are cut from the step's distinct texts in length order (`forward/sorted_step.py`), not column by
+    column: less padding, and each duplicate text embedded once; with `execution.packed` (the CPU default) each
+    mini-batch runs as unpadded tokens (`forward/packed.py`), its dropout replayed the same way.
 
     Args:
         model: the SentenceTransformer being trained.

@@ -11,7 +11,7 @@ before training) or any model name. It embeds the batch's columns under `no_grad
 when it shares the student's tokenizer (each distinct text once, as the student's step: sorted, packed on CPU),
 else from the texts decoded from them (as sentence-transformers'
 GISTEmbedLoss does); the student is embedded once, as always. Each training step adds its masked candidates to
-`masked` / `candidates`, which the training log reads (`training/false_negatives.py`).
+`masked` / `candidates`, which the training log reads (`training/display/false_negatives.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import copy
 
 import torch
 from torch import Tensor, nn
+
+from ..forward.execution import Execution
 
 BASE = "base"
 CITATION = """
@@ -57,20 +59,24 @@ class Guide:
         self.masked = self.candidates = 0
 
     @torch.no_grad()
-    def embed(self, features: list[dict[str, Tensor]]) -> list[Tensor]:
-        """One (rows, guide dim) tensor per column, without gradients."""
+    def embed(self, features: list[dict[str, Tensor]], execution: Execution | None = None) -> list[Tensor]:
+        """One (rows, guide dim) tensor per column, without gradients, executed as the run's steps are
+        (`execution`: the objective loss's decided `Execution`, so `execution.packed: false` reaches the guide;
+        None, for a ranking loss used on its own: distinct texts in padded chunks, never packed)."""
+        execution = execution or Execution()
         from sentence_transformers.util import batch_to_device
 
         device = features[0]["input_ids"].device
         if next(self.model.parameters()).device != device:
             self.model.to(device)
-        if self.shared:  # the same token ids: each distinct text once, packed where the device packs (CPU)
-            from ..forward.packed import packed_for
-            from ..forward.sorted_step import buckets_for, chunk_rows_for, embed_sorted
+        if self.shared:  # the same token ids: each distinct text once, packed where the run packs
+            from ..forward.sorted_step import embed_sorted
 
             inputs = [{k: v for k, v in column.items() if torch.is_tensor(v)} for column in features]
-            kind = device.type
-            together = embed_sorted(self.model, inputs, chunk_rows_for(kind), buckets_for(kind), packed_for(kind))
+            # no autocast: the trainer wraps only the student's forward in it, so the guide runs fp32 either way
+            together = embed_sorted(
+                self.model, inputs, execution.chunk_rows, execution.bucket_widths, execution.packed
+            )
             if together is not None:
                 return [embedding.float() for embedding in together]
         out = []

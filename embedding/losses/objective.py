@@ -11,7 +11,9 @@ import torch
 from sentence_transformers.base.losses.gradcache import CachedLossMixin
 from torch import Tensor, nn
 
-from ..forward.columns import MergeColumns, embed_grouped, sorted_plan
+from ..config.execution import ExecutionSpec
+from ..forward.columns import MergeColumns, sorted_plan
+from ..forward.execution import Execution, decide
 from ..forward.packed_gradcache import PackedMiniBatches
 from ..forward.targets import task_labels
 from . import _citations
@@ -43,13 +45,13 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
     same w_d) when `matryoshka.apply_to` is `all`. Without `matryoshka` the sum has the single term d = full.
 
     One student pass per step: `forward` embeds every column once, and every term reuses those embeddings. How the
-    columns are grouped into model calls is `merge_columns` (`column_forwards.py`): `always` = ONE model call for
-    all columns (the project's data are sentence-sentence pairs, so the anchor is not kept apart), `never` = one
-    per column, `auto` = merged on a GPU unless the merge adds over 50 % padding, only equal-width columns merged
-    on a CPU (where padded tokens cost arithmetic), `stock` = as a stock sentence-transformers loss (anchor alone,
-    the rest merged). Calls run in column order. Columns that cannot merge get one call each. The
-    `cached-ranking` main loss switches this module to GradCache: all terms are computed chunk by chunk of anchor
-    rows inside the cached step, so distillation and the penalty also work at GradCache batch sizes.
+    columns go through the model is the run's `Execution` (`forward/execution.py`, decided once from the config's
+    `execution:` block, the device, the model and the process count): `merge_columns` `always` = ONE model call for
+    all columns, `never` = one per column, `stock` = as a stock sentence-transformers loss (anchor alone, the rest
+    merged), `sorted` (`auto` on CPU) = each distinct text of the step once, length-sorted, packed without padding
+    where the run packs. The `cached-ranking` main loss switches this module to GradCache: all terms are computed
+    chunk by chunk of anchor rows inside the cached step, so distillation and the penalty also work at GradCache
+    batch sizes.
 
     With `gather_across_devices`, only the main ranking loss sees the other devices' candidates; distillation and
     the penalty use this device's batch.
@@ -70,7 +72,10 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
         matryoshka_dims / matryoshka_weights / n_dims_per_step / matryoshka_apply_to: as `MatryoshkaSpec`.
         weight: the objective's `weight`, multiplies every component.
         component_prefix: prepended to the component names, e.g. ``"loss/faq/"`` in multi-objective runs.
-        merge_columns: `auto`, `always`, `never` or `stock`, see above (the config's top-level `merge_columns`).
+        merge_columns: `auto`, `always`, `never`, `stock` or `sorted`, see above (`execution.merge_columns`); used
+            only without `execution`.
+        execution: the run's decided `Execution`; None: decided here from `merge_columns` for the model's device
+            (one process, the config's defaults otherwise).
     """
 
     def __init__(
@@ -90,8 +95,9 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
         weight: float = 1.0,
         component_prefix: str = "",
         merge_columns: MergeColumns = "auto",
+        execution: Execution | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(execution=execution or decide(ExecutionSpec(merge_columns=merge_columns), model))
         self.model = model
         self.main = main
         self.distillation = distillation
@@ -105,9 +111,10 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
         self.matryoshka_apply_to = matryoshka_apply_to
         self.weight = float(weight)
         self.component_prefix = component_prefix
-        self.merge_columns = merge_columns
+        self.merge_columns = self.execution.merge_columns
         self._guided: list[Tensor] | None = None  # forward -> compute_loss_from_embeddings: the guide's embeddings
-        self._scatter: list[Tensor] | None = None  # forward -> calculate_loss: each column's rows in the sorted step
+        # calculate_loss -> forward (GradCache): the detached value of each component of the cached step
+        self._cached_parts: dict[str, Tensor] = {}
         self.shares_embeddings = hasattr(main, "compute_loss_from_embeddings")
         # Only our own cached loss: its chunked terms are what the shared-embedding GradCache step needs.
         self.uses_gradient_cache = isinstance(main, CachedRankingLoss)
@@ -137,17 +144,16 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
             return self._named({}, "main", self.main(sentence_features, labels), self.weight)
         sentence_features = list(sentence_features)
         guide = getattr(self.main, "guide", None)  # the guided mask's frozen model (`guided_mask.py`)
-        self._guided = guide.embed(sentence_features) if guide is not None else None
+        self._guided = guide.embed(sentence_features, self.execution) if guide is not None else None
         if not self.uses_gradient_cache:
-            execution = getattr(self, "execution", {})  # chunk_rows / bucket_widths, set by the run's trainer
-            embeddings = embed_grouped(self.model, list(sentence_features), self.merge_columns, **execution)
+            embeddings = self.execution.embed(self.model, sentence_features)
             return self.compute_loss_from_embeddings(embeddings, labels)
         # `sorted`: GradCache embeds the step's distinct texts, length-sorted, as one column; calculate_loss
         # scatters them back to the loss's columns, whose gradients then add up on each distinct text.
         step = sorted_plan(sentence_features, self.merge_columns)
-        self._scatter = None if step is None else step.where
+        self.sorted_step_rows = None if step is None else step.where
         total = self.forward_cached(sentence_features if step is None else [step.stacked()], labels)
-        parts = self._last_parts
+        parts = self._cached_parts
         # `total` carries the GradCache hook (its gradient replays the cached embedding gradients of ALL terms);
         # the other components are detached values, so the trainer's sum is `total` and each part is logged.
         names = list(parts)
@@ -159,7 +165,7 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
     ) -> Tensor:
         """GradCache step (2): all terms over row chunks of the cached embeddings (CachedLossMixin contract)."""
         embeddings = [torch.cat(column) for column in reps]
-        scatter = self._scatter
+        scatter = self.sorted_step_rows
         dims = self._sample_dims()  # once per step, shared by every row chunk
 
         def compute(rows: tuple[int, int]) -> dict[str, Tensor]:
@@ -169,7 +175,7 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
 
         num_rows = len(embeddings[0]) if scatter is None else len(scatter[0])
         parts = sum_row_chunks(compute, num_rows, self.mini_batch_size, with_backward)
-        self._last_parts = {key: value.detach() for key, value in parts.items()}
+        self._cached_parts = {key: value.detach() for key, value in parts.items()}
         return torch.stack(list(parts.values())).sum()
 
     def compute_loss_from_embeddings(
@@ -196,8 +202,8 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
         rows: tuple[int, int] | None,
         guided: list[Tensor] | None = None,
     ) -> dict[str, Tensor]:
-        packed = self.distillation is not None
-        y = task_labels(labels, self.objective_type, packed)
+        teacher_targets_in_labels = self.distillation is not None
+        y = task_labels(labels, self.objective_type, teacher_targets_in_labels)
         every_dim = dims if self.matryoshka_apply_to == "all" else [(None, 1.0)]
         out: dict[str, Tensor] = {}
         self._add(out, "main", self.main, embeddings, y, dims, rows, 1.0, guided)

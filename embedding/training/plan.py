@@ -16,6 +16,7 @@ from ..config.schema import ObjectiveSpec, TrainConfig
 from ..data.preprocess import TrainingData, retrieval_data, training_rows
 from ..data.sources import SourceCache
 from ..errors import UserError
+from ..forward.execution import Execution, decide
 from ..models import Resolution, load_model
 from .distributed.coordination import main_process_first
 from .distributed.sharded_mining import load_data_on_every_rank
@@ -44,6 +45,8 @@ class Plan:
     ir_summary: str = ""
     sources: SourceCache = field(default_factory=SourceCache)
     source: str | None = None  # the config file, for messages
+    # how every step (and the guide's and evaluation's encoding) runs, decided once after the model is loaded
+    execution: Execution | None = None
 
 
 def objective_names(config: TrainConfig) -> list[str]:
@@ -106,7 +109,8 @@ def ir_data(plan: Plan, spec: EvaluatorSpec, where: str):
 
 
 def build_one_evaluator(plan: Plan, spec: EvaluatorSpec, name: str | None, where: str) -> tuple[Any, str]:
-    """One evaluator of the config (metrics prefixed with `name`) and a summary of its data."""
+    """One evaluator of the config (metrics prefixed with `name`) and a summary of its data; it encodes texts as
+    the run's `Execution` says."""
     args = {**spec.args, "name": name} if name else spec.args
     if spec.type == "sts":
         from ..evaluation.sts import build_sts_evaluator
@@ -115,12 +119,19 @@ def build_one_evaluator(plan: Plan, spec: EvaluatorSpec, name: str | None, where
         pairs = scored_pairs_of(
             plan.sources.get(spec.dataset, f"{where}.dataset"), spec.dataset.preprocess_args, f"{where}.dataset"
         )
-        return build_sts_evaluator(pairs, args, where=f"{where}.args"), pairs.summary()
+        evaluator = build_sts_evaluator(pairs, args, where=f"{where}.args", execution=plan.execution)
+        return evaluator, pairs.summary()
     from ..evaluation.retrieval import build_ir_evaluator
 
     data = ir_data(plan, spec, where)
     evaluator = build_ir_evaluator(
-        data, args, max_queries=spec.max_queries, max_corpus=spec.max_corpus, seed=plan.seed, where=f"{where}.args"
+        data,
+        args,
+        max_queries=spec.max_queries,
+        max_corpus=spec.max_corpus,
+        seed=plan.seed,
+        where=f"{where}.args",
+        execution=plan.execution,
     )
     return evaluator, data.summary()
 
@@ -169,7 +180,7 @@ def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
                 teacher=teacher,
                 num_train_rows=len(obj.train.dataset),
                 allow_custom_code=plan.config.allow_custom_code,
-                merge_columns=plan.config.execution.merge_columns,
+                execution=plan.execution,
             )
         except ConfigError as exc:  # the loss builder knows the objective, not its index or the file
             problems = [
@@ -214,6 +225,33 @@ def load_teachers(plan: Plan) -> dict[str, Any]:
     return teachers
 
 
+def wants_cpu_bf16(precision: str, args: dict[str, Any]) -> bool:
+    """Whether a run on a CPU trains under bf16 autocast: `args.bf16` / `args.fp16` when the user set them, else
+    `precision` (`auto`: where the CPU computes bf16 natively, models/hardware.py). The trainer's arguments and the
+    `Execution` (which opens the same autocast around the packed forward) both read this one answer."""
+    from ..models.hardware import native_bf16
+
+    if "bf16" in args or "fp16" in args:
+        return bool(args.get("bf16"))
+    if precision == "auto":
+        return native_bf16() is not None
+    return precision == "bf16"
+
+
+def decide_execution(config: TrainConfig, model: Any) -> Execution:
+    """The run's `Execution`, decided once for the device it trains on (the model's, or the CPU with
+    `args.use_cpu`), the model and the process count.
+
+    Raises:
+        UserError: `execution.packed: true` where it cannot take effect (named in the message).
+    """
+    from .distributed.coordination import world_size
+
+    device = "cpu" if config.args.get("use_cpu") else getattr(getattr(model, "device", None), "type", "cpu")
+    bf16 = device == "cpu" and wants_cpu_bf16(config.precision, config.args)
+    return decide(config.execution, model, device_type=device, processes=world_size(), cpu_bf16=bf16)
+
+
 def build_plan(config: TrainConfig, run_dir: Path, source: str | None = None) -> Plan:
     from transformers import set_seed
 
@@ -221,6 +259,7 @@ def build_plan(config: TrainConfig, run_dir: Path, source: str | None = None) ->
     set_seed(plan.seed)  # before anything random: data, evaluator corpus, model init (same seed, same run)
     objective_names(config)
     plan.model, plan.resolution = load_model(config.base_model)
+    plan.execution = decide_execution(config, plan.model)
     # Rank 0 preprocesses and caches, every process encoding a share of any mining; the others reuse the cache.
     load_data_on_every_rank(load_data, plan)
     with main_process_first():  # rank 0 builds the evaluator and teachers first; the others reuse the cache

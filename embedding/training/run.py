@@ -156,7 +156,7 @@ def build_trainer(plan: Plan, callbacks: list):
         objective_batch_samplers=[o.spec.batch_sampler for o in plan.objectives] if several else None,
         objective_weights=[o.spec.weight for o in plan.objectives] if several else None,
         mixing=plan.config.mixing,
-        execution=plan.config.execution,
+        token_ids=plan.config.execution.token_ids,
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 from loss_reference import cos, lse
 
+from embedding.forward.execution import decide
 from embedding.losses import AugmentedRankingLoss, RankingLoss
 from embedding.losses.registry import objective_loss_problems
 
@@ -164,7 +165,7 @@ def test_a_guide_sharing_the_tokenizer_embeds_each_distinct_text_once_packed(stu
     query = loss.guide.model[0].model.encoder.layer[0].attention.self.query
     query.register_forward_pre_hook(lambda module, args: shapes.append(tuple(args[0].shape)))
     # When
-    guided = loss.guide.embed(features)
+    guided = loss.guide.embed(features, decide(None, student))  # the CPU's default decision: packed
     # Then one packed call over the distinct texts' real tokens (CPU), the same embeddings as per column
     distinct = {text for column in columns for text in column}
     real = sum(int(student.preprocess([text])["attention_mask"].sum()) for text in distinct)

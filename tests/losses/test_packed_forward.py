@@ -232,11 +232,12 @@ def test_the_banner_says_packed_only_when_this_run_packs(student):
     from sentence_transformers.sentence_transformer.modules import LayerNorm, Pooling
 
     from embedding.config.execution import ExecutionSpec
+    from embedding.forward.execution import decide
     from embedding.training.display.banner import _column_forwards
 
     def line(model, world_size=1, packed="auto"):
-        plan = SimpleNamespace(config=SimpleNamespace(merge_columns="auto", execution=ExecutionSpec(packed=packed)))
-        return _column_forwards(plan, SimpleNamespace(device=torch.device("cpu"), world_size=world_size), model)
+        execution = decide(ExecutionSpec(packed=packed), model, device_type="cpu", processes=world_size)
+        return _column_forwards(SimpleNamespace(execution=execution))
 
     assert "packed without padding" in line(student)
     assert "packed" not in line(student, packed=False)

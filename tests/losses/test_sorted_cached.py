@@ -7,6 +7,8 @@ import torch
 from test_losses_objective import CONTRASTIVE, batch_of, spec
 from test_sorted_forward import TRIPLETS
 
+from embedding.config.execution import ExecutionSpec
+from embedding.forward.execution import decide
 from embedding.losses.build import build_objective_loss
 
 
@@ -14,8 +16,9 @@ def run(student, rows, policy, fields, mini_batch_size, packed=False):
     student.zero_grad(set_to_none=True)
     features, labels = batch_of(student, rows)
     objective = spec(loss="cached-ranking", loss_args={"mini_batch_size": mini_batch_size}, **fields)
-    loss = build_objective_loss(student, objective, num_train_rows=101, merge_columns=policy)
-    loss.execution = {"packed": packed}  # padded: the model calls below are counted; packed ones call no model
+    # padded: the model calls below are counted; packed ones call no model
+    execution = decide(ExecutionSpec(merge_columns=policy, packed=packed and policy == "sorted"), student)
+    loss = build_objective_loss(student, objective, num_train_rows=101, execution=execution)
     encoded = []
     hook = student.register_forward_pre_hook(lambda module, args: encoded.append(args[0]["input_ids"].shape))
     out = loss([dict(f) for f in features], labels)
@@ -95,8 +98,8 @@ def test_with_dropout_gradcache_replays_the_masks_of_its_first_pass(student, min
         student.zero_grad(set_to_none=True)
         features, labels = batch_of(student, TRIPLETS)
         args = {"mini_batch_size": mini_batch_size} if loss_name == "cached-ranking" else {}
-        loss = build_objective_loss(student, spec(loss=loss_name, loss_args=args), merge_columns="sorted")
-        loss.execution = execution
+        run = decide(ExecutionSpec(merge_columns="sorted", **execution), student)
+        loss = build_objective_loss(student, spec(loss=loss_name, loss_args=args), execution=run)
         out = loss([dict(f) for f in features], labels)
         torch.stack(list(out.values())).sum().backward()
         grads = {n: p.grad.clone() for n, p in student.named_parameters() if p.grad is not None}

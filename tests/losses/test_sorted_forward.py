@@ -6,7 +6,9 @@ import pytest
 import torch
 from test_losses_objective import CONTRASTIVE, batch_of, spec
 
+from embedding.config.execution import ExecutionSpec
 from embedding.forward.columns import describe, embed_grouped, resolved
+from embedding.forward.execution import decide
 from embedding.forward.sorted_step import SortedStep, bucket_width, buckets_for, chunk_rows_for, embed_sorted
 from embedding.losses.build import build_objective_loss
 
@@ -80,7 +82,7 @@ def test_bucketed_embeddings_equal_the_padded_ones(student):
 @pytest.mark.parametrize(
     "execution",
     [{"chunk_rows": 1, "packed": False}, {"chunk_rows": 3, "packed": False}, {"chunk_rows": 64, "packed": False}]
-    + [{"packed": True}],  # one unpadded sequence of tokens (packed_forward.py)
+    + [{"packed": True}],  # one unpadded sequence of tokens (forward/packed.py)
 )
 def test_loss_and_gradients_equal_the_per_column_forward(student, rows, fields, execution):
     # Given the tiny student without dropout
@@ -89,8 +91,8 @@ def test_loss_and_gradients_equal_the_per_column_forward(student, rows, fields, 
     results = []
     for policy in ("never", "sorted"):
         student.zero_grad(set_to_none=True)
-        loss = build_objective_loss(student, spec(**fields), num_train_rows=101, merge_columns=policy)
-        loss.execution = execution
+        run = decide(ExecutionSpec(merge_columns=policy, **(execution if policy == "sorted" else {})), student)
+        loss = build_objective_loss(student, spec(**fields), num_train_rows=101, execution=run)
         out = loss([dict(f) for f in features], labels)
         torch.stack(list(out.values())).sum().backward()
         grads = {n: p.grad.clone() for n, p in student.named_parameters() if p.grad is not None}

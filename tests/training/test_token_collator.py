@@ -7,7 +7,6 @@ import json
 import pytest
 import torch
 
-from embedding.config.execution import ExecutionSpec
 from embedding.training.batching.token_collator import CHECKS, TokenIdPreprocess, same_batch, token_id_preprocess
 from tests.conftest import SHARED
 
@@ -126,7 +125,7 @@ def train_weights(tiny_bert, tmp_path, token_ids: bool):
         args=args,
         train_dataset=data,
         loss=MultipleNegativesRankingLoss(model),
-        execution=ExecutionSpec(token_ids=token_ids),
+        token_ids=token_ids,
     )
     assert trainer.token_ids is token_ids
     trainer.train()

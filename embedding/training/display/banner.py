@@ -96,19 +96,9 @@ def _precision(args, requested: str) -> str:
     return "fp32 (auto: this CPU has no native bf16)"
 
 
-def _column_forwards(plan, args, model) -> str:
-    from ...forward.columns import describe
-    from ...forward.packed import packed_encoder, packed_for
-
-    device = getattr(args, "device", "cpu")
-    device_type = getattr(device, "type", str(device).split(":")[0])
-    # packed only where the setting allows it on this device, for a model packed_forward.py runs, not DDP-wrapped
-    packed = (
-        packed_for(device_type, plan.config.execution.packed)
-        and packed_encoder(model) is not None
-        and args.world_size <= 1
-    )
-    return describe(plan.config.execution.merge_columns, device_type, packed)
+def _column_forwards(plan) -> str:
+    """How the steps go through the encoder: the run's decided `Execution` (forward/execution.py), not a guess."""
+    return plan.execution.describe()
 
 
 def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
@@ -143,7 +133,7 @@ def banner_facts(plan, trainer) -> tuple[list[tuple[str, str]], list[dict[str, s
         trainable_row(trainer.model),
         ("device", f"{args.device}" + (f" x {world} processes" if world > 1 else "")),
         ("precision", _precision(args, plan.config.precision)),
-        ("encoder calls", _column_forwards(plan, args, trainer.model)),
+        ("encoder calls", _column_forwards(plan)),
         ("batch size", f"{args.per_device_train_batch_size} per device, {effective} per optimizer step"),
         *([row] if (row := global_batch_row(plan, args)) else []),
         (

@@ -11,7 +11,7 @@ from ..batching.dataloading import auto_dataloader_args, available_cpus, local_p
 from ..batching.group_sampler import NAME as ONE_PER_GROUP
 from ..batching.group_sampler import OnePerGroup
 from ..distributed.coordination import is_distributed, world_size
-from ..plan import Plan
+from ..plan import Plan, wants_cpu_bf16
 
 logger = logging.getLogger(__name__)
 
@@ -42,20 +42,19 @@ def _apply_precision(config: TrainConfig, args: dict[str, Any]) -> None:
     """precision: auto -> bf16 autocast where the hardware computes bf16 natively, fp32 elsewhere; weights stay fp32.
 
     Natively: GPUs that support bf16, and CPUs with AMX or AVX512-BF16 (models/hardware.py), where bf16 autocast
-    trains faster and keeps the AIA-BDE recipe's quality (benchmarks/cpu_bf16_quality.py: test nDCG@10 0.9337 vs
-    fp32 0.9334). Other CPUs emulate bf16 and would be slower, so they stay fp32 (`precision: bf16` still forces it).
+    trains faster at the same quality (benchmarks/README.md). Other CPUs emulate bf16 and would be slower, so they
+    stay fp32 (`precision: bf16` still forces it). On a CPU the answer is `plan.wants_cpu_bf16`, the one the run's
+    `Execution` also reads, so the packed forward runs under the same autocast as the padded one.
     """
     import torch
-
-    from ...models.hardware import native_bf16
 
     if "bf16" in args or "fp16" in args:
         return  # the user chose explicitly in args
     cuda = torch.cuda.is_available() and not args.get("use_cpu")
-    if config.precision == "auto":
-        bf16 = torch.cuda.is_bf16_supported() if cuda else native_bf16() is not None
+    if cuda:
+        bf16 = torch.cuda.is_bf16_supported() if config.precision == "auto" else config.precision == "bf16"
     else:
-        bf16 = config.precision == "bf16"
+        bf16 = wants_cpu_bf16(config.precision, args)
     if bf16:
         args["bf16"] = True
         if not cuda:  # transformers refuses bf16 without a GPU unless told the run is on the CPU (then: autocast)

@@ -7,9 +7,9 @@
 - A resume from the checkpoint where training ended trains no further step; it only finishes.
 - A save that fails (a full disk) leaves no half-written checkpoint behind.
 
-It also executes the steps as the config's `execution` block says (config/execution.py): the chunking of the
-length-sorted encoder calls reaches the losses, and training batches are padded from the kept token ids
-(token_collator.py) instead of tokenized every step. Neither changes the batches or the loss.
+Training batches are padded from the kept token ids (token_collator.py, `execution.token_ids`) instead of tokenized
+every step; that changes neither the batches nor the loss. How each step runs through the encoder is the losses'
+own: they were built with the run's `Execution` (forward/execution.py).
 """
 
 from __future__ import annotations
@@ -20,37 +20,26 @@ import shutil
 import torch
 from transformers import EarlyStoppingCallback
 
-from ...config.execution import ExecutionSpec
 from .base import STAGING, EmbeddingTrainer
 from .callbacks import NonFiniteLoss
 
 
 class RunTrainer(EmbeddingTrainer):
-    def __init__(self, *args, execution: ExecutionSpec | None = None, **kwargs):
+    def __init__(self, *args, token_ids: bool = True, **kwargs):
         self.non_finite_weights: NonFiniteLoss | None = None  # set when a save was refused for NaN/inf weights
-        self.execution = execution or ExecutionSpec()
         super().__init__(*args, **kwargs)
-        self._apply_execution()
+        self.token_ids = self._collate_from_token_ids() if token_ids else False
 
-    def _apply_execution(self) -> None:
+    def _collate_from_token_ids(self) -> bool:
+        """Pad training batches from the token ids kept for length grouping; False where the collator must tokenize."""
         from ..batching.token_collator import token_id_preprocess
 
-        losses = self.loss.values() if isinstance(self.loss, dict) else [self.loss]
-        for loss in losses:
-            if hasattr(loss, "merge_columns"):  # an ObjectiveLoss: how its embed_grouped call chunks the texts
-                loss.execution = {
-                    "chunk_rows": self.execution.chunk_rows,
-                    "bucket_widths": self.execution.bucket_widths,
-                    "packed": self.execution.packed,
-                }
         data = self.train_dataset
         datasets = list(data.values()) if isinstance(data, dict) else [data]
-        preprocess = (
-            token_id_preprocess(self.model, self.data_collator, datasets) if self.execution.token_ids else None
-        )
-        self.token_ids = preprocess is not None
+        preprocess = token_id_preprocess(self.model, self.data_collator, datasets)
         if preprocess is not None:
             self.data_collator.preprocess_fn = preprocess
+        return preprocess is not None
 
     def _run_epoch(self, *args, **kwargs):
         if self._training_ended():
