@@ -106,3 +106,34 @@ def describe(keys: np.ndarray, batch_size: int | None = None) -> str:
         f"random batches pair two rows of one group in {share:.2%} of in-batch pairs{per_batch} "
         "(batch_sampler one_per_group: 0)"
     )
+
+
+def shared_positives(anchors, positives) -> tuple[int, int] | None:
+    """(positive texts that belong to several distinct anchors, the most anchors one has), or None: each such
+    positive is an in-batch false negative for the other anchors whenever their rows share a batch."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.table(
+        {"anchor": pa.array(anchors, pa.large_string()), "positive": pa.array(positives, pa.large_string())}
+    )
+    owners = table.group_by("positive").aggregate([("anchor", "count_distinct")]).column("anchor_count_distinct")
+    shared = pc.filter(owners, pc.greater(owners, 1))
+    return (len(shared), int(pc.max(shared).as_py())) if len(shared) else None
+
+
+def shared_positive_warning(dataset, name: str) -> str | None:
+    """The in-batch false-negative warning for contrastive rows whose positive is also another anchor's, when the
+    batches do not keep such rows apart (the caller checks the sampler)."""
+    if not {"anchor", "positive"} <= set(dataset.column_names):
+        return None
+    table = dataset.with_format("arrow", columns=["anchor", "positive"])[:]
+    shared = shared_positives(table.column("anchor").combine_chunks(), table.column("positive").combine_chunks())
+    if shared is None:
+        return None
+    count, most = shared
+    return (
+        f"objective {name}: {count:,} positive text(s) belong to several anchors (up to {most}), e.g. one answer "
+        "for several questions: when two such rows share a batch, each one's positive is a false negative for the "
+        "other. Set batch_sampler: no_duplicates (no text twice in a batch) or one_per_group (with a `group` column)"
+    )

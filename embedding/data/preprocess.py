@@ -33,8 +33,15 @@ from .rows import (  # noqa: F401  (re-exported: where callers have always found
 detect_format = detect
 
 
-def _undetected(columns: list[str], kind: str, where: str) -> DataError:
-    """No format matches: name the closest one, what it lacks, and a `columns:` mapping that would fix it."""
+def _undetected(raw, kind: str, where: str) -> DataError:
+    """No format matches: the format and mapping the rows prove (formats/guess.py), else the closest format by
+    its columns, what it lacks, and a `columns:` mapping that would fix it."""
+    from .formats.guess import load_hint
+
+    columns = list(raw) if isinstance(raw, list) else raw.column_names  # a list: the streamed columns
+    hint = None if isinstance(raw, list) else load_hint(raw.with_format("arrow")[:1000], kind)
+    if hint:
+        return DataError(f"{where}: cannot tell the data format from the columns {', '.join(columns)}; {hint}")
     formats = [name for name in for_use(kind) if FORMATS[name].columns]
     closest = max(formats, key=lambda f: sum(c in columns for c in FORMATS[f].columns))  # ties: the first listed
     missing = [c for c in FORMATS[closest].columns if c not in columns]
@@ -67,7 +74,7 @@ def _prepare(raw, args: dict[str, Any], where: str, kind: str) -> tuple[Any, str
         raw = raw.select(range(min(common.limit, len(raw))))
     fmt = common.format or detect(raw.column_names)
     if fmt is None:
-        raise _undetected(raw.column_names, kind, where)
+        raise _undetected(raw, kind, where)
     return raw, fmt
 
 

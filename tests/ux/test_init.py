@@ -47,3 +47,26 @@ def test_new_commands_import_nothing_heavy():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.fixture(scope="module")
+def bert_384(tmp_path_factory):
+    """A random 2-layer BERT as wide as MiniLM (384), so the templates' Matryoshka dims fit as written."""
+    from tests.conftest import write_tiny_bert
+
+    return write_tiny_bert(tmp_path_factory.mktemp("bert-384"), hidden=384)
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_every_template_trains_as_written(name, cli, bert_384, tmp_path, monkeypatch):
+    """Run from the repository root, as the templates say: their data paths exist and train (only the model, the
+    step count and the output folder are swapped for a quick run)."""
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    config = tmp_path / f"{name}.yaml"
+    assert cli(["init", "--template", name, "--output", str(config)]) == 0
+    sets = [f"base_model.name={bert_384}", "args.max_steps=2", "evaluation.before=false"]
+    sets.append(f"output_dir={tmp_path / 'runs'}")
+    assert cli(["train", "--config", str(config), *(a for s in sets for a in ("--set", s))]) == 0
+    assert len(list((tmp_path / "runs").glob("*/final/modules.json"))) == 1
