@@ -137,3 +137,63 @@ def _first_invalid(handle) -> tuple[int, int, int] | None:
         newline = data.rfind(b"\n", 0, used)
         line_start = offset + newline + 1 if newline >= 0 else line_start
         offset, carry = offset + used, data[used:]
+
+
+OPENERS = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}  # compressed JSON lines datasets reads (train.jsonl.gz)
+
+
+def is_json_lines(path: Path) -> bool:
+    return ".jsonl" in [suffix.lower() for suffix in path.suffixes]
+
+
+def json_lines_problem(path: Path) -> str | None:
+    """The first line of a JSON-lines file (plain or compressed) that is no JSON object, or a compressed file cut
+    short: "line N: what is wrong; the fix". None when every line is an object (or the file is no JSON lines).
+
+    Read only after the loader failed (a second parse of large data at every start would double its cost), to
+    name the line the libraries do not (Arrow says "in row 0" of a block; gzip says nothing of where).
+    """
+    if not is_json_lines(path):
+        return None
+    import importlib
+    import json
+
+    module = OPENERS.get(path.suffix.lower())
+    opener = importlib.import_module(module).open if module else open
+    number = 0
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as err:
+                    return f"line {number}: invalid JSON ({err.msg}, column {err.colno}); fix or remove that line"
+                if not isinstance(row, dict):
+                    kind = "an array" if isinstance(row, list) else f"a {type(row).__name__}"
+                    return (
+                        f"line {number}: {kind} where a JSON object is expected (one row per line: "
+                        '{"column": value, ...}); fix or remove that line'
+                    )
+    except (EOFError, OSError) as err:  # gzip: "Compressed file ended before the end-of-stream marker"
+        return f"the compressed file is cut short or damaged after line {number} ({err}); copy or compress it again"
+    return None
+
+
+def first_line_problem(path: Path) -> str | None:
+    """`json_lines_problem` of the first non-blank line only (cheap, at every load): a file that is one JSON array
+    on one line is read by the json loader as rows of bare values, and then fails far from its cause."""
+    if not is_json_lines(path) or path.suffix.lower() in OPENERS:
+        return None
+    import json
+
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    return None  # the loader names it (with json_lines_problem)
+                return None if isinstance(row, dict) else json_lines_problem(path)
+    return None

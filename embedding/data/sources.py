@@ -17,7 +17,15 @@ from typing import Any
 from ..config.schema import DatasetSpec
 from ..errors import DataError, did_you_mean
 from .filtering import apply_filter
-from .local import check_has_data, check_utf8, data_files, expand, expand_data_files
+from .local import (
+    check_has_data,
+    check_utf8,
+    data_files,
+    expand,
+    expand_data_files,
+    first_line_problem,
+    json_lines_problem,
+)
 
 FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet", ".tsv": "csv"}
 
@@ -57,6 +65,8 @@ def _check_local(name: str, args: dict[str, Any], where: str) -> None:
     if folder or name in _builders():  # a Hub repo's data_files are the repo's, not this machine's
         for file in data_files(name, args):
             check_utf8(file, where)
+            if (problem := first_line_problem(file)) is not None:
+                raise DataError(f"{where}: {file} {problem}")
 
 
 def load_split(spec: DatasetSpec, where: str):
@@ -99,7 +109,7 @@ def load_split(spec: DatasetSpec, where: str):
         raise DataError(f"{where}.args: {str(exc).splitlines()[0]}; see datasets.load_dataset's arguments") from None
     except StopIteration:
         raise DataError(f"{where}: {spec.name} is empty; point `name` at data with rows") from None
-    except datasets.exceptions.DatasetGenerationError as exc:
+    except (datasets.exceptions.DatasetGenerationError, EOFError) as exc:  # EOFError: a cut-short .gz
         raise DataError(f"{where}: cannot read {spec.name}: {_first_bad_line(expand(spec.name), exc)}") from None
     except Exception as exc:  # connection problems, gated repos, corrupt files: still the user's input
         raise DataError(
@@ -210,18 +220,14 @@ def _quiet_datasets_errors():
 
 
 def _first_bad_line(name: str, exc: Exception) -> str:
-    """For JSON-lines files, the first line that does not parse; otherwise the library's own reason."""
-    files = [Path(name)] if Path(name).is_file() else sorted(Path(name).glob("*.json*")) if Path(name).is_dir() else []
+    """For JSON-lines files (plain or compressed), the file and first line that is no JSON object, or where a
+    compressed file is cut short; otherwise the library's own reason."""
+    path = Path(name)
+    files = [path] if path.is_file() else sorted(path.rglob("*.json*")) if path.is_dir() else []
     for file in files:
-        if file.suffix.lower() != ".jsonl":
-            continue
-        with file.open(encoding="utf-8", errors="replace") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        json.loads(line)
-                    except json.JSONDecodeError as err:
-                        return f"{file.name} line {number}: invalid JSON ({err.msg}); fix or remove that line"
+        problem = json_lines_problem(file)
+        if problem is not None:
+            return f"{file.name} {problem}"
     cause = exc.__cause__ or exc
     return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
 

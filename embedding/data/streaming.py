@@ -15,8 +15,11 @@ so every process runs the same number of steps and none waits at an epoch's end 
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections import Counter
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import datasets
@@ -25,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import DataError
+from .local import json_lines_problem
 from .rows import DROP_REASONS, FALSE_NEGATIVES
 
 # Raw rows per batch read from a shard. datasets' shuffle reads up to 10 shards at once (a thread each), each
@@ -62,16 +66,37 @@ class Recipe:
 
 def raw_batches(part: Part, renames: tuple = (), limit: int | None = None):
     """(first raw index, Arrow table) per batch of the shard, its columns renamed, cut at `limit` raw rows."""
-    options = {**READ_CHUNK.get(part.builder, {}), **dict(part.options)}
-    stream = datasets.load_dataset(part.builder, data_files=[part.file], split="train", streaming=True, **options)
     first = part.offset
-    for table in stream.with_format("arrow").iter(batch_size=BATCH_ROWS):
+    for table in _read(part):
         if limit is not None and first + len(table) > limit:
             table = table.slice(0, max(0, limit - first))
         if not len(table):
             return
         yield first, rename(table, renames)
         first += len(table)
+
+
+# What a reader raises on a damaged file: Arrow's JSON / CSV parser, a cut-short .gz (EOFError), bad bytes.
+READ_ERRORS = (pa.ArrowInvalid, EOFError, UnicodeDecodeError, zlib.error, gzip.BadGzipFile)
+
+
+def _read(part: Part):
+    """The shard's Arrow batches; a damaged file is a DataError naming it and its line, not the reader's exception.
+
+    Raised at the count pass of a start or a resume (every shard is read then), or mid-training if a file is
+    changed under a running stream. Checkpoints are kept: once the file is put back as it was, `--resume`
+    continues (a file changed on purpose is refused by the stream's fingerprint, resume.py).
+    """
+    options = {**READ_CHUNK.get(part.builder, {}), **dict(part.options)}
+    try:  # the json reader reads the file's first block already in load_dataset
+        stream = datasets.load_dataset(part.builder, data_files=[part.file], split="train", streaming=True, **options)
+        yield from stream.with_format("arrow").iter(batch_size=BATCH_ROWS)
+    except READ_ERRORS as exc:
+        problem = json_lines_problem(Path(part.file)) or f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        raise DataError(
+            f"streamed data file {part.file}: {problem}. Checkpoints of the run are kept: fix the file (or put "
+            "back the one the run started with), then run again with --resume"
+        ) from None
 
 
 def rename(table: pa.Table, renames: tuple) -> pa.Table:

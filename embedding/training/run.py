@@ -18,6 +18,7 @@ from ..report.trackers import tensorboard_into_run_dir
 from .batching.dataloading import describe_padding
 from .distributed.ranks import main_only
 from .plan import Plan, build_plan
+from .rundir.fingerprints import check_streams, streamed_files
 from .rundir.lock import release_run_dir
 from .rundir.outputs import save_final_model
 from .rundir.result import RunResult
@@ -80,6 +81,7 @@ def _run(
     """train() once the run dir is locked and open: record, plan, train, save, evaluate, finish."""
     record_config(config, run_dir, checkpoint)
     plan = build_plan(config, run_dir, source=config_path)
+    check_streams(run_dir, streamed_files(plan), resumed=checkpoint is not None)  # a resume skips the same rows
     write_mining_stats(plan)  # run_dir/mining/<objective>.json
     session = start_session(plan, config_path, callbacks)
     hint, restart = resume_command(config_path, overrides), rerun_command(config_path, overrides, "--overwrite")

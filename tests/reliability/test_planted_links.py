@@ -136,3 +136,38 @@ def test_report_refuses_every_planted_link_it_would_write_through(report_run, ou
         assert str(link) in err and "symbolic link" in err and "Traceback" not in err, err
         assert snapshot(outside[0].parent) == before, name
         link.unlink()
+
+
+@pytest.mark.slow
+def test_every_path_of_a_real_run_dir_planted_as_a_link_changes_nothing_outside(
+    tmp_path, tiny_bert, efaq_dir, outside, capsys
+):
+    """A finished run (checkpoints, final/, evaluation, report, plots, logs): each of its paths in turn becomes a
+    link out of the run dir; `train --resume` refuses (exit 2, naming it), `report` never writes through it."""
+    import shutil
+
+    config = base_config(tiny_bert, efaq_dir, tmp_path / "runs", early_stopping=None)
+    config["evaluation"] = {"tasks": [{"type": "ir", "dataset": {"name": str(efaq_dir)}, "split": "test"}]}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["train", "-c", str(path)]) == 0
+    run_dir, kept = tmp_path / "runs" / "test-run", tmp_path / "kept"
+    shutil.copytree(run_dir, kept)
+    paths = sorted(p.relative_to(kept) for p in kept.rglob("*"))
+    assert {"final", "train.log", "report.md", "loss.png", "evaluation/results.json"} <= {str(p) for p in paths}
+    capsys.readouterr()
+    for relative in paths:
+        shutil.rmtree(run_dir)
+        shutil.copytree(kept, run_dir)
+        link = run_dir / relative
+        is_dir = link.is_dir()
+        shutil.rmtree(link) if is_dir else link.unlink()
+        link.symlink_to(outside[1] if is_dir else outside[0], target_is_directory=is_dir)
+        before = snapshot(outside[0].parent)
+        assert main(["train", "-c", str(path), "--set", "args.max_steps=6", "--resume"]) == 2, relative
+        err = capsys.readouterr().err
+        assert str(link) in err and "symbolic link" in err, (relative, err)
+        if len(relative.parts) == 1:  # report writes only at the top; it refuses a link there, reads are harmless
+            main(["report", str(run_dir)])
+            capsys.readouterr()
+        assert snapshot(outside[0].parent) == before, relative

@@ -18,9 +18,11 @@ import yaml
 
 from ...config.schema import TrainConfig
 from ...errors import UserError
+from ...models import find_model
 from ...safe_files import write_bytes, write_text
 from ..distributed.coordination import is_main
 from .checkpoints import checkpoint_problem, numbered
+from .fingerprints import base_model_record, remember
 from .outputs import LATEST, RESOLVED_CONFIG, prepare_run_dir, redact
 from .restarts import note_restart, record_attempt, restart_settings
 from .result import RunResult, stored_result
@@ -52,6 +54,9 @@ def record_config(config: TrainConfig, run_dir: Path, checkpoint: Path | None) -
     """
     resolved = redact(config.model_dump(mode="json"))
     note_restart(run_dir, checkpoint)
+    if config.merge_with_base is not None:  # merged after training with the weights the run starts from now
+        found = find_model(config.base_model.name, "base_model.name")
+        remember(run_dir, "base_model", base_model_record(found.location, found.source), fresh=checkpoint is None)
     changes = resume_config_changes(run_dir, resolved) if checkpoint is not None else []
     if checkpoint is not None:
         _warn_if_model_only(checkpoint)
@@ -106,6 +111,8 @@ def finished_run(config: TrainConfig, run_dir: Path) -> RunResult | None:
     result = stored_result(run_dir)
     if result is None or resume_config_changes(run_dir, redact(config.model_dump(mode="json"))):
         return None
+    if _trains_longer(config, run_dir):
+        return None
     if is_main():
         print(
             f"{run_dir} already finished (final model, evaluation.json and report written); nothing to resume. "
@@ -113,6 +120,21 @@ def finished_run(config: TrainConfig, run_dir: Path) -> RunResult | None:
             flush=True,
         )
     return result
+
+
+def _trains_longer(config: TrainConfig, run_dir: Path) -> bool:
+    """Whether `config` trains longer than the run's newest checkpoint was planned for (its trainer_state's
+    max_steps / num_train_epochs): a resume that raised max_steps and then stopped before training (damaged data,
+    say) has already recorded the longer config, so the config comparison alone would call the run finished."""
+    newest = next(iter(numbered(run_dir)), None)
+    try:
+        state = json.loads((newest / "trainer_state.json").read_text(encoding="utf-8")) if newest else {}
+    except (OSError, ValueError):
+        return False
+    max_steps, epochs = config.args.get("max_steps"), config.args.get("num_train_epochs")
+    if isinstance(max_steps, int) and max_steps > 0:
+        return max_steps > (state.get("max_steps") or max_steps)
+    return isinstance(epochs, (int, float)) and epochs > (state.get("num_train_epochs") or epochs)
 
 
 def resume_command(config_path: str | None, overrides: list[str] | None = None) -> str:

@@ -18,12 +18,13 @@ from typing import Any
 
 from ...config.eval_schema import EvalConfig
 from ...config.schema import ModelSpec
-from ...models import load_model
+from ...models import find_model, load_model
 from ...report.merge import MERGE_JSON, UNMERGED, card_section
 from ...safe_files import write_json, write_text
 from ..distributed.coordination import barrier, is_main
 from ..distributed.ranks import from_main, main_only
 from ..distributed.sharded_tasks import evaluate_tasks_on_every_rank
+from ..rundir.fingerprints import check_base_unchanged
 from ..rundir.outputs import save_final_model
 from .finish import evaluate
 from .merge_weights import check_mergeable, interpolate, snapshot
@@ -40,6 +41,8 @@ def merge_with_base(session, result) -> dict[str, Any] | None:
     if spec is None:
         return None
     model = session.trainer.model
+    found = find_model(plan.config.base_model.name, "base_model.name")
+    check_base_unchanged(plan.run_dir, found.location, found.source)  # the weights the run started from
     base, _ = load_model(plan.config.base_model, "base_model")
     check_mergeable(model, base)
     trained, base_weights = snapshot(model), snapshot(base)
