@@ -157,6 +157,12 @@ def build_evaluator(plan: Plan):
     return EvaluatorSequence([ev for ev, _ in built], main=main.removeprefix("eval_") if main else None)
 
 
+def batch_sampler_of(config: TrainConfig, spec: ObjectiveSpec) -> str:
+    """The training batch sampler of an objective, by name: its own `batch_sampler`, else `args.batch_sampler`
+    (the default of every objective), else sentence-transformers' default (`batch_sampler`: random batches)."""
+    return spec.batch_sampler or config.args.get("batch_sampler") or "batch_sampler"
+
+
 def check_model_fits(plan: Plan) -> None:
     dim = plan.model.get_embedding_dimension()
     for i, obj in enumerate(plan.objectives):

@@ -17,7 +17,7 @@ from ..errors import Interrupted, TrainingFault
 from ..report.trackers import tensorboard_into_run_dir
 from .batching.dataloading import describe_padding
 from .distributed.ranks import main_only
-from .plan import Plan, build_plan
+from .plan import Plan, batch_sampler_of, build_plan
 from .rundir.fingerprints import check_streams, streamed_files
 from .rundir.lock import release_run_dir
 from .rundir.outputs import save_final_model
@@ -155,7 +155,7 @@ def build_trainer(plan: Plan, callbacks: list):
         group_by_length=plan.config.execution.group_by_length,
         # Per objective, in objective order; with one objective, trainer_arguments applies its settings.
         objective_batch_sizes=[o.spec.batch_size for o in plan.objectives] if several else None,
-        objective_batch_samplers=[o.spec.batch_sampler for o in plan.objectives] if several else None,
+        batch_samplers=[batch_sampler_of(plan.config, o.spec) for o in plan.objectives],
         objective_weights=[o.spec.weight for o in plan.objectives] if several else None,
         mixing=plan.config.mixing,
         token_ids=plan.config.execution.token_ids,

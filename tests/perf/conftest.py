@@ -19,7 +19,7 @@ def grouping_trainer(monkeypatch):
     if LengthGroupingMixin not in EmbeddingTrainer.__mro__:  # __bases__ is no plain attribute: restored by hand
         EmbeddingTrainer.__bases__ = (LengthGroupingMixin, SentenceTransformerTrainer)
     built: list = []
-    original = LengthGroupingMixin.get_batch_sampler
+    original = LengthGroupingMixin.training_batch_sampler
 
     def recording(self, *args, **kwargs):
         sampler = original(self, *args, **kwargs)
@@ -27,7 +27,7 @@ def grouping_trainer(monkeypatch):
             built.append(sampler)
         return sampler
 
-    monkeypatch.setattr(LengthGroupingMixin, "get_batch_sampler", recording)
+    monkeypatch.setattr(LengthGroupingMixin, "training_batch_sampler", recording)
     try:
         yield built
     finally:

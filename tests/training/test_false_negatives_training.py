@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from embedding.data.preprocess import training_rows
-from embedding.training.batching.group_sampler import OnePerGroup, OnePerGroupBatchSampler
+from embedding.training.batching.group_sampler import OnePerGroupBatchSampler
 from embedding.training.display.false_negatives import GuidedMaskLog, banner_row, random_pairs_per_epoch
 from tests.conftest import EFAQ_ROWS
 from tests.training.runs import small_config, weights, write_config
@@ -30,11 +30,11 @@ def test_the_trainer_trains_on_one_row_per_group(tmp_path, tiny_bert):
 
     data = _efaq_rows(tmp_path)
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(tmp_path / "out"), per_device_train_batch_size=4, batch_sampler=OnePerGroup(),
-        report_to="none", seed=3, dataloader_num_workers=0,
+        output_dir=str(tmp_path / "out"), per_device_train_batch_size=4, report_to="none", seed=3,
+        dataloader_num_workers=0,
     )  # fmt: skip
     model = SentenceTransformer(str(tiny_bert), device="cpu")
-    trainer = EmbeddingTrainer(model=model, args=args, train_dataset=data.dataset)
+    trainer = EmbeddingTrainer(model=model, args=args, train_dataset=data.dataset, batch_samplers=["one_per_group"])
     loader = trainer.get_train_dataloader()
     sampler = loader.batch_sampler.batch_sampler if hasattr(loader.batch_sampler, "batch_sampler") else None
     sampler = sampler or loader.batch_sampler
@@ -56,8 +56,8 @@ def test_banner_row_and_log_say_what_was_removed(tmp_path):
         SimpleNamespace(name="guided", train=data, loss=SimpleNamespace(main=SimpleNamespace(guide=guide)),
                         spec=SimpleNamespace(batch_sampler=None, batch_size=None)),
     ]  # fmt: skip
-    objectives[0].spec.batch_sampler = "one_per_group"
-    trainer = SimpleNamespace(args=SimpleNamespace(per_device_train_batch_size=4, world_size=1, batch_sampler=None))
+    args = SimpleNamespace(per_device_train_batch_size=4, world_size=1)
+    trainer = SimpleNamespace(args=args, batch_samplers=["one_per_group", "batch_sampler"])
     key, value = banner_row(SimpleNamespace(objectives=objectives), trainer)
     expected = random_pairs_per_epoch(data.groups, 4)
     assert expected == pytest.approx(4 * 6 * (1 / 15))  # 8 groups of 2 of 16 rows: share 8·2 / (16·15)
@@ -67,8 +67,9 @@ def test_banner_row_and_log_say_what_was_removed(tmp_path):
     logs = {"loss": 1.0}
     GuidedMaskLog(SimpleNamespace(objectives=objectives)).on_log(None, None, None, logs=logs)
     assert logs == {"loss": 1.0, "guided_mask/guided": 0.25}
+    trainer.batch_samplers = trainer.batch_samplers[:1]
     assert banner_row(SimpleNamespace(objectives=objectives[:1]), trainer)[1].startswith("faq: one_per_group")
-    objectives[0].spec.batch_sampler = None
+    trainer.batch_samplers = ["no_duplicates"]
     assert banner_row(SimpleNamespace(objectives=objectives[:1]), trainer) is None
 
 

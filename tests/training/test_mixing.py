@@ -75,7 +75,40 @@ def test_per_objective_batch_size_and_sampler(tmp_path, tiny_bert, efaq_dir):
     trainer.group_by_length = False  # off: sentence-transformers' own samplers
     samplers = trainer.get_train_dataloader().batch_sampler.batch_samplers
     assert [type(s).__name__ for s in samplers] == ["NoDuplicatesBatchSampler", "DefaultBatchSampler"]
-    assert str(trainer.args.batch_sampler.value) == "no_duplicates"  # restored after building
+    # one key, one type: the resolved names, passed down; the trainer's arguments are never rewritten
+    assert trainer.batch_samplers == ["no_duplicates", "batch_sampler"]
+    assert str(trainer.args.batch_sampler.value) == "no_duplicates"
+
+
+def test_building_batches_never_rewrites_the_trainer_arguments(tmp_path, tiny_bert, efaq_dir, monkeypatch):
+    from embedding.training.batching.dataloading import describe_padding
+    from embedding.training.plan import build_plan
+    from embedding.training.run import build_trainer
+
+    cfg = two_objectives(tmp_path, tiny_bert, efaq_dir)
+    cfg["objectives"][1]["batch_sampler"] = "batch_sampler"
+    cfg["args"]["batch_sampler"] = "no_duplicates"
+    trainer = build_trainer(build_plan(validate_mapping(cfg), tmp_path / "run"), [])
+    written = []
+    original = type(trainer.args).__setattr__
+    monkeypatch.setattr(type(trainer.args), "__setattr__", lambda a, k, v: written.append(k) or original(a, k, v))
+    trainer.get_train_dataloader()
+    describe_padding(trainer)
+    assert "batch_sampler" not in written  # per-objective samplers are passed down, not swapped into args
+
+
+def test_one_objective_reads_its_sampler_from_the_same_key(tmp_path, tiny_bert, efaq_dir):
+    from embedding.training.plan import build_plan
+    from embedding.training.run import build_trainer
+
+    cfg = two_objectives(tmp_path, tiny_bert, efaq_dir)
+    cfg["objectives"] = cfg["objectives"][:1]
+    cfg["objectives"][0]["batch_sampler"] = "one_per_group"
+    cfg["args"]["batch_sampler"] = "no_duplicates"  # every objective's default: the objective's own wins
+    trainer = build_trainer(build_plan(validate_mapping(cfg), tmp_path / "run"), [])
+    assert trainer.batch_samplers == ["one_per_group"]
+    assert type(trainer.get_train_dataloader().batch_sampler).__name__ == "OnePerGroupBatchSampler"
+    assert str(trainer.args.batch_sampler.value) == "batch_sampler"  # evaluation batches: random, as before
 
 
 def test_weighted_sampler_is_seeded_and_upsamples():

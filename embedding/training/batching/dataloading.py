@@ -77,56 +77,67 @@ def auto_dataloader_args(user_args: dict, *, cuda: bool, cpu_count: int, local_p
     return added, "dataloader: " + why
 
 
-def _sampler_name(choice) -> str | None:
-    """args.batch_sampler as its string value; None for a sampler class or function of the user's."""
+def sampler_name(choice) -> str | None:
+    """A batch sampler setting as its name (`no_duplicates`, ...; sentence-transformers' enum by its value); None
+    for a sampler class or function given in Python."""
     value = getattr(choice, "value", choice)
     return value if isinstance(value, str) else None
 
 
+def stock_batch_sampler(name: str, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
+    """sentence-transformers' batch sampler of that name (its `BatchSamplers` values), for a training dataset."""
+    from sentence_transformers.base.sampler import (
+        DefaultBatchSampler,
+        GroupByLabelBatchSampler,
+        NoDuplicatesBatchSampler,
+    )
+    from torch.utils.data import RandomSampler
+
+    kwargs = {"batch_size": batch_size, "drop_last": drop_last, "valid_label_columns": valid_label_columns}
+    kwargs |= {"generator": generator, "seed": seed}
+    if name in ("no_duplicates", "no_duplicates_hashed"):
+        return NoDuplicatesBatchSampler(dataset, precompute_hashes=name == "no_duplicates_hashed", **kwargs)
+    if name == "group_by_label":
+        return GroupByLabelBatchSampler(dataset, **kwargs)
+    return DefaultBatchSampler(RandomSampler(dataset, generator=generator), **kwargs)
+
+
 class LengthGroupingMixin:
-    """SentenceTransformerTrainer mixin: TRAINING batches come from LengthGroupedBatchSampler when `batch_sampler`
-    is `batch_sampler`, `no_duplicates` or `no_duplicates_hashed`. Custom samplers, group_by_label, iterable
-    datasets and eval batches are left to sentence-transformers (eval losses stay comparable between runs). Goes
-    right before SentenceTransformerTrainer in the bases, after per-objective batch sizes / samplers are applied."""
+    """SentenceTransformerTrainer mixin: the TRAINING batch sampler of a dataset from the sampler's name
+    (`training_batch_sampler`): LengthGroupedBatchSampler for `batch_sampler`, `no_duplicates` and
+    `no_duplicates_hashed` (unless `group_by_length` is off), OnePerGroupBatchSampler for `one_per_group`,
+    sentence-transformers' own otherwise. Eval batches are left to sentence-transformers (eval losses stay
+    comparable between runs)."""
 
     group_by_length: bool = True
     length_mega_batch: int | None = None  # None: batching.DEFAULT_MEGA_BATCH
-    _building_train_batches: bool = False
 
-    def get_train_dataloader(self):
-        self._building_train_batches = True
-        try:
-            return super().get_train_dataloader()
-        finally:
-            self._building_train_batches = False
+    def training_batch_sampler(
+        self, name: str, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0
+    ):
+        """The sampler of training batches named `name` for this dataset."""
+        from datasets import IterableDataset
 
-    def get_batch_sampler(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
-        sampler = self.length_grouped_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
-        if sampler is not None:
-            return sampler
-        return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
+        if isinstance(dataset, IterableDataset):  # a stream is read in order: no sampler (as sentence-transformers)
+            return None
+        grouped = self.length_grouped_sampler(
+            name, dataset, batch_size, drop_last, valid_label_columns, generator, seed
+        )
+        if grouped is not None:
+            return grouped
+        return stock_batch_sampler(name, dataset, batch_size, drop_last, valid_label_columns, generator, seed)
 
     def length_grouped_sampler(
-        self,
-        dataset,
-        batch_size,
-        drop_last,
-        valid_label_columns=None,
-        generator=None,
-        seed=0,
-        *,
-        train: bool | None = None,
+        self, name: str, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0
     ):
-        """The LengthGroupedBatchSampler the trainer uses for this dataset, or None: sentence-transformers' own."""
+        """The length-grouped (or one-per-group) training sampler of that name, or None: sentence-transformers'."""
         from .length_groups import DEFAULT_MEGA_BATCH, GROUPABLE, LengthGroupedBatchSampler
 
-        name = _sampler_name(self.args.batch_sampler)
-        train = self._building_train_batches if train is None else train
-        if train and name == "one_per_group" and hasattr(dataset, "with_format"):
+        if name == "one_per_group" and hasattr(dataset, "with_format"):
             from .group_sampler import one_per_group_sampler
 
             return one_per_group_sampler(self, dataset, batch_size, drop_last, valid_label_columns, generator, seed)
-        if not (train and self.group_by_length and name in GROUPABLE and hasattr(dataset, "with_format")):
+        if not (self.group_by_length and name in GROUPABLE and hasattr(dataset, "with_format")):
             return None
         return LengthGroupedBatchSampler(
             dataset,
@@ -164,7 +175,7 @@ def describe_padding(trainer, names: list[str] | None = None) -> str:
     names = list(names or (data.keys() if hasattr(data, "keys") else ["train"]))
     several = len(datasets) > 1
     sizes = list(getattr(trainer, "objective_batch_sizes", None) or []) if several else []
-    samplers = list(getattr(trainer, "objective_batch_samplers", None) or []) if several else []
+    samplers = list(getattr(trainer, "batch_samplers", None) or [])
     labels = getattr(trainer.data_collator, "valid_label_columns", None)
     parts = []
     for i, (name, dataset) in enumerate(zip(names, datasets, strict=True)):
@@ -172,15 +183,10 @@ def describe_padding(trainer, names: list[str] | None = None) -> str:
             parts.append(f"{name} (streamed: not grouped{_stream_split(dataset, args)})")
             continue
         size = (sizes[i] if i < len(sizes) else None) or args.per_device_train_batch_size
-        default = args.batch_sampler
-        try:  # the sampler this objective trains with (EmbeddingTrainer sets it per objective the same way)
-            if i < len(samplers) and samplers[i]:
-                args.batch_sampler = samplers[i]
-            grouped = trainer.length_grouped_sampler(
-                dataset, size, args.dataloader_drop_last, labels, None, args.seed, train=True
-            )
-        finally:
-            args.batch_sampler = default
+        sampler = samplers[i] if i < len(samplers) else sampler_name(args.batch_sampler)  # as the trainer reads it
+        grouped = trainer.length_grouped_sampler(
+            sampler, dataset, size, args.dataloader_drop_last, labels, None, args.seed
+        )
         lengths = (
             grouped.column_lengths
             if grouped is not None

@@ -20,30 +20,6 @@ from .length_groups import LengthGroupedBatchSampler
 NAME = "one_per_group"
 
 
-class OnePerGroup:
-    """The `args.batch_sampler` value for `one_per_group`: sentence-transformers' arguments take a callable
-    sampler factory (not an unknown string); `dataloading.LengthGroupingMixin` reads `.value` and builds the
-    training sampler itself. Called by sentence-transformers for evaluation batches: its default random batches."""
-
-    value = NAME
-
-    def __call__(self, dataset, *, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
-        from sentence_transformers.base.sampler import DefaultBatchSampler
-        from torch.utils.data import RandomSampler
-
-        return DefaultBatchSampler(
-            RandomSampler(dataset, generator=generator),
-            batch_size=batch_size,
-            drop_last=drop_last,
-            valid_label_columns=valid_label_columns,
-            generator=generator,
-            seed=seed,
-        )
-
-    def __repr__(self) -> str:
-        return NAME
-
-
 class OnePerGroupBatchSampler(LengthGroupedBatchSampler):
     """LengthGroupedBatchSampler (same arguments; `no_duplicates` is always on) plus `groups`: one key per row.
 

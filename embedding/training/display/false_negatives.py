@@ -18,11 +18,6 @@ def _guide(objective):
     return getattr(getattr(objective.loss, "main", None), "guide", None)
 
 
-def _sampler(objective, args, several: bool) -> str | None:
-    choice = objective.spec.batch_sampler or (None if several else args.batch_sampler)
-    return getattr(choice, "value", choice)
-
-
 def random_pairs_per_epoch(groups, batch_size: int) -> float:
     """Same-group row pairs that shuffled batches of `batch_size` hold in one epoch, in expectation."""
     full, rest = divmod(len(groups), batch_size)
@@ -33,10 +28,10 @@ def random_pairs_per_epoch(groups, batch_size: int) -> float:
 def banner_row(plan, trainer) -> tuple[str, str] | None:
     """("in-batch false negatives", per objective what removes them and how many) or None when nothing does."""
     args = trainer.args
-    several, world = len(plan.objectives) > 1, max(1, args.world_size)
+    world = max(1, args.world_size)
     parts = []
-    for obj in plan.objectives:
-        if _sampler(obj, args, several) == ONE_PER_GROUP and obj.train.groups is not None:
+    for obj, sampler in zip(plan.objectives, trainer.batch_samplers, strict=True):
+        if sampler == ONE_PER_GROUP and obj.train.groups is not None:
             size = (obj.spec.batch_size or args.per_device_train_batch_size) * world
             pairs = random_pairs_per_epoch(obj.train.groups, size)
             parts.append(f"{obj.name}: one_per_group, same-group pairs per epoch {pairs:,.0f} (random batches) -> 0")

@@ -9,7 +9,6 @@ from ...config.schema import TrainConfig
 from ...errors import UserError
 from ..batching.dataloading import auto_dataloader_args, available_cpus, local_processes
 from ..batching.group_sampler import NAME as ONE_PER_GROUP
-from ..batching.group_sampler import OnePerGroup
 from ..distributed.coordination import is_distributed, world_size
 from ..plan import Plan, wants_cpu_bf16
 
@@ -30,8 +29,10 @@ def trainer_arguments(plan: Plan):
     _apply_dataloader_defaults(config, args)
     _apply_objective_batching(plan, args)
     _apply_stream_sharding(plan, args)
-    if args.get("batch_sampler") == ONE_PER_GROUP:  # the arguments take a sampler factory, not an unknown name
-        args["batch_sampler"] = OnePerGroup()
+    if args.get("batch_sampler") == ONE_PER_GROUP:
+        # The trainer builds training batches from its `batch_samplers` (run.build_trainer); `batch_sampler` here
+        # is what sentence-transformers reads for evaluation batches, where one_per_group means random ones.
+        args["batch_sampler"] = "batch_sampler"
     try:
         return SentenceTransformerTrainingArguments(output_dir=str(plan.run_dir), run_name=config.run_name, **args)
     except (TypeError, ValueError) as exc:

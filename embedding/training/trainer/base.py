@@ -17,7 +17,7 @@ from sentence_transformers import SentenceTransformerTrainer
 from transformers import Trainer
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, rotate_checkpoints
 
-from ..batching.dataloading import LengthGroupingMixin
+from ..batching.dataloading import LengthGroupingMixin, sampler_name
 from ..batching.sampling import WeightedBatchSampler
 from ..distributed.engine_save import EngineSaveMixin
 from .secret_args import secrets_pickled_as_none
@@ -30,7 +30,9 @@ class EmbeddingTrainer(EngineSaveMixin, LengthGroupingMixin, SentenceTransformer
 
     Keyword arguments beyond the stock trainer's, per objective in objective order (empty with one objective):
         objective_batch_sizes: the batch size of each objective (None: args.per_device_train_batch_size).
-        objective_batch_samplers: the batch sampler of each objective (None: args.batch_sampler).
+        batch_samplers: the training batch sampler of each objective, by name (`no_duplicates`, `one_per_group`,
+            ...; one per training dataset, also with one objective): the one place the training batches' sampler
+            is read from. Unset: args.batch_sampler, as in sentence-transformers (evaluation batches always are).
         objective_weights: the mixing weight of each objective (used by `mixing: weighted`).
         mixing: how batches of the objectives interleave: proportional, round_robin or weighted.
         group_by_length: length-grouped training batches (dataloading.LengthGroupingMixin).
@@ -40,14 +42,14 @@ class EmbeddingTrainer(EngineSaveMixin, LengthGroupingMixin, SentenceTransformer
         self,
         *args,
         objective_batch_sizes: list[int | None] | None = None,
-        objective_batch_samplers: list[str | None] | None = None,
+        batch_samplers: list[str] | None = None,
         objective_weights: list[float] | None = None,
         mixing: str = "proportional",
         group_by_length: bool = True,
         **kwargs,
     ):
         self.objective_batch_sizes = list(objective_batch_sizes or [])
-        self.objective_batch_samplers = list(objective_batch_samplers or [])
+        self.batch_samplers = list(batch_samplers or [])
         self.objective_weights = list(objective_weights or [])
         self.mixing = mixing
         self.group_by_length = group_by_length
@@ -63,18 +65,20 @@ class EmbeddingTrainer(EngineSaveMixin, LengthGroupingMixin, SentenceTransformer
             self._train_sampler_index = None
 
     def get_batch_sampler(self, dataset, batch_size, drop_last, valid_label_columns=None, generator=None, seed=0):
+        """Training batches: the objective's own sampler by name (`batch_samplers`, in dataset order) at its own
+        batch size, passed down as an argument; evaluation batches: sentence-transformers' own."""
         index = self._train_sampler_index
-        if index is None or index >= len(self.objective_batch_sizes):
+        if index is None:
             return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
         self._train_sampler_index = index + 1
-        batch_size = self.objective_batch_sizes[index] or batch_size
-        sampler, default = self.objective_batch_samplers[index], self.args.batch_sampler
-        try:
-            if sampler:
-                self.args.batch_sampler = sampler
+        if index < len(self.objective_batch_sizes):
+            batch_size = self.objective_batch_sizes[index] or batch_size
+        name = (
+            self.batch_samplers[index] if index < len(self.batch_samplers) else sampler_name(self.args.batch_sampler)
+        )
+        if name is None:  # a sampler class or function given in Python: sentence-transformers calls it
             return super().get_batch_sampler(dataset, batch_size, drop_last, valid_label_columns, generator, seed)
-        finally:
-            self.args.batch_sampler = default
+        return self.training_batch_sampler(name, dataset, batch_size, drop_last, valid_label_columns, generator, seed)
 
     def get_multi_dataset_batch_sampler(self, dataset, batch_samplers, generator=None, seed=0):
         if self.mixing == "weighted":
