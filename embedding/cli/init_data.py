@@ -127,9 +127,13 @@ def splits(train: Path, validation: Path | None, rows: int) -> tuple[dict, dict 
     return (
         {"name": str(train), "args": {"split": train_split}},
         {"name": str(train), "args": {"split": held_split}},
-        f"validation: {share}% of the rows, the end of each of {parts} equal parts of the file (spread over it, "
-        "so sorted data is still represented), by row index: the same rows every run; the rest trains. "
-        "Rows added to the file later are in neither: run init again",
+        f"validation: {share}% of the rows ({held_split}), "
+        + (
+            f"the end of each of {parts} equal parts of the file, so sorted data is still represented"
+            if parts > 1
+            else "the end of the file (a small file: its last rows)"
+        )
+        + "; by row index, the same rows every run; the rest trains. Rows added later are in neither: run init again",
     )
 
 

@@ -125,7 +125,7 @@ def shared_positives(anchors, positives) -> tuple[int, int] | None:
 def shared_positive_warning(dataset, name: str) -> str | None:
     """The in-batch false-negative warning for contrastive rows whose positive is also another anchor's, when the
     batches do not keep such rows apart (the caller checks the sampler)."""
-    if not {"anchor", "positive"} <= set(dataset.column_names):
+    if not {"anchor", "positive"} <= set(dataset.column_names) or not hasattr(dataset, "with_format"):
         return None
     table = dataset.with_format("arrow", columns=["anchor", "positive"])[:]
     shared = shared_positives(table.column("anchor").combine_chunks(), table.column("positive").combine_chunks())

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,37 @@ MAP_BATCH_SIZE = 10_000
 WRITER_BATCH_SIZE = 10_000
 # Bump whenever the rows produced for the same inputs change, so stale caches are not reused.
 VERSION = "v5"  # v5: the `_group` column (groups.py)
+
+
+class Drop(IntEnum):
+    """Why a format emitted a marker row instead of a training row: the `_drop` column's int8 value (0: kept).
+
+    The values are stored in cached Arrow files: add new reasons at the end, never renumber (or bump VERSION).
+    """
+
+    KEPT = 0
+    TOO_FEW_NEGATIVES = 1
+    NO_POSITIVE = 2
+    LABEL_ALONE = 3
+    REPEATED_TEXT = 4
+    MINING_LEFT_SHORT = 5
+    TEXT_UNDER_SEVERAL_LABELS = 6
+    SELF_NEGATIVE = 7
+    BLANK_LIST_ITEM = 8
+    IDENTICAL_PAIR = 9
+
+
 DROP_REASONS = {
-    1: "rows dropped: fewer than negative_samples distinct negatives available",
-    2: "raw rows without a positive (empty `similar` list; a contrastive row needs at least one similar text)",
-    3: "raw rows dropped: their label has no other text",
-    4: "raw rows dropped: repeated text (kept once)",
-    5: "rows dropped by mining: fewer than num_negatives negatives left after filtering",
-    6: "raw rows dropped: text listed under several labels",
-    7: "rows dropped: a negative equals the anchor or the positive",
-    8: "rows dropped: a blank (empty, whitespace-only or null) text in a list column",
-    9: "rows dropped: the anchor equals the positive (preprocess_args.drop_identical_pairs: true)",
+    Drop.TOO_FEW_NEGATIVES: "rows dropped: fewer than negative_samples distinct negatives available",
+    Drop.NO_POSITIVE: "raw rows without a positive (empty `similar` list; a contrastive row needs at least one "
+    "similar text)",
+    Drop.LABEL_ALONE: "raw rows dropped: their label has no other text",
+    Drop.REPEATED_TEXT: "raw rows dropped: repeated text (kept once)",
+    Drop.MINING_LEFT_SHORT: "rows dropped by mining: fewer than num_negatives negatives left after filtering",
+    Drop.TEXT_UNDER_SEVERAL_LABELS: "raw rows dropped: text listed under several labels",
+    Drop.SELF_NEGATIVE: "rows dropped: a negative equals the anchor or the positive",
+    Drop.BLANK_LIST_ITEM: "rows dropped: a blank (empty, whitespace-only or null) text in a list column",
+    Drop.IDENTICAL_PAIR: "rows dropped: the anchor equals the positive (preprocess_args.drop_identical_pairs: true)",
 }
 FALSE_NEGATIVES = "negatives dropped as false negatives"
 

@@ -13,7 +13,11 @@ from .rundir import RunData, flat_metrics, load_run, split_dim
 from .tables import loss_summary, metrics_table, objective_rows, task_lines
 
 PLOTS = {  # file name -> (section title, what it shows)
-    "loss.png": ("Training loss", "per objective and loss component; dashed: the objective's validation loss"),
+    "loss.png": (
+        "Training loss",
+        "per objective and loss component, raw as logged (the terminal and the model card show them smoothed); "
+        "dashed: the objective's validation loss",
+    ),
     "eval_metrics.png": ("Evaluator metrics during training", "one panel per metric family"),
     "before_after.png": ("Before and after training", "the evaluator on the base model and on the final model"),
     "matryoshka.png": ("Per Matryoshka dimension", "the same, with embeddings truncated to each size"),

@@ -8,7 +8,7 @@ import datasets
 import pytest
 
 from embedding.data import preprocess
-from embedding.data.formats.efaq import _Row
+from embedding.data.formats.efaq import EfaqRow
 from embedding.data.preprocess import training_rows
 from embedding.errors import DataError
 from tests.conftest import EFAQ_ROWS, write_jsonl
@@ -39,7 +39,7 @@ def reference_similarity(rows):
     """The per-row semantics: candidates in mapping order, first label wins, never the anchor itself."""
     out = []
     for i, raw in enumerate(rows):
-        row = _Row(raw, i, "t")
+        row = EfaqRow(raw, i, "t")
         seen = {row.anchor}
         for column, label in (("similar", 1.0), ("almost_similar", 0.0), ("dissimilar", -1.0)):
             for text in dict.fromkeys(t.strip() for t in raw.get(column) or () if t and t.strip()):
@@ -63,11 +63,13 @@ def test_ranking_rows_follow_the_per_row_rules_even_with_fingerprint_clashes():
     assert first == second  # the data below really exercises the exact re-check
     data = training_rows(datasets.Dataset.from_list(MESSY), "contrastive", {"negative_samples": 2}, seed=3, where="t")
     got = rows_of(data.dataset)
-    expected_pairs = [(r.anchor, p) for i, raw in enumerate(MESSY) for r in [_Row(raw, i, "t")] for p in r.positives]
+    expected_pairs = [
+        (r.anchor, p) for i, raw in enumerate(MESSY) for r in [EfaqRow(raw, i, "t")] for p in r.positives
+    ]
     assert [(g["anchor"], g["positive"]) for g in got] == expected_pairs
     assert ("abcdefgh--X--mnopqrst--Y--uvwxyz12", CLASH_B) in expected_pairs  # the clash did not merge texts
     for g in got:
-        row = next(_Row(raw, i, "t") for i, raw in enumerate(MESSY) if raw["sentence"].strip() == g["anchor"])
+        row = next(EfaqRow(raw, i, "t") for i, raw in enumerate(MESSY) if raw["sentence"].strip() == g["anchor"])
         negatives = [g["negative_1"], g["negative_2"]]
         assert len(set(negatives)) == 2 and not {row.anchor, *row.positives} & set(negatives)
         if len(row.negatives) >= 2:
@@ -128,8 +130,17 @@ def test_malformed_cells_from_json_files_name_row_and_column(tmp_path, row, colu
         training_rows(raw, "contrastive", {"negative_samples": 1}, seed=1, where="t")
 
 
-def test_undetectable_columns_name_the_closest_format_and_a_mapping():
+def test_undetectable_columns_name_the_mapping_the_rows_prove():
     raw = datasets.Dataset.from_list([{"question": "q", "similar": ["a"], "dissimilar": ["b"]}])
+    with pytest.raises(DataError) as err:
+        training_rows(raw, "contrastive", {}, seed=1, where="t")
+    text = str(err.value)
+    assert "load as `efaq` with preprocess_args {format: efaq, columns: {sentence: question}}" in text
+    assert "`similar` holds lists of texts" in text
+
+
+def test_unprovable_columns_name_the_closest_format_and_a_mapping():
+    raw = datasets.Dataset.from_list([{"question": "q", "count": 3}])
     with pytest.raises(DataError) as err:
         training_rows(raw, "contrastive", {}, seed=1, where="t")
     assert "the closest is `efaq`, which needs column(s) sentence" in str(err.value)

@@ -152,3 +152,15 @@ def test_tensorboard_events_go_to_the_run_dir(plan_and_trainer):
     callback.on_log(trainer.args, trainer.state, trainer.control, logs={"loss": 1.0})
     callback.on_train_end(trainer.args, trainer.state, trainer.control)
     assert list(where.glob("events.out.tfevents.*"))
+
+
+def test_a_110_column_terminal_keeps_objective_names_whole(plan_and_trainer):
+    from rich.console import Console
+
+    plan, trainer = plan_and_trainer
+    out = io.StringIO()
+    print_banner(plan, trainer, console=Console(file=out, width=110))
+    table = out.getvalue().split("objectives", 1)[1]
+    first_cells = [line.split("│")[1].strip() for line in table.splitlines() if line.startswith("│")]
+    assert {"contrastive", "similarity"} <= set(first_cells), first_cells
+    assert "…" not in table  # other cells fold onto more lines instead of being cut

@@ -85,3 +85,19 @@ def test_the_banner_shows_the_capped_numbers_and_warns(oversized, caplog):
         print_banner(*oversized)  # no terminal: log lines, the warnings at WARNING level
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warned) == 2 and "a batch holds at most 16 rows" in warned[0]
+
+
+def test_shared_positives_warn_unless_the_sampler_keeps_them_apart():
+    """One answer for several questions: a plain batch makes it a false negative, no_duplicates does not."""
+    from datasets import Dataset
+
+    rows = Dataset.from_dict({"anchor": ["q1", "q2", "q3", "q4"], "positive": ["a", "a", "a", "b"]})
+    obj = SimpleNamespace(name="faq", spec=SimpleNamespace(type="contrastive"), train=SimpleNamespace(dataset=rows))
+    plan = SimpleNamespace(objectives=[obj])
+    args = SimpleNamespace(per_device_train_batch_size=2, world_size=1, batch_sampler="batch_sampler")
+    (warning,) = batch_warnings(plan, args)
+    assert warning.startswith("objective faq: 1 positive text(s) belong to several anchors (up to 3)")
+    assert "batch_sampler: no_duplicates" in warning and "one_per_group" in warning
+    assert batch_warnings(plan, SimpleNamespace(**{**vars(args), "batch_sampler": "no_duplicates"})) == []
+    obj.spec.batch_sampler = "one_per_group"  # the objective's own sampler counts
+    assert batch_warnings(plan, args) == []

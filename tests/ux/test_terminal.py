@@ -54,14 +54,18 @@ def test_progress_line_shows_combined_and_smoothed_loss_per_objective():
     third = lines.line(state, {"loss": 11.8, "loss/faq/main": 11.8})
 
     assert "loss 9.8000" in first  # not told of several objectives, one seen so far: its loss is the combined loss
-    assert "loss combined 40.7000 | faq 9.8000 | sts 40.7000" in second  # components summed per objective
-    assert "faq 10.4000" in third and "sts 40.7000" in third  # 9.8 + 0.3 * (11.8 - 9.8); sts keeps its value
+    assert (
+        "loss combined 40.7000 | faq (smoothed) 9.8000 | sts (smoothed) 40.7000" in second
+    )  # components summed per objective
+    assert (
+        "faq (smoothed) 10.4000" in third and "sts (smoothed) 40.7000" in third
+    )  # 9.8 + 0.3 * (11.8 - 9.8); sts keeps its value
 
 
 def test_several_objectives_label_the_combined_loss_from_the_first_step():
     state = SimpleNamespace(global_step=1, max_steps=10, is_world_process_zero=True)
     line = ProgressLines(objectives=2).line(state, {"loss": 9.8, "loss/faq/main": 9.8})
-    assert "loss combined 9.8000 | faq 9.8000" in line
+    assert "loss combined 9.8000 | faq (smoothed) 9.8000" in line
 
 
 def test_piped_log_lines_are_whole_one_event_per_line():
@@ -107,7 +111,9 @@ def test_training_in_a_terminal_and_piped(tiny_bert, efaq_data, tmp_path):
     argv = [sys.executable, "-m", "embedding", "train", "--config", str(path)]
 
     screen = in_pty(argv, env)
-    assert "contrastive=" in screen and "similarity=" in screen and "combined=" in screen, screen[-3000:]
+    assert "contrastive (smoothed)=" in screen and "similarity (smoothed)=" in screen and "combined=" in screen, (
+        screen[-3000:]
+    )
     assert "{'loss'" not in screen and "Information Retrieval Evaluation" not in screen  # one voice
     assert "Writing model shards" not in screen and screen.count("eval step ") == 2  # one line per evaluation
     assert "Computing widget examples" not in screen and "Loading weights" not in screen

@@ -22,6 +22,7 @@ from pydantic import Field
 
 from ...errors import DataError
 from ..args import DataArgs, MinedRows
+from ..rows import Drop
 from .base import Recipe
 from .common import (
     IRData,
@@ -34,7 +35,7 @@ from .common import (
     text_lists_and_blanks,
     with_markers,
 )
-from .efaq_dedup import _Row, dedup_batch  # noqa: F401  (_Row: the reference the tests compare with)
+from .efaq_dedup import EfaqRow, dedup_batch
 
 COLUMNS = ("sentence", "similar", "almost_similar", "dissimilar")
 DEFAULT_LABELS = {"similar": 1.0, "almost_similar": 0.0, "dissimilar": -1.0}
@@ -61,12 +62,15 @@ def _read(batch, indices, columns, where) -> _Batch:
 
 
 def _markers(positives, blank_positives) -> np.ndarray:
-    """`_drop` codes of a batch's marker rows: 2 per raw row without a positive, 8 per blank positive left out.
+    """`_drop` codes of a batch's marker rows: NO_POSITIVE per raw row without a positive, BLANK_LIST_ITEM per
+    blank positive left out.
 
-    A row whose only positives were blank counts under 8 alone: one reason per lost row, so the total is true.
+    A row whose only positives were blank counts under BLANK_LIST_ITEM alone: one reason per lost row, so the
+    total is true.
     """
     lonely = np.flatnonzero((positives == 0) & (np.bincount(blank_positives, minlength=len(positives)) == 0))
-    return np.concatenate([np.full(len(lonely), 2), np.full(len(blank_positives), 8)]).astype(np.int8)
+    lost = [np.full(len(lonely), Drop.NO_POSITIVE), np.full(len(blank_positives), Drop.BLANK_LIST_ITEM)]
+    return np.concatenate(lost).astype(np.int8)
 
 
 def negative_pool(dataset) -> list[str]:
@@ -111,7 +115,7 @@ def _fill_from_pool(rng: random.Random, pool: list[str], exclude: set[str], need
 def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPool, where: str):
     """Batched, Arrow-level `datasets.map` function: one row per (anchor, positive) with k sampled negatives.
 
-    Also emits marker rows (`_drop` 1: short of negatives, 2: no positive, 8: blank positive) that the caller
+    Also emits marker rows (`_drop`: TOO_FEW_NEGATIVES, NO_POSITIVE, BLANK_LIST_ITEM) that the caller
     counts and removes, `_false_negatives` (negative-list items equal to the anchor or a positive) and `_group`
     (the raw FAQ row). Negatives: the row's own almost_similar then dissimilar; rows with fewer than k are
     completed from the global pool (per-row Python, rare), seeded by (seed, row).
@@ -147,7 +151,7 @@ def ranking_batch(batch, indices: list[int], *, k: int, seed: int, pool: LazyPoo
         rng = row_rng(seed, int(b.rows[row]))
         candidates = own[1 + len(mine) :] + _fill_from_pool(rng, pool.get(), set(own), k - m[row])
         if len(candidates) < k:
-            drop[mine] = 1
+            drop[mine] = Drop.TOO_FEW_NEGATIVES
             continue
         for out in mine:
             negs[out] = len(b.texts) + len(extra) + np.arange(k)
@@ -204,7 +208,7 @@ def retrieval(dataset, *, negative_samples: int = -1, seed: int = 42, where: str
     corpus, every query would find its own text at rank 1 as a non-relevant hit, so query texts are kept out.
     `negative_samples`: hard negatives per query added to the corpus (-1 = all of them).
     """
-    rows = [_Row(raw, i, where) for i, raw in enumerate(dataset)]
+    rows = [EfaqRow(raw, i, where) for i, raw in enumerate(dataset)]
     query_texts = {row.anchor for row in rows}
     ir = IRData()
     for i, row in enumerate(rows):

@@ -9,7 +9,7 @@ import numpy as np
 from .common import clean_list, clean_text, first_of_group, text_fingerprints
 
 
-class _Row:
+class EfaqRow:
     """One validated e-faq row: anchor, unique positives and unique negatives (none equal to anchor/positives)."""
 
     __slots__ = ("anchor", "positives", "negatives")

@@ -21,6 +21,7 @@ from pydantic import Field, field_validator
 
 from ...config.schema import Strict
 from ..args import DataArgs, MinedRows
+from ..rows import Drop
 from .base import Recipe
 from .common import IRData, random_picks, row_keys, with_markers
 from .labeled_index import AMBIGUOUS, DEFAULT_GROUP, OK, REPEAT, SINGLE, Index, LazyIndex, check_columns  # noqa: F401
@@ -49,7 +50,7 @@ def ranking_batch(batch, indices, *, index: LazyIndex, k: int, seed: int, positi
         "anchor": ix.take(ix.slot[r]),
         "positive": ix.take(pos[out_row, draw]),
         **{f"negative_{j + 1}": ix.take(negatives[:, j]) for j in range(k)},
-        "_drop": pa.array(short.astype(np.int8)),
+        "_drop": pa.array(np.where(short, Drop.TOO_FEW_NEGATIVES, Drop.KEPT).astype(np.int8)),
         "_group": pa.array(ix.label_start[r]),  # the label (its block in the index)
     }
     return with_markers(pa.table(out), status[status != OK])

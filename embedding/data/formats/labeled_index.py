@@ -7,10 +7,11 @@ import math
 import numpy as np
 
 from ...errors import DataError
+from ..rows import Drop
 from .common import python_cells, text_column
 
 DEFAULT_GROUP = "domain"  # used when present and preprocess_args.group_column is `auto`
-OK, SINGLE, REPEAT, AMBIGUOUS = 0, 3, 4, 6
+OK, SINGLE, REPEAT, AMBIGUOUS = Drop.KEPT, Drop.LABEL_ALONE, Drop.REPEATED_TEXT, Drop.TEXT_UNDER_SEVERAL_LABELS
 
 
 def _names(table, column: str, where: str) -> np.ndarray:

@@ -21,11 +21,11 @@ from pydantic import Field
 from ...errors import DataError
 from ..args import DataArgs, MinedRows
 from ..groups import text_keys
+from ..rows import Drop
 from .base import Recipe
 from .common import IRData, clean_text, text_column
 
 NEGATIVE = re.compile(r"^negative_?(\d*)$")
-SELF_NEGATIVE, IDENTICAL_PAIR = 7, 9  # `_drop` codes (rows.DROP_REASONS)
 GROUP = "group"  # optional column: rows with one value are in-batch false negatives for each other
 
 
@@ -50,8 +50,8 @@ def negative_columns(dataset, k: int | None, where: str) -> list[str]:
 
 
 def tuples_batch(batch, indices, *, negatives: list[str], drop_identical: bool, where: str):
-    """Batched Arrow map: validated (anchor, positive, negative_1..k); `_drop` 7 marks self-negatives, 9 (with
-    `drop_identical`) rows whose anchor equals their positive."""
+    """Batched Arrow map: validated (anchor, positive, negative_1..k); `_drop` marks SELF_NEGATIVE rows and (with
+    `drop_identical`) IDENTICAL_PAIR rows, whose anchor equals their positive."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -63,7 +63,7 @@ def tuples_batch(batch, indices, *, negatives: list[str], drop_identical: bool, 
         same = pc.or_(pc.equal(text, out["anchor"]), pc.equal(text, out["positive"]))
         clash |= np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
     identical = np.asarray(pc.equal(out["anchor"], out["positive"]).to_numpy(zero_copy_only=False), dtype=bool)
-    codes = np.where(clash, SELF_NEGATIVE, np.where(identical & drop_identical, IDENTICAL_PAIR, 0))
+    codes = np.where(clash, Drop.SELF_NEGATIVE, np.where(identical & drop_identical, Drop.IDENTICAL_PAIR, Drop.KEPT))
     return pa.table({**out, "_drop": pa.array(codes.astype(np.int8)), "_group": pa.array(group_keys(batch, out))})
 
 

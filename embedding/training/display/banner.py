@@ -191,7 +191,10 @@ def print_banner(plan, trainer, *, console=None) -> None:
         grid.add_row(key, escape(value))  # "[train]" and paths are text, not rich markup
     table = Table(title="objectives", title_justify="left")
     for column in rows[0] if rows else ():
-        table.add_column(column, justify="right" if column in ("rows", "weight", "steps share") else "left")
+        # a narrow terminal folds the other cells onto more lines; the objective's name is never cut
+        fit = {"no_wrap": True, "min_width": max(len(r[column]) for r in rows)} if column == "objective" else {}
+        justify = "right" if column in ("rows", "weight", "steps share") else "left"
+        table.add_column(column, justify=justify, overflow="fold", **fit)
     for row in rows:
         table.add_row(*(escape(v) for v in row.values()))
     console.rule(f"[bold]embedding[/bold] · {escape(plan.config.run_name)}")

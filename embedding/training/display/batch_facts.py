@@ -33,10 +33,16 @@ def batch_size_of(obj, args) -> int:
 
 
 def batch_warnings(plan, args) -> list[str]:
-    """One warning per objective whose batch is larger than its data: its batches are smaller than configured."""
+    """One warning per objective whose batch is larger than its data (its batches are smaller than configured),
+    and per contrastive objective whose rows share positives while its batches may hold both rows."""
+    from ...data.groups import shared_positive_warning
+
     world = max(1, args.world_size)
     warnings = []
     for obj in plan.objectives:
+        sampler = setting(getattr(obj.spec, "batch_sampler", None) or getattr(args, "batch_sampler", None))
+        if obj.spec.type == "contrastive" and sampler in (None, "batch_sampler"):  # a text may repeat in a batch
+            warnings += filter(None, [shared_positive_warning(obj.train.dataset, obj.name)])
         batch, rows = batch_size_of(obj, args), len(obj.train.dataset)
         if rows >= batch * world:
             continue

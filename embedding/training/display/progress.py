@@ -61,7 +61,9 @@ class ProgressLines(TrainerCallback):
             training_bar = getattr(self.bar, "training_bar", None)
             if training_bar is not None and "loss" in logs:
                 losses = self.losses.update(logs)
-                postfix = {"combined": f"{logs['loss']:.4f}"} | {k: f"{v:.4f}" for k, v in losses.items()}
+                postfix = {"combined": f"{logs['loss']:.4f}"} | {
+                    f"{k} (smoothed)": f"{v:.4f}" for k, v in losses.items()
+                }
                 several = bool(losses) and (self.several or len(losses) > 1)
                 training_bar.set_postfix(postfix if several else {"loss": postfix["combined"]}, refresh=False)
             elif any(k.startswith("eval_") for k in logs) or "train_runtime" in logs:
@@ -91,7 +93,7 @@ class ProgressLines(TrainerCallback):
             losses = self.losses.update(logs)
             if losses and (self.several or len(losses) > 1):  # one objective: its loss is the combined loss
                 parts.append(f"loss combined {logs['loss']:.4f}")
-                parts += [f"{name} {value:.4f}" for name, value in losses.items()]
+                parts += [f"{name} (smoothed) {value:.4f}" for name, value in losses.items()]
             else:
                 parts.append(f"loss {logs['loss']:.4f}")
         if "learning_rate" in logs:
