@@ -87,7 +87,7 @@ def _loss_columns(body: str, logs: list[dict[str, Any]]) -> str:
         return body
     at = rows[0].index("Training Loss") + 1
     rows[0][at - 1] = "Training Loss (combined)"
-    rows[0][at:at] = [f"{name} training loss" for name in names]  # `<name> loss` is its validation loss
+    rows[0][at:at] = [f"{name} training loss (smoothed)" for name in names]  # `<name> loss` is its validation loss
     rows[1][at:at] = [":-:"] * len(names)
     for row in rows[2:]:
         step = row[1].strip("*") if len(row) > 1 else ""

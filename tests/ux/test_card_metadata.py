@@ -29,7 +29,7 @@ def test_card_of_a_real_run(trained_run, tiny_bert, efaq_data):
     assert "ObjectiveLoss" not in cited
     header = next(line for line in card.splitlines() if line.startswith("| Epoch"))
     assert "Training Loss (combined)" in header
-    assert "contrastive training loss" in header and "similarity training loss" in header
+    assert "contrastive training loss (smoothed)" in header and "similarity training loss (smoothed)" in header
 
 
 def test_hub_base_model_goes_into_the_metadata(trained_run):
