@@ -1,8 +1,9 @@
 """The model card: sentence-transformers' generated README.md plus how exactly this model was made.
 
-The generated card (widget, metrics, citations) stays untouched; a "Training with embedding" section is appended
-(or replaced, when the card is extended twice) with the resolved config, the data fingerprints and row counts,
-package versions, the seed and the before/after evaluation.
+The generated card (widget, metrics, losses and citations, told through `model_card_data` by card_meta.py) stays
+as sentence-transformers renders it; a "Training with embedding" section is appended (or replaced, when the card
+is extended twice) with the resolved config, the data fingerprints and row counts, package versions, the seed and
+the before/after evaluation.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 import yaml
 
-from .card_meta import correct_card, objective_losses, read_logs
 from .tables import cell, metrics_table
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,6 @@ def dataset_entries(plan) -> list[dict[str, Any]]:
                     "rows": len(data.dataset),
                     "raw_rows": data.raw_rows,
                     "format": data.format,
-                    "losses": objective_losses(obj.loss),  # {class: BibTeX}: the card's tags and citations
                 }
             )
     return entries
@@ -132,6 +131,13 @@ def training_section(
             "Fingerprints are those of the preprocessed `datasets` tables: equal fingerprints, equal rows.",
             "",
         ]
+        if len({entry.get("objective") for entry in datasets}) > 1:
+            lines += [
+                "In the training logs above, `<objective> training loss` is each objective's loss (the sum of its "
+                "terms) smoothed over log events, as the terminal shows it; the run's logs.jsonl holds the raw "
+                "values.",
+                "",
+            ]
     lines += ["### Reproducibility", "", f"- seed: `{seed}`"]
     lines += [f"- {name}: `{ver}`" for name, ver in package_versions().items()]
     text = yaml.safe_dump(scrub(config), sort_keys=False, allow_unicode=True).rstrip()
@@ -154,7 +160,7 @@ def extend_model_card(
     Args:
         model_dir: the saved model (the run's `final/`).
         config: the resolved config, already redacted (secrets are scrubbed again here).
-        datasets: per objective split: objective, split, name, fingerprint, rows, losses (see `dataset_entries`).
+        datasets: per objective split: objective, split, name, fingerprint, rows (see `dataset_entries`).
         before: evaluator metrics of the base model ({} when not measured).
         after: evaluator metrics of the trained model.
         main_metric: the evaluator's primary metric, bold in the table.
@@ -162,16 +168,6 @@ def extend_model_card(
     """
     card = Path(model_dir) / "README.md"
     existing = card.read_text(encoding="utf-8") if card.exists() else ""
-    evaluator = config.get("evaluator")
-    if existing.strip():
-        existing = correct_card(
-            existing,
-            base_model=str((config.get("base_model") or {}).get("name", "")),
-            losses={k: v for entry in datasets for k, v in (entry.get("losses") or {}).items()},
-            # a list of evaluators has one dataset each: their card results keep sentence-transformers' names
-            eval_dataset=(evaluator.get("dataset") or {}).get("name") if isinstance(evaluator, dict) else None,
-            logs=read_logs(Path(model_dir).parent / "logs.jsonl"),  # final/ sits in the run dir
-        )
     if BEGIN in existing:  # extended before (e.g. a re-run of the final evaluation): replace, never duplicate
         head, _, rest = existing.partition(BEGIN)
         existing = head + rest.partition(END)[2].lstrip("\n")

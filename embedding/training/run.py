@@ -14,6 +14,7 @@ from pathlib import Path
 from ..config.schema import TrainConfig
 from ..console import quiet_library_bars, quiet_widget_examples
 from ..errors import Interrupted, TrainingFault
+from ..report.card_meta import ObjectiveLossesInCard, describe_run
 from ..report.trackers import tensorboard_into_run_dir
 from .batching.dataloading import describe_padding
 from .distributed.ranks import main_only
@@ -115,6 +116,9 @@ def start_session(plan: Plan, config_path: str | None, callbacks: list = ()) -> 
     trainer = build_trainer(plan, [*ours, *callbacks])  # the caller's last: e.g. a sweep's pruning
     for objective in plan.objectives:
         guard.watch(objective.name, objective.loss)
+    # the card sentence-transformers renders at each save: the real losses and base model, per-objective losses
+    describe_run(plan.model, [o.loss for o in plan.objectives], plan.config.base_model.name)
+    trainer.add_callback(ObjectiveLossesInCard([o.name for o in plan.objectives]))
     install_progress(trainer)
     tensorboard_into_run_dir(trainer, run_dir)
     print_banner(plan, trainer)
