@@ -133,9 +133,9 @@ def training_section(
         ]
         if len({entry.get("objective") for entry in datasets}) > 1:
             lines += [
-                "In the training logs above, `<objective> training loss` is each objective's loss (the sum of its "
-                "terms) smoothed over log events, as the terminal shows it; the run's logs.jsonl holds the raw "
-                "values.",
+                "In the training logs above, `<objective> training loss (smoothed)` is each objective's loss (the "
+                "sum of its terms) smoothed over log events, as the terminal shows it; the run's logs.jsonl holds "
+                "the raw values.",
                 "",
             ]
     lines += ["### Reproducibility", "", f"- seed: `{seed}`"]

@@ -79,4 +79,4 @@ class ObjectiveLossesInCard(TrainerCallback):
         values = self.smoothed.update(logs)
         rows = model.model_card_data.training_logs
         if rows and rows[-1].get("Step") == state.global_step:
-            rows[-1].update({f"{name} training loss": round(values[name], 4) for name in values})
+            rows[-1].update({f"{name} training loss (smoothed)": round(values[name], 4) for name in values})

@@ -37,7 +37,7 @@ def test_card_of_a_real_run(trained_run, tiny_bert):
     assert "ObjectiveLoss" not in " ".join(cited)
     header = next(line for line in card.splitlines() if line.startswith("| Epoch"))
     assert "Training Loss" in header
-    assert "contrastive training loss" in header and "similarity training loss" in header
+    assert "contrastive training loss (smoothed)" in header and "similarity training loss (smoothed)" in header
 
 
 def test_the_card_module_rewrites_no_text():
@@ -71,4 +71,4 @@ def test_objective_losses_join_the_card_rows_only_with_several_objectives(studen
     card_meta.ObjectiveLossesInCard(["faq"]).on_log(None, state, None, model=student_model, logs=logs)
     assert rows == [{"Epoch": 0.5, "Step": 3, "Training Loss": 4.0}]
     card_meta.ObjectiveLossesInCard(["faq", "sts"]).on_log(None, state, None, model=student_model, logs=logs)
-    assert rows[0]["faq training loss"] == 3.0 and rows[0]["sts training loss"] == 5.0
+    assert rows[0]["faq training loss (smoothed)"] == 3.0 and rows[0]["sts training loss (smoothed)"] == 5.0
