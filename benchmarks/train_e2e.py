@@ -17,7 +17,13 @@ Rounds alternate the two sides; the ratio (stock train_runtime / embedding train
 is taken within each round, and reported as the median and range. CPU seconds of each process are shown too
 (steadier than wall time when other jobs share the machine).
 
-    python benchmarks/train_e2e.py                     # 24 steps, 1 round: ~10 min on an idle 2-core CPU
+`--busy N` (issue 33) repeats the rounds under N competing busy-loop processes, started before and stopped after
+them by this script (`busy.py`; N = the core count: one per core), so one run reports the ratio idle and busy on
+the same rows and batches; each row records the machine's 1-minute load average (mean and max of samples every
+5 s while that side trained).
+
+    python benchmarks/train_e2e.py                     # 24 steps, 1 round: ~4 min on an idle 2-core CPU
+    python benchmarks/train_e2e.py --steps 24 --repeats 2 --busy 2   # idle, then 2 busy loops: ~25 min
     python benchmarks/train_e2e.py --steps 32 --repeats 3 --threads 1 --out benchmarks/results/e2e.json
 """
 
@@ -35,6 +41,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from busy import LoadSampler, busy  # noqa: E402 - next to this file
+
 REPO = Path(__file__).resolve().parents[1]
 EFAQ = REPO.parent / "shared" / "datasets" / "aia-bde" / "efaq"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -50,6 +60,9 @@ def parse(argv=None) -> argparse.Namespace:
         type=int,
         default=0,
         help="CPU threads of both sides (OMP_NUM_THREADS; 0: torch's default); 1 is steadier on a shared machine",
+    )
+    p.add_argument(
+        "--busy", type=int, default=0, help="also run the rounds under N busy-loop processes (0: idle only)"
     )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--model", default=MINILM)
@@ -145,14 +158,15 @@ def stock_child(args, data: Path) -> None:
     print("RESULT " + json.dumps({"train_runtime": output.metrics["train_runtime"], "steps": output.global_step}))
 
 
-def timed(command: list[str], env: dict) -> tuple[subprocess.CompletedProcess, float, float]:
-    """Run `command`; (process, wall seconds, CPU seconds of the process and its children)."""
+def timed(command: list[str], env: dict) -> tuple[subprocess.CompletedProcess, float, float, dict]:
+    """Run `command`; (process, wall seconds, CPU seconds of the process and its children, load average)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     begun = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env)
+    with LoadSampler() as load:
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env)
     wall = time.perf_counter() - begun
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return proc, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return proc, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), load.summary()
 
 
 def failed(side: str, proc: subprocess.CompletedProcess) -> SystemExit:
@@ -165,24 +179,30 @@ def run_embedding(args, data: Path, out: Path, env: dict) -> dict:
 
     path = out.parent / "e2e.yaml"
     path.write_text(yaml.safe_dump(config(args, data, out)))
-    proc, wall, cpu = timed([sys.executable, "-m", "embedding", "train", "-c", str(path), "--overwrite"], env)
+    proc, wall, cpu, load = timed([sys.executable, "-m", "embedding", "train", "-c", str(path), "--overwrite"], env)
     logs = out / "e2e" / "logs.jsonl"
     records = [json.loads(x) for x in logs.read_text().splitlines() if x.strip()] if logs.exists() else []
     ends = [r for r in records if "train_runtime" in r]
     if proc.returncode or not ends:
         raise failed("embedding train", proc)
     steps = max((r.get("step", 0) for r in records), default=0)
-    return {"train_runtime": ends[-1]["train_runtime"], "steps": steps, "process_wall": wall, "process_cpu": cpu}
+    return {
+        "train_runtime": ends[-1]["train_runtime"],
+        "steps": steps,
+        "process_wall": wall,
+        "process_cpu": cpu,
+        **load,
+    }
 
 
 def run_stock(args, data: Path, env: dict) -> dict:
     command = [sys.executable, __file__, "--stock-child", str(data)]
     command += ["--steps", str(args.steps), "--batch-size", str(args.batch_size), "--seed", str(args.seed)]
-    proc, wall, cpu = timed(command + ["--model", args.model], env)
+    proc, wall, cpu, load = timed(command + ["--model", args.model], env)
     found = [json.loads(line[7:]) for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode or not found:
         raise failed("stock script", proc)
-    return {**found[-1], "process_wall": wall, "process_cpu": cpu}
+    return {**found[-1], "process_wall": wall, "process_cpu": cpu, **load}
 
 
 def spread(values: list[float]) -> str:
@@ -191,26 +211,55 @@ def spread(values: list[float]) -> str:
     return median if len(values) == 1 else f"{median} ({values[0]:.2f}–{values[-1]:.2f})"
 
 
+def state(competing: int) -> str:
+    return f"busy ({competing} busy loop{'s' if competing != 1 else ''})" if competing else "idle"
+
+
 def report(args, rounds: list[dict]) -> str:
-    load = os.getloadavg()[0]
     lines = [
         f"`{args.model}`, {args.steps} steps of batch {args.batch_size} (AIA-BDE train triplets), fp32, "
-        f"{os.cpu_count()} CPUs ({args.threads or 'default'} threads), load average {load:.1f} at the end; "
-        f"{len(rounds)} round(s)",
+        f"{os.cpu_count()} CPUs ({args.threads or 'default'} threads), load average {os.getloadavg()[0]:.1f} at the "
+        f"end; {args.repeats} round(s) per machine state",
         "",
-        "| round | stock train_runtime (s) | embedding train_runtime (s) | ratio (stock / embedding) "
-        "| stock process CPU (s) | embedding process CPU (s) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| machine state | round | stock train_runtime (s) | embedding train_runtime (s) | ratio (stock / embedding) "
+        "| stock process CPU (s) | embedding process CPU (s) | load average, mean (max): stock / embedding |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
-    for i, r in enumerate(rounds):
+    for r in rounds:
         s, e = r["stock"], r["embedding"]
         lines.append(
-            f"| {i + 1} | {s['train_runtime']:.1f} | {e['train_runtime']:.1f} | "
-            f"{s['train_runtime'] / e['train_runtime']:.2f} | {s['process_cpu']:.0f} | {e['process_cpu']:.0f} |"
+            f"| {state(r['busy'])} | {r['round']} | {s['train_runtime']:.1f} | {e['train_runtime']:.1f} | "
+            f"{s['train_runtime'] / e['train_runtime']:.2f} | {s['process_cpu']:.0f} | {e['process_cpu']:.0f} | "
+            f"{s['load_mean']:.1f} ({s['load_max']:.1f}) / {e['load_mean']:.1f} ({e['load_max']:.1f}) |"
         )
-    ratios = [r["stock"]["train_runtime"] / r["embedding"]["train_runtime"] for r in rounds]
-    lines += ["", f"embedding is {spread(ratios)}x as fast as the stock script (train_runtime, median and range)"]
+    lines.append("")
+    runtimes = {}
+    for competing in dict.fromkeys(r["busy"] for r in rounds):
+        these = [r for r in rounds if r["busy"] == competing]
+        ratios = [r["stock"]["train_runtime"] / r["embedding"]["train_runtime"] for r in these]
+        runtimes[competing] = {
+            k: statistics.median(r[k]["train_runtime"] for r in these) for k in ("stock", "embedding")
+        }
+        lines.append(f"{state(competing)}: embedding is {spread(ratios)}x as fast as the stock script")
+    if args.busy and 0 in runtimes and args.busy in runtimes:
+        slow = {k: runtimes[args.busy][k] / runtimes[0][k] for k in ("stock", "embedding")}
+        lines.append(f"busy / idle train_runtime: stock {slow['stock']:.2f}x, embedding {slow['embedding']:.2f}x")
     return "\n".join(lines)
+
+
+def run_rounds(args, data: Path, runs: Path, env: dict, competing: int, rounds: list[dict]) -> None:
+    """`args.repeats` rounds of both sides under `competing` busy-loop processes, appended to `rounds`."""
+    with busy(competing):
+        for i in range(args.repeats):  # alternate who goes first: drifting background load hits both alike
+            sides = ("stock", "embedding") if i % 2 == 0 else ("embedding", "stock")
+            result: dict = {"busy": competing, "round": i + 1}
+            for side in sides:
+                print(f"{state(competing)}, round {i + 1}: {side} ...", file=sys.stderr, flush=True)
+                result[side] = run_stock(args, data, env) if side == "stock" else run_embedding(args, data, runs, env)
+                print(f"{state(competing)}, round {i + 1}: {side} train_runtime {result[side]['train_runtime']:.1f} s")
+            rounds.append(result)
+            if args.out:
+                Path(args.out).write_text(json.dumps({"args": vars(args), "rounds": rounds}, indent=2, default=str))
 
 
 def main(argv=None) -> int:
@@ -221,22 +270,11 @@ def main(argv=None) -> int:
     if args.stock_child:
         stock_child(args, Path(args.stock_child))
         return 0
-    rounds = []
+    rounds: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="train-e2e-") as tmp:
         data = write_triplets(args, Path(tmp) / "data").parent
-        for i in range(args.repeats):  # alternate who goes first: drifting background load hits both alike
-            sides = ("stock", "embedding") if i % 2 == 0 else ("embedding", "stock")
-            result = {}
-            for side in sides:
-                print(f"round {i + 1}: {side} ...", file=sys.stderr, flush=True)
-                if side == "stock":
-                    result[side] = run_stock(args, data, env)
-                else:
-                    result[side] = run_embedding(args, data, Path(tmp) / "runs", env)
-                print(f"round {i + 1}: {side} train_runtime {result[side]['train_runtime']:.1f} s", flush=True)
-            rounds.append(result)
-            if args.out:
-                Path(args.out).write_text(json.dumps({"args": vars(args), "rounds": rounds}, indent=2, default=str))
+        for competing in (0, args.busy) if args.busy else (0,):
+            run_rounds(args, data, Path(tmp) / "runs", env, competing, rounds)
     print(report(args, rounds))
     return 0
 
