@@ -79,6 +79,16 @@ def test_a_list_of_texts_is_the_efaq_shape():
     assert proposal.columns == {"sentence": "question", "similar": "paraphrases", "dissimilar": "dissimilar"}
 
 
+def test_efaq_columns_as_named_keep_their_hard_negatives(tmp_path):
+    from embedding.cli.init_data import config_text
+
+    rows = [{"sentence": qs[0], "similar": qs[1:], "dissimilar": [ANSWERS[0]]} for qs in QUESTIONS]
+    proposal = propose(pa.Table.from_pylist(rows))
+    assert proposal.columns == {"sentence": "sentence", "similar": "similar", "dissimilar": "dissimilar"}
+    text, _ = config_text(proposal, {"name": "faq.jsonl"}, None, len(rows), "m", "faq")
+    assert "preprocess_args: {format: efaq, negative_samples: 1}" in text  # the listed negatives are used
+
+
 def test_nothing_is_proposed_that_the_rows_cannot_prove():
     assert propose(pa.Table.from_pylist([{"text": q} for qs in QUESTIONS for q in qs])) is None
     assert shared_positives(["a", "b"], ["x", "y"]) is None

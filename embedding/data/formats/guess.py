@@ -102,7 +102,8 @@ def propose(table) -> Proposal | None:
     """The format and column mapping `table` (a pyarrow Table of the data's rows) loads as, or None."""
     known = detect(table.column_names)
     if known is not None and known != "beir":
-        mapping = {c: c for c in FORMATS[known].columns}
+        optional = ("almost_similar", "dissimilar") if known == "efaq" else ()  # hard negatives, when present
+        mapping = {c: c for c in (*FORMATS[known].columns, *optional) if c in table.column_names}
         return Proposal(known, mapping, [f"the columns {', '.join(mapping)} are those of format `{known}`"])
     profile = _profile(table.slice(0, SAMPLE_ROWS))
     texts = [c for c in profile if c.kind == "text" and c.distinct > 0]
