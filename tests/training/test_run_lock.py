@@ -115,12 +115,30 @@ def test_other_ranks_share_rank_zeros_lock(run_dir, monkeypatch):
         holder.wait(timeout=60)
 
 
-def test_without_fcntl_runs_go_unguarded(run_dir, monkeypatch, caplog):
-    monkeypatch.setattr(lock, "fcntl", None)  # as on Windows
+def test_a_filesystem_without_locks_trains_unguarded(run_dir, monkeypatch, caplog):
+    def no_locks(self, *args, **kwargs):
+        raise OSError(38, "Function not implemented")  # ENOSYS: e.g. a network filesystem without flock
+
+    monkeypatch.setattr(lock.FileLock, "acquire", no_locks)
     with caplog.at_level("DEBUG", logger=lock.__name__):
         lock.hold_run_dir(run_dir)
     assert "not locked" in caplog.text
-    assert not lock.lock_file(run_dir).exists()
+
+
+def test_a_planted_link_at_the_lock_path_is_never_written_through(run_dir, tmp_path):
+    target = tmp_path / "outside.txt"
+    target.write_text("theirs")
+    path = lock.lock_file(run_dir)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(target)
+    assert lock.acquire(run_dir) is None  # not locked (the run dir's own checks name the link)
+    assert target.read_text() == "theirs"
+
+
+def test_the_lock_is_filelocks(run_dir):
+    assert lock.acquire(run_dir) is None
+    held = lock._HELD[lock.lock_file(run_dir)][0]
+    assert isinstance(held, lock.FileLock) and held.is_locked
 
 
 def finished_run(run_dir: Path) -> SimpleNamespace:

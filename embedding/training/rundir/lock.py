@@ -1,9 +1,13 @@
-"""One writer per run dir: an advisory lock that dies with the process holding it.
+"""One writer per run dir: an advisory lock (filelock) that dies with the process holding it.
 
 The lock file sits beside the run dir (`output_dir/.<run_name>.lock`), not inside it: `--overwrite` renames the
-run dir, and the lock must cover that rename and the fresh dir after it. flock() locks belong to the open file,
-so the kernel drops them when the holder exits however it exits (SIGKILL included): a lock file left behind is
-never a stale lock. In a torchrun / accelerate launch rank 0 holds it for every rank of the launch.
+run dir, and the lock must cover that rename and the fresh dir after it. `filelock.FileLock` takes an OS lock
+(flock on Unix) that belongs to the open file, so the kernel drops it when the holder exits however it exits
+(SIGKILL included): a lock file left behind is never a stale lock. It refuses a planted symbolic link and follows
+the holder through a fork (DataLoader workers do not release it). A later train() of this process on the same run
+dir (tests, notebooks) finds it already held here (`_HELD`). What this module adds is the holder's record (pid,
+host, start time, written into the lock file as it is taken) for the message a second process gets. In a
+torchrun / accelerate launch rank 0 holds it for every rank of the launch.
 """
 
 from __future__ import annotations
@@ -16,21 +20,17 @@ import socket
 import time
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from ...errors import UserError
 from ..distributed.coordination import broadcast, is_main
 from .restarts import restart_count
 
-try:
-    import fcntl
-except ImportError:  # Windows: no flock; runs there are not guarded against a second writer
-    fcntl = None
-
 logger = logging.getLogger(__name__)
 
-# (st_dev, st_ino) of a lock file -> (fd, pid that locked it, path). Module level, so the lock lives until the
-# process exits or release_run_dir() is called, and a later train() of this process on the same run dir (tests,
-# notebooks) finds it already held instead of refusing itself.
-_HELD: dict[tuple[int, int], tuple[int, int, Path]] = {}
+# lock file -> (its FileLock, the pid that took it, the locked file's (st_dev, st_ino)). Module level, so the lock
+# lives until the process exits or release_run_dir() is called.
+_HELD: dict[Path, tuple[FileLock, int, tuple[int, int]]] = {}
 
 
 def lock_file(run_dir: Path) -> Path:
@@ -60,59 +60,46 @@ def acquire_on_restart(run_dir: Path, wait_s: float = RESTART_WAIT_S) -> str | N
 
 def acquire(run_dir: Path) -> str | None:
     """Lock `run_dir` for this process: None once held (now or by an earlier call), else who holds it."""
-    if fcntl is None:
-        logger.debug("no fcntl on this platform: %s is not locked against a second run", run_dir)
-        return None
     path = lock_file(run_dir)
-    for _ in range(5):  # the holder may remove the file between our open and our flock: then lock the new one
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)  # never a planted link
-        except OSError as exc:  # an unusable output_dir: the run dir's write check reports it with the fix
-            logger.debug("%s not locked: %s", run_dir, exc)
-            return None
-        held = _HELD.get(_key(os.fstat(fd)))
-        if held and held[1] == os.getpid():
-            os.close(fd)  # another open file of ours: closing it leaves the flock of the held one in place
-            return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return refusal(run_dir, path)
-        except OSError as exc:  # e.g. a network filesystem without locks: train unguarded rather than not at all
-            os.close(fd)
-            logger.debug("%s not locked: %s", run_dir, exc)
-            return None
-        if _is_file_at(fd, path):
-            _record_holder(fd)
-            _HELD[_key(os.fstat(fd))] = (fd, os.getpid(), path)
-            return None
-        os.close(fd)
-    return refusal(run_dir, path)
+    held = _HELD.get(path)
+    if held and held[1] == os.getpid() and held[0].is_locked:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(path, on_acquired=_record_holder)  # the record is written before the lock is announced
+        lock.acquire(timeout=0)
+        _HELD[path] = (lock, os.getpid(), _key(os.stat(path)))
+    except Timeout:
+        return refusal(run_dir, path)
+    except OSError as exc:  # an unusable output_dir, a planted link (reported by the run dir's checks), a network
+        logger.debug("%s not locked: %s", run_dir, exc)  # filesystem without locks: train unguarded, not at all
+    return None
 
 
 def release_run_dir(run_dir: Path) -> None:
     """Give up this process's lock on `run_dir` (a no-op when it holds none) and remove the lock file."""
     path = lock_file(run_dir)
-    for key, (_, pid, held) in list(_HELD.items()):
-        if held == path and pid == os.getpid():
-            _release(key)
+    held = _HELD.get(path)
+    if held and held[1] == os.getpid():
+        _release(path)
 
 
 @atexit.register
 def _release_all() -> None:
     """At a normal exit remove the lock files too; the kernel drops the locks themselves in any case."""
-    for key, (_, pid, _) in list(_HELD.items()):
+    for path, (_, pid, _) in list(_HELD.items()):
         if pid == os.getpid():
-            _release(key)
+            _release(path)
 
 
-def _release(key: tuple[int, int]) -> None:
-    fd, _, path = _HELD.pop(key)
-    if _is_file_at(fd, path):
-        path.unlink(missing_ok=True)  # while still locked: a process that opened it meanwhile sees it gone, retries
-    os.close(fd)
+def _release(path: Path) -> None:
+    lock, _, identity = _HELD.pop(path)
+    try:
+        if _key(os.stat(path)) == identity:
+            path.unlink()  # while still locked: a process that opened it meanwhile finds it gone and retries
+    except OSError:
+        pass
+    lock.release(force=True)
 
 
 def refusal(run_dir: Path, path: Path) -> str:
@@ -148,11 +135,3 @@ def _read_holder(path: Path) -> dict:
 
 def _key(stat: os.stat_result) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
-
-
-def _is_file_at(fd: int, path: Path) -> bool:
-    """Whether the open file `fd` is still the one at `path` (not removed or replaced since it was opened)."""
-    try:
-        return _key(os.stat(path)) == _key(os.fstat(fd))
-    except OSError:
-        return False
