@@ -25,8 +25,8 @@ def register(subparsers) -> None:
 
 def loss_lines() -> list[str]:
     """`objectives[].loss` names per objective type (the default marked), then the extra terms."""
-    from ..losses.registry import DISTILLATION, LOSSES, VARIATION_PENALTY
-    from ..losses.st_catalog import st_names
+    from ..config.catalog.losses import DISTILLATION, LOSSES, VARIATION_PENALTY
+    from ..config.catalog.st_losses import st_names
 
     entries = sorted(LOSSES.values(), key=lambda e: (e.kind, not e.default))
     width = max(len(e.name) for e in [*entries, *VARIATION_PENALTY.values()])

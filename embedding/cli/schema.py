@@ -17,7 +17,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     import json
 
-    from ..validation.json_schema import full_schema
+    from ..validation import full_schema
     from ._common import output_file, write_output
 
     path = output_file(args.output, example="embedding.schema.json") if args.output else None

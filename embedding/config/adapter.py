@@ -19,7 +19,13 @@ class AdapterSpec(Strict):
     """A LoRA adapter: W' = W + (alpha / r) · B·A on the `target_modules` linear layers; only A and B train."""
 
     type: Literal["lora"] = Field("lora", description="The adapter kind; `lora` (peft's LoraConfig).")
-    r: int = Field(8, ge=1, description="Rank of the update matrices A (r × in) and B (out × r).")
+    r: int = Field(
+        8,
+        ge=1,
+        le=16384,
+        description="Rank of the update matrices A (r × in) and B (out × r); at most the model's hidden size (checked "
+        "from its files when it is on this machine).",
+    )
     alpha: float = Field(16.0, gt=0, description="Scaling numerator: the update is multiplied by alpha / r.")
     dropout: float = Field(0.1, ge=0, lt=1, description="Dropout on the adapter's input during training.")
     target_modules: list[str] | None = Field(

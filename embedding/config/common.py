@@ -14,6 +14,11 @@ from .filters import RowFilter
 from .strict import Strict
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a mapping, else `{}`: the one reader of raw config parts the schema has not typed yet."""
+    return value if isinstance(value, dict) else {}
+
+
 def no_nul(value: str) -> str:
     if "\0" in value:
         raise ValueError(f"{value!r} contains a NUL byte (\\0), which no file name can hold; remove it")

@@ -7,9 +7,70 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..errors import Problem, did_you_mean, one_of
+
+# What a rule found: (key path below the model that checks it, message). `fail` raises them as one pydantic error,
+# so a rule's problems join the schema's, each at its own key path.
+Found = list[tuple[tuple[Any, ...], str]]
+
+
+def fail(found: Found) -> None:
+    """Raise every problem a validator found at once (nothing when it found none)."""
+    if found:
+        raise ValidationError.from_exception_data(
+            "config",
+            [
+                InitErrorDetails(type=PydanticCustomError("rule", "{message}", {"message": m}), loc=loc, input=None)
+                for loc, m in found
+            ],
+        )
+
+
+def refuse_unless(test: Any, message: Any, *, none: bool = True) -> AfterValidator:
+    """A field validator that refuses a value `test` rejects (None passes when `none`), with `message(value)`."""
+
+    def check(value: Any) -> Any:
+        if (value is not None or not none) and not test(value):
+            raise ValueError(message(value))
+        return value
+
+    return AfterValidator(check)
+
+
+def mapping_problems(
+    model: type[BaseModel],
+    value: Any,
+    what: str,
+    at: tuple[Any, ...] = (),
+    *,
+    tail: str | None = None,
+    note: Any = None,
+) -> Found:
+    """A mapping whose keys come from a library (trainer, evaluator or loss arguments) against its typed `model`.
+
+    An unknown key is `unknown <what>` with a did-you-mean and the valid keys (`tail` replaces that list);
+    `note(key)` may give a better hint for a key that belongs elsewhere. Unknown keys come first: a misspelt key
+    explains the rest.
+    """
+    try:
+        model.model_validate(value)
+        return []
+    except ValidationError as error:
+        errors = merged_union_errors(error.errors(include_url=False))
+    found = []
+    for err in sorted(errors, key=lambda e: e["type"] != "extra_forbidden"):
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            key, valid = str(loc[-1]), sorted(model.model_fields)
+            hint = (note and note(key)) or did_you_mean(key, valid)
+            listed = f"; valid: {one_of(valid) if valid else '(none)'}" if tail is None else tail
+            found.append((at + loc, f"unknown {what}{hint}{listed}"))
+        else:
+            found.append((at + loc, error_message(model, err)))
+    return found
 
 
 def key_path(loc: tuple[Any, ...]) -> str:
@@ -53,8 +114,17 @@ def fields_at(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 TAGS = ("contrastive", "similarity")
 
 
+SHAPE_ERRORS = {
+    "model_type": "Input should be a mapping (one evaluator) or a list of them",
+    "too_short": "give at least one evaluator or remove the key",
+}
+
+
 def without_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """('objectives', 0, 'contrastive', 'los') -> ('objectives', 0, 'los')."""
+    """('objectives', 0, 'contrastive', 'los') -> ('objectives', 0, 'los'); ('evaluator', 'list', 1) ->
+    ('evaluator', 1)."""
+    if loc[:1] == ("evaluator",) and loc[1:2] in (("one",), ("list",)):
+        loc = loc[:1] + loc[2:]
     return tuple(p for i, p in enumerate(loc) if not (p in TAGS and i and isinstance(loc[i - 1], int)))
 
 
@@ -128,6 +198,8 @@ def problems_from_validation_error(root: type[BaseModel], error: ValidationError
     """One Problem per pydantic error, its key path below `prefix` (e.g. `objectives[0].loss_args`)."""
     problems = []
     for err in merged_union_errors(error.errors(include_url=False)):
+        if tuple(err["loc"]) in (("evaluator", "one"), ("evaluator", "list")) and err["type"] in SHAPE_ERRORS:
+            err["msg"], err["type"] = SHAPE_ERRORS[err["type"]], "evaluator_shape"  # neither shape, or an empty list
         loc = err["loc"] = without_tags(tuple(err["loc"])) + (("type",) if err["type"].startswith("union_tag") else ())
         path = key_path(loc)
         where = f"{prefix}.{path}" if prefix and path else prefix or path
@@ -139,6 +211,8 @@ def error_message(root: type[BaseModel], err: dict[str, Any]) -> str:
     """What a user reads for one pydantic error: the expectation in words and the value given."""
     loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
     got = f", got {_shown(err.get('input'))}"
+    if kind == "rule":
+        return err["msg"]
     if kind == "_union":
         accepted = list(dict.fromkeys(_accepted(member) for _, member in err["members"]))
         return f"expected {', or '.join(accepted)}{got}"

@@ -1,22 +1,28 @@
-"""The config schema: the single source of truth for keys, types, defaults and their documentation.
+"""The config schema: the single source of truth for keys, types, defaults, ranges and their documentation, and
+(through its mixins) for every rule across keys: `rules.py` (the run) and `catalog/loss_rules.py` (an objective's
+loss). A `TrainConfig` that exists has passed them all.
 
 Imports pydantic and the standard library only, so `embedding validate` and `embedding schema` stay instant.
-Every model forbids unknown keys; cross-field rules live in `embedding.validation`.
+Every model forbids unknown keys; rules that need this machine (files, models) are `embedding.validation.machine`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
 
 from .adapter import BaseModelSpec
+from .catalog.loss_rules import LossRules
+from .catalog.trainer_args import TrainerArgs, trainer_args_json_schema
 from .common import DatasetSpec, LocalPath, ModelSpec, Strict, default_names, no_nul
 from .deprecated import move_execution_keys
 from .eval_schema import TaskSpec
 from .evaluator_schema import Evaluators, EvaluatorSpec
 from .execution import ExecutionSpec
 from .merge import MergeSpec
+from .problems import fail, mapping_problems
+from .rules import TrainRules
 from .run_outputs import EarlyStoppingSpec, EvaluationSpec, ExportSpec
 from .sweep import SweepSpec
 
@@ -110,7 +116,7 @@ class VariationPenaltySpec(Strict):
     )
 
 
-class ObjectiveSpec(Strict):
+class ObjectiveSpec(LossRules, Strict):
     """One training objective: a dataset, a loss, and optional extra terms."""
 
     type: Literal["contrastive", "similarity"] = Field(
@@ -179,18 +185,31 @@ def objective_names(objectives: list[Any]) -> list[str]:
     return default_names([o.get("name") for o in raw], [str(o.get("type") or "objective") for o in raw])
 
 
-class TrainConfig(Strict):
+def check_trainer_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Each trainer argument known, of its type, among its choices and in its range (`TrainerArgs`); the mapping
+    stays as written, so the run passes on only the keys a config sets."""
+    fail(
+        mapping_problems(
+            TrainerArgs, args, "trainer argument", tail="; see SentenceTransformerTrainingArguments for the valid keys"
+        )
+    )
+    return args
+
+
+class TrainConfig(TrainRules, Strict):
     """A training run: one YAML/JSON file."""
 
     run_name: str = Field(min_length=1, description="Run folder name under output_dir.")
     base_model: BaseModelSpec
     output_dir: LocalPath = Field(
-        min_length=1, description="Parent folder (`~` expanded); the run lives in output_dir/run_name."
+        "runs", min_length=1, description="Parent folder (`~` expanded); the run lives in output_dir/run_name."
     )
     objectives: list[Objective] = Field(min_length=1)
-    args: dict[str, Any] = Field(
+    args: Annotated[dict[str, Any], WithJsonSchema(trainer_args_json_schema())] = Field(
         default_factory=dict,
-        description="SentenceTransformerTrainingArguments (keys checked); output_dir/logging_dir are set by the run.",
+        description=(
+            "SentenceTransformerTrainingArguments (typed: `TrainerArgs`); output_dir/logging_dir are the run's."
+        ),
     )
     evaluator: Evaluators | None = Field(
         None,
@@ -229,6 +248,8 @@ class TrainConfig(Strict):
     def move_execution_keys(cls, data: Any) -> Any:
         """`merge_columns` / `group_by_length` at the top level (before they moved under `execution`) still load."""
         return move_execution_keys(data)
+
+    _check_args = field_validator("args")(check_trainer_args)
 
     @field_validator("run_name")
     @classmethod

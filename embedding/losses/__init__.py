@@ -1,7 +1,8 @@
 """Losses: config names -> modules. Importing this package must not import torch (`validate` stays instant).
 
-Use `embedding.losses.registry` (the table of losses, torch-free checks) and `embedding.losses.build` (builds
-modules). The loss classes of the table are importable from this package too; they load torch on first access only.
+The table of losses is `embedding.config.catalog.losses` (torch-free; their rules: `catalog/loss_rules.py`),
+`embedding.losses.build` builds the modules. The loss classes of the table are importable from this package too;
+they load torch on first access only.
 
 ==================  ==========================  ==========================================================
 objective type      data                        `loss:` (★ default)
@@ -19,7 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import registry as _registry
+from ..config.catalog import losses as _registry
 
 
 def _class_exports() -> dict[str, str]:
@@ -33,10 +34,6 @@ _EXPORTS = {
     "ObjectiveLoss": "objective",
     "build_objective_loss": "build",
     "attach_teacher_targets": "teacher",
-    "objective_loss_problems": "registry",
-    "DEFAULT_LOSS": "registry",
-    "LossEntry": "registry",
-    "register": "registry",
 }
 __all__ = sorted(_EXPORTS)
 

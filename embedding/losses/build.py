@@ -1,4 +1,8 @@
-"""Build the training loss module of one objective (the config → module side of `registry.py`)."""
+"""Build the training loss module of one objective from its typed config (the table: config/catalog/losses.py).
+
+A typed `ObjectiveSpec` has passed every loss rule already (they are its validators): nothing is checked again
+here, only what needs the classes themselves (a constructor's own argument checks).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,10 @@ from typing import Any
 
 from torch import nn
 
+from ..config.catalog.losses import DISTILLATION, VARIATION_PENALTY, default_loss, entry
+from ..config.catalog.st_losses import ST_ALIASES
 from ..config.schema import ObjectiveSpec
 from ..errors import ConfigError, Problem
-from .registry import DISTILLATION, VARIATION_PENALTY, default_loss, entry, objective_loss_problems
-from .st_catalog import ST_ALIASES
 
 logger = logging.getLogger(__name__)
 
@@ -105,21 +109,6 @@ def _main_loss(model: Any, objective: ObjectiveSpec, name: str) -> nn.Module:
     return _construct("objective.loss_args", cls, model, **fixed, **args)
 
 
-def _check_shares_embeddings(main: nn.Module, objective: ObjectiveSpec, name: str) -> None:
-    """Extra terms reuse the main loss's embeddings; only a custom class can get here without them."""
-    extra_terms = [key for key in ("distillation", "variation_penalty") if getattr(objective, key) is not None]
-    if extra_terms and not hasattr(main, "compute_loss_from_embeddings"):
-        raise ConfigError(
-            [
-                Problem(
-                    f"objective.{extra_terms[0]}",
-                    f"loss `{name}` has no compute_loss_from_"
-                    f"embeddings, so it cannot share its embeddings with `{extra_terms[0]}`",
-                )
-            ]
-        )
-
-
 def _distillation_term(model: Any, objective: ObjectiveSpec) -> nn.Module | None:
     if objective.distillation is None:
         return None
@@ -173,26 +162,20 @@ def build_objective_loss(
     model: Any,
     objective: ObjectiveSpec,
     *,
-    teacher: Any = None,
     num_train_rows: int = 0,
-    allow_custom_code: bool = False,
     merge_columns: str = "auto",
     execution: Any = None,
 ) -> nn.Module:
     """Build the one loss module an objective trains with (an `ObjectiveLoss`).
 
     Its forward embeds each column once and returns a dict of weighted components (`main`, `distillation`,
-    `penalty`), see `ObjectiveLoss`. Settings are checked again here (`registry.objective_loss_problems`), so a
-    config that skipped `validate` fails before training starts, not mid-run.
+    `penalty`), see `ObjectiveLoss`. With distillation the teacher's targets travel in the label column: the
+    datasets first go through `embedding.losses.teacher.attach_teacher_targets(dataset, teacher, objective.type)`.
 
     Args:
         model: the student SentenceTransformer.
-        objective: the validated objective config.
-        teacher: unused by the loss (kept in the signature for callers): with distillation the teacher's targets
-            travel in the label column, so the train and validation datasets must first go through
-            `embedding.losses.teacher.attach_teacher_targets(dataset, teacher, objective.type)`.
+        objective: the typed objective config (its `module:Class` loss allowed by the config's allow_custom_code).
         num_train_rows: N, the objective's training rows, for the penalty's `eps: auto` (= 1/(N − 1)).
-        allow_custom_code: the config's `allow_custom_code` (needed for `module:Class` losses).
         merge_columns: the config's `execution.merge_columns` (used without `execution`).
         execution: the run's decided `Execution` (forward/execution.py), handed to the loss.
 
@@ -200,20 +183,17 @@ def build_objective_loss(
         The loss module; the student is `loss.model`.
 
     Raises:
-        ConfigError: the objective's loss settings cannot be built.
+        ConfigError: a loss class refuses its arguments, or cannot share its embeddings with an extra term.
     """
-    del teacher  # see Args: the targets come through the labels, the loss never holds the teacher
-    problems = objective_loss_problems(objective.model_dump(), "objective", allow_custom_code=allow_custom_code)
-    if problems:
-        raise ConfigError(problems)
     from .objective import ObjectiveLoss
 
     name = objective.loss or default_loss(objective.type)
     main = _main_loss(model, objective, name)
-    _check_shares_embeddings(main, objective, name)
     merge_columns = execution.merge_columns if execution is not None else merge_columns
     main, dims, weights = _matryoshka(model, main, objective, merge_columns)
-    return ObjectiveLoss(
+    return _construct(
+        f"objective.{'distillation' if objective.distillation else 'variation_penalty'}",
+        ObjectiveLoss,
         model,
         main,
         objective_type=objective.type,

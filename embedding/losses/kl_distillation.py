@@ -8,11 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..config.catalog.loss_args import KL_REDUCTIONS
 from ..forward.targets import unpack_targets
 from . import _citations
 from ._base import EmbeddingLoss
 from ._similarity import check_similarity, matrix_similarity
-from .args import KL_REDUCTIONS
 
 
 class KLDistillationLoss(EmbeddingLoss):

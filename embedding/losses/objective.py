@@ -11,6 +11,7 @@ import torch
 from sentence_transformers.base.losses.gradcache import CachedLossMixin
 from torch import Tensor, nn
 
+from ..config.catalog.loss_rules import shares_embeddings_problem
 from ..config.execution import ExecutionSpec
 from ..forward.columns import MergeColumns, sorted_plan
 from ..forward.execution import Execution, decide
@@ -119,10 +120,8 @@ class ObjectiveLoss(PackedMiniBatches, CachedLossMixin, nn.Module):
         # Only our own cached loss: its chunked terms are what the shared-embedding GradCache step needs.
         self.uses_gradient_cache = isinstance(main, CachedRankingLoss)
         if not self.shares_embeddings and (distillation is not None or penalty is not None):
-            raise ValueError(
-                f"{type(main).__name__} has no compute_loss_from_embeddings, so it cannot share the "
-                "student embeddings with distillation / penalty terms"
-            )
+            term = "distillation" if distillation is not None else "variation_penalty"
+            raise ValueError(shares_embeddings_problem(type(main).__name__, term))
 
     # GradCache settings come from the cached main loss.
     @property

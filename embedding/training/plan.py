@@ -50,11 +50,7 @@ class Plan:
 
 
 def objective_names(config: TrainConfig) -> list[str]:
-    names = config.objective_names()
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise UserError(f"objectives: names must be unique, `{', '.join(dup)}` repeats; set `name:` on each")
-    return names
+    return config.objective_names()  # unique: a rule of the schema (config/rules.py)
 
 
 def seed_of(config: TrainConfig) -> int:
@@ -171,21 +167,16 @@ def check_model_fits(plan: Plan) -> None:
             raise UserError(f"objectives[{i}].matryoshka.matryoshka_dims: {problem}")
 
 
-def build_losses(plan: Plan, teachers: dict[str, Any]) -> None:
+def build_losses(plan: Plan) -> None:
     from ..errors import ConfigError, Problem
     from ..losses.build import build_objective_loss
 
     for i, obj in enumerate(plan.objectives):
-        teacher = None
-        if obj.spec.distillation is not None:
-            teacher = teachers[teacher_key(obj.spec.distillation.teacher)]
         try:
             obj.loss = build_objective_loss(
                 plan.model,
                 obj.spec,
-                teacher=teacher,
                 num_train_rows=len(obj.train.dataset),
-                allow_custom_code=plan.config.allow_custom_code,
                 execution=plan.execution,
             )
         except ConfigError as exc:  # the loss builder knows the objective, not its index or the file
@@ -271,6 +262,6 @@ def build_plan(config: TrainConfig, run_dir: Path, source: str | None = None) ->
     with main_process_first():  # rank 0 builds the evaluator and teachers first; the others reuse the cache
         check_model_fits(plan)
         plan.evaluator = build_evaluator(plan)
-        teachers = load_teachers(plan)
-    build_losses(plan, teachers)
+        load_teachers(plan)  # their targets travel in the label columns
+    build_losses(plan)
     return plan

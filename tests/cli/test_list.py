@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from embedding.cli import main
+from embedding.config.catalog.losses import LOSSES
 from embedding.data.formats import FORMATS
-from embedding.losses.registry import LOSSES
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,24 @@ import json
 import pytest
 import yaml
 
-from embedding.validation import engines, validate_mapping
-from embedding.validation.engines import check_engines
+from embedding.errors import ConfigError
+from embedding.validation import machine as engines
+from embedding.validation import validate_mapping
 from tests.conftest import REPO
+
+
+MINIMAL_OBJECTIVE = {"type": "contrastive", "datasets": {"train": {"name": "data.jsonl"}}}
+
+
+def check_engines(config: dict) -> list:
+    """The problems `validate` names under `args` (the engine settings) for a config mapping."""
+    minimal = {"run_name": "r", "base_model": {"name": "m"}, "objectives": [MINIMAL_OBJECTIVE]}
+    try:
+        validate_mapping({**minimal, **config})
+    except ConfigError as error:
+        return [p for p in error.problems if p.where.startswith("args.")]
+    return []
+
 
 EXAMPLES = {
     "deepspeed_zero2.yaml": ("deepspeed", 2),
@@ -25,8 +40,8 @@ def example(name: str) -> dict:
 @pytest.fixture
 def deepspeed_installed(monkeypatch):
     """find_spec("deepspeed") as on a GPU machine that has it; CI does not install it."""
-    real = engines.find_spec
-    monkeypatch.setattr(engines, "find_spec", lambda name: object() if name == "deepspeed" else real(name))
+    real = engines._installed
+    monkeypatch.setattr(engines, "_installed", lambda name: name == "deepspeed" or real(name))
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
@@ -44,7 +59,7 @@ def test_example_configs_validate(name, deepspeed_installed, monkeypatch):
 
 def test_deepspeed_example_without_the_package_says_how_to_install(monkeypatch):
     monkeypatch.chdir(REPO)
-    monkeypatch.setattr(engines, "find_spec", lambda name: None)
+    monkeypatch.setattr(engines, "_installed", lambda name: False)
     problems = check_engines(example("deepspeed_zero2.yaml"))
     assert [p.where for p in problems] == ["args.deepspeed"]
     assert "pip install deepspeed" in problems[0].message
@@ -59,7 +74,7 @@ def test_engine_arguments_reach_the_training_arguments(name, monkeypatch, tmp_pa
     from embedding.training.trainer import arguments
 
     monkeypatch.chdir(REPO)
-    monkeypatch.setattr(engines, "find_spec", lambda name: object())  # validation: deepspeed counts as installed
+    monkeypatch.setattr(engines, "_installed", lambda name: True)  # validation: deepspeed counts as installed
     config = validate_mapping(example(name))
     seen = {}
 

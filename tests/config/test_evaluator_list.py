@@ -9,12 +9,24 @@ import json
 import pytest
 
 from embedding.cli import main
-from embedding.config.evaluator_schema import evaluator_entries
+from embedding.config.evaluator_schema import STS_EVALUATOR_ARGS, EvaluatorSpec, evaluator_entries
+from embedding.config.rules import metric_names
+from embedding.config.schema import TrainConfig
 from embedding.errors import ConfigError
 from embedding.validation import validate_mapping
-from embedding.validation.evaluators import STS_EVALUATOR_ARGS
-from embedding.validation.rules import evaluator_metric_names
 from tests.conftest import base_config
+
+
+def evaluator_metric_names(cfg: dict) -> set[str]:
+    """The metrics a config's evaluators and eval losses log, from its specs alone (the rest unchecked)."""
+    specs = cfg["evaluator"]
+    evaluator = (
+        [EvaluatorSpec.model_construct(**s) for s in specs]
+        if isinstance(specs, list)
+        else EvaluatorSpec.model_construct(**specs)
+    )
+    objectives = TrainConfig.model_validate({**cfg, "evaluator": None, "early_stopping": None, "args": {}}).objectives
+    return metric_names(TrainConfig.model_construct(evaluator=evaluator, objectives=objectives))
 
 
 def problems_of(data, **kwargs) -> list[str]:
@@ -120,7 +132,7 @@ def test_name_and_args_name_must_agree(cfg):
     cfg["evaluator"][1].update(name="dev", args={"name": "other"})
     cfg["args"]["metric_for_best_model"] = "dev_spearman_cosine"
     assert problems_of(cfg) == [
-        "evaluator[1].args.name: `other` disagrees with evaluator[1].name `dev`; set only `name`"
+        "evaluator[1].args.name: `other` disagrees with the evaluator's `name` `dev`; set only `name`"
     ]
 
 

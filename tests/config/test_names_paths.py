@@ -13,7 +13,7 @@ from embedding.config.eval_schema import EvalConfig
 from embedding.config.schema import NAME_MAX, RUN_NAME_MAX
 from embedding.errors import ConfigError, DataError
 from embedding.validation import load_config, validate_mapping
-from embedding.validation.paths import missing_local_path
+from embedding.validation.machine import missing_local_path
 from tests.conftest import base_config
 
 

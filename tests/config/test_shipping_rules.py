@@ -30,9 +30,9 @@ def test_export_without_an_evaluator_is_refused(tmp_path):
 
 
 def test_export_without_its_packages_names_the_install(tmp_path, monkeypatch):
-    import embedding.validation.shipping as shipping
+    import embedding.validation.machine as machine
 
-    monkeypatch.setattr(shipping, "find_spec", lambda name: None)
+    monkeypatch.setattr(machine, "_installed", lambda name: False)
     with pytest.raises(ConfigError, match=r"export.formats: needs onnx and onnxruntime, not installed: pip install"):
         validate_mapping(_config(tmp_path, export={"formats": ["onnx"]}))
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from embedding.data.formats import FORMATS
-from embedding.validation.json_schema import full_schema
+from embedding.validation import full_schema
 
 jsonschema = pytest.importorskip("jsonschema")
 ROOT = Path(__file__).resolve().parents[2]

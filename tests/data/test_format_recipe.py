@@ -19,7 +19,7 @@ from embedding.data.checks import preprocess_problems
 from embedding.data.formats.base import Recipe
 from embedding.data.formats.common import text_column
 from embedding.data.preprocess import training_rows
-from embedding.validation.json_schema import full_schema
+from embedding.validation import full_schema
 
 
 class QaArgs(DataArgs):
@@ -61,7 +61,7 @@ def qa_registered(monkeypatch):
     monkeypatch.setattr(formats, "FORMATS", dict(formats.FORMATS))  # the registration is undone after the test
     monkeypatch.setattr("embedding.data.checks.FORMATS", formats.FORMATS)
     monkeypatch.setattr("embedding.data.preprocess.FORMATS", formats.FORMATS)
-    monkeypatch.setattr("embedding.validation.json_schema.FORMATS", formats.FORMATS)
+    monkeypatch.setattr("embedding.validation.FORMATS", formats.FORMATS)
     formats.register(QuestionAnswer())  # the one registration line
 
 

@@ -198,7 +198,16 @@ def test_a_missing_split_names_the_key(tmp_path):
 
 
 def test_validate_lists_every_streaming_problem_at_once():
-    from embedding.validation.streaming import check_streaming
+    from embedding.errors import ConfigError
+    from embedding.validation import validate_mapping
+
+    def check_streaming(config):
+        config = {"run_name": "r", "base_model": {"name": "m"}, **config}
+        try:
+            validate_mapping(config)
+        except ConfigError as error:
+            return [p for p in error.problems if "streaming" in p.where]
+        return []
 
     streamed = {"name": "x.jsonl", "streaming": True, "filter": {"score": {"min": 1}}}
     config = {

@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
-from embedding.losses._st_snapshot import live_st_losses, read_snapshot
-from embedding.losses.registry import LOSSES, objective_loss_problems
+from embedding.config.catalog.losses import LOSSES
+from embedding.config.catalog.snapshots import live_st_losses
+from embedding.config.catalog.st_losses import st_losses
+from embedding.validation import objective_loss_problems
 
 
 def problems(allow_custom_code=False, **objective):
@@ -17,7 +19,7 @@ def problems(allow_custom_code=False, **objective):
 
 def test_importing_the_registry_does_not_import_torch():
     code = (
-        "import sys, embedding.losses, embedding.losses.registry as r; "
+        "import sys, embedding.losses, embedding.validation as r; "
         "r.objective_loss_problems({'type': 'contrastive', 'loss': 'GISTEmbedLoss'}, 'o', "
         "allow_custom_code=False); "
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
@@ -27,8 +29,9 @@ def test_importing_the_registry_does_not_import_torch():
 
 
 def test_st_snapshot_matches_the_installed_library():
-    # Fails after a sentence-transformers upgrade that changes a loss; rerun `python -m embedding.losses._st_snapshot`.
-    assert read_snapshot() == live_st_losses()
+    # Fails after a sentence-transformers upgrade that changes a loss; rerun
+    # `python -m embedding.config.catalog.snapshots`.
+    assert st_losses() == live_st_losses()
 
 
 @pytest.mark.parametrize(
@@ -89,10 +92,10 @@ def test_margin_in_loss_args_points_to_the_objective_key():
 
 def test_argument_values_are_checked():
     assert problems(type="contrastive", loss_args={"similarity": "cos"}) == [
-        "objectives[0].loss_args.similarity: must be one of `cosine`, `dot`, `euclidean`, `manhattan`, got 'cos'"
+        "objectives[0].loss_args.similarity: must be 'cosine', 'dot', 'euclidean' or 'manhattan', got 'cos'"
     ]
     assert problems(type="contrastive", loss="cached-ranking", loss_args={"mini_batch_size": 0}) == [
-        "objectives[0].loss_args.mini_batch_size: must be a positive integer, got 0"
+        "objectives[0].loss_args.mini_batch_size: expected an integer > 0, got 0"
     ]
     assert problems(type="contrastive", loss="MultipleNegativesRankingLoss", loss_args={"similarity_fct": "cosine"})[
         0
@@ -146,7 +149,7 @@ def test_distillation_and_penalty_arguments_are_checked():
         "`scale`, `similarity`"
     ]
     assert problems(type="contrastive", distillation={"alpha": 1, "loss_args": {"reduction": "avg"}}) == [
-        "objectives[0].distillation.loss_args.reduction: must be one of `batchmean`, `mean`, `sum`, got 'avg'"
+        "objectives[0].distillation.loss_args.reduction: must be 'batchmean', 'sum' or 'mean', got 'avg'"
     ]
     assert problems(type="contrastive", variation_penalty={"alpha": 1, "loss_args": {"eps": "1e-5x"}}) == [
         "objectives[0].variation_penalty.loss_args.eps: must be a positive number or `auto`, got '1e-5x'"

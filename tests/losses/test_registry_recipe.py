@@ -11,11 +11,12 @@ import pytest
 import torch
 from pydantic import Field
 
+from embedding.config.catalog import losses as registry
+from embedding.config.catalog.loss_args import LossArgs
+from embedding.config.catalog.losses import LossEntry, register
 from embedding.config.schema import ObjectiveSpec
-from embedding.losses import registry
-from embedding.losses.args import LossArgs
 from embedding.losses.build import build_objective_loss
-from embedding.losses.registry import LossEntry, register
+from embedding.validation import objective_loss_problems
 
 
 class ToyArgs(LossArgs):
@@ -43,7 +44,7 @@ def toy(monkeypatch) -> LossEntry:
 
 
 def problems(**objective) -> list[str]:
-    return [str(p) for p in registry.objective_loss_problems(objective, "objectives[0]", allow_custom_code=False)]
+    return [str(p) for p in objective_loss_problems(objective, "objectives[0]", allow_custom_code=False)]
 
 
 def test_a_registered_loss_is_validated(toy):

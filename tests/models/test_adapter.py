@@ -119,24 +119,24 @@ def test_without_peft_the_message_says_what_to_install(tiny_bert, monkeypatch):
 
 
 def test_validate_names_the_missing_peft(monkeypatch):
-    import embedding.validation.adapter as rules
+    import embedding.validation.machine as rules
 
-    assert rules.check_adapter({"base_model": {"name": "m", "adapter": {"r": 4}}}) == []
-    assert rules.check_adapter({"base_model": {"name": "m"}}) == []
-    monkeypatch.setattr(rules, "find_spec", lambda name: None)
-    (problem,) = rules.check_adapter({"base_model": {"name": "m", "adapter": {"r": 4}}})
+    assert rules.package_problems({"base_model": {"name": "m", "adapter": {"r": 4}}}) == []
+    assert rules.package_problems({"base_model": {"name": "m"}}) == []
+    monkeypatch.setattr(rules, "_installed", lambda name: False)
+    (problem,) = rules.package_problems({"base_model": {"name": "m", "adapter": {"r": 4}}})
     assert problem.where == "base_model.adapter" and "pip install 'embedding[adapter]'" in problem.message
 
 
 def test_validate_reports_the_missing_peft_with_the_other_problems(tiny_bert, tmp_path, monkeypatch):
-    import embedding.validation.adapter as rules
+    import embedding.validation.machine as rules
     from embedding.errors import ConfigError
     from embedding.validation import validate_mapping
     from tests.conftest import base_config
 
     cfg = base_config(tiny_bert, tmp_path / "data", tmp_path / "out")
     cfg["base_model"]["adapter"] = {"r": 0}
-    monkeypatch.setattr(rules, "find_spec", lambda name: None)
+    monkeypatch.setattr(rules, "_installed", lambda name: False)
     with pytest.raises(ConfigError) as info:
         validate_mapping(cfg)
     message = str(info.value)

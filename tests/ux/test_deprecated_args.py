@@ -30,7 +30,7 @@ def test_each_deprecated_argument_names_its_replacement_with_the_value(caplog):
 
 
 def test_replacements_are_trainer_arguments():
-    from embedding.config.trainer_args import trainer_arg_specs
+    from embedding.config.catalog.trainer_args import trainer_arg_specs
 
     names = trainer_arg_specs()
     assert all(new in names for new, _ in DEPRECATED_ARGS.values())

@@ -8,7 +8,7 @@ accumulation adds no negatives: each micro-batch is scored on its own.
 
 from __future__ import annotations
 
-from ...losses.registry import default_loss, entry
+from ...config.catalog.losses import default_loss, entry
 from .batch_facts import batch_size_of, negatives_per_anchor
 
 

@@ -28,7 +28,7 @@ _MIN_SCORE = "Label of the in-batch cross pairs (default -1.0, the `dissimilar` 
 class LossArgs(BaseModel):
     """Base of every typed `loss_args` model (same strictness as the config schema's models)."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True, allow_inf_nan=False)
 
 
 class RankingArgs(LossArgs):

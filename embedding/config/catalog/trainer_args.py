@@ -1,8 +1,8 @@
-"""The committed snapshots of sentence-transformers' trainer and IR-evaluator arguments (names, types, choices),
-and the one table of the values each numeric trainer argument accepts (`RANGES`).
+"""The trainer arguments a config's `args` may set, as one pydantic model (`TrainerArgs`): each key's type and
+choices from the committed snapshot of SentenceTransformerTrainingArguments, its range from `RANGES`.
 
-Written by `python -m embedding.config._snapshot_trainer_args` and compared with the installed library by a test;
-read here without importing transformers, so `validate` and `schema` stay instant.
+The snapshot is written by `python -m embedding.config.catalog.snapshots` and compared with the installed library
+by a test; read here without importing transformers, so `validate` and `schema` stay instant.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ...errors import did_you_mean, one_of
+from ..problems import refuse_unless
+
+DATA = Path(__file__).parent.parent  # the snapshots are package data of embedding.config
 
 # Set by the run itself: the run dir is output_dir/run_name, logs live inside it.
 RESERVED_ARGS = {
@@ -153,11 +160,88 @@ TRACKERS: dict[str, tuple[tuple[str, ...], str]] = {
 
 @cache
 def trainer_arg_specs() -> dict[str, dict[str, Any]]:
-    specs = json.loads(Path(__file__).with_name("trainer_args.json").read_text())
+    specs = json.loads((DATA / "trainer_args.json").read_text())
     specs["batch_sampler"]["choices"].append("one_per_group")  # this package's own (training/group_sampler.py)
     return specs
 
 
 @cache
 def ir_evaluator_args() -> list[str]:
-    return json.loads(Path(__file__).with_name("ir_evaluator_args.json").read_text())
+    return json.loads((DATA / "ir_evaluator_args.json").read_text())
+
+
+def report_to_problem(value: Any) -> str | None:
+    """`report_to`: `none`, `all`, a tracker or a list of trackers (whether they are installed: validation)."""
+    choices = trainer_arg_specs()["report_to"]["choices"]
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return f"expected a tracker name or a list of them (`none` for no tracker), got {value!r}"
+    for name in names if names not in (["all"], ["none"]) else ():
+        if name in ("all", "none"):
+            return f"`{name}` stands alone; write `report_to: {name}` instead of a list"
+        if name not in choices:
+            return f"unknown tracker {name!r}{did_you_mean(name, choices)}; valid: {one_of(choices)}"
+    return None
+
+
+def _annotation(name: str, spec: dict[str, Any]) -> Any:
+    """One trainer argument's type with its choices, range and editor schema."""
+    if name in RESERVED_ARGS:
+        return Annotated[
+            Any,
+            refuse_unless(lambda v: False, lambda v: f"is managed by embedding; remove it ({RESERVED_ARGS[name]})"),
+        ]
+    if name == "report_to":
+        trackers = {"enum": [c for c in spec["choices"] if c not in ("all", "none")]}
+        schema = {"anyOf": [{"enum": spec["choices"]}, {"type": "array", "items": trackers}]}
+        return Annotated[
+            Any,
+            refuse_unless(lambda v: report_to_problem(v) is None, report_to_problem, none=False),
+            Field(json_schema_extra=schema),
+        ]
+    kind, choices = spec["type"], spec.get("choices")
+    checks: list[Any] = [{"bool": bool, "int": int, "float": float, "str": str}.get(kind, Any)]
+    if choices:
+        checks += [
+            refuse_unless(
+                lambda v: v in choices,
+                lambda v: f"{v!r} is not a valid choice{did_you_mean(str(v), choices)}; valid: {one_of(choices)}",
+            ),
+            Field(json_schema_extra={"enum": choices}),
+        ]
+    if name in RANGES:
+        limits = RANGES[name]
+        checks += [
+            refuse_unless(limits.accepts, lambda v: f"expected {limits.describe(kind)}, got {v!r}"),
+            Field(json_schema_extra=limits.json_schema()),
+        ]
+    annotation = Annotated[tuple(checks)] if len(checks) > 1 else checks[0]
+    return annotation | None if spec.get("null") or kind == "any" else annotation
+
+
+class _Args(BaseModel):
+    # NaN and infinity reach the ranges, which say what a key accepts instead of "a finite number".
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+TrainerArgs: type[BaseModel] = create_model(
+    "TrainerArgs",
+    __base__=_Args,
+    __doc__="SentenceTransformerTrainingArguments a config may set (output_dir/logging_dir are the run's).",
+    **{name: (_annotation(name, spec), None) for name, spec in sorted(trainer_arg_specs().items())},
+)
+
+
+def trainer_args_json_schema() -> dict[str, Any]:
+    """`TrainerArgs` for editors: a nullable key is one schema with `null` among its types (not an anyOf), so an
+    editor names the choices of a misspelt value."""
+    schema = TrainerArgs.model_json_schema()
+    for prop in schema["properties"].values():
+        members = prop.get("anyOf", [])
+        if len(members) == 2 and {"type": "null"} in members:
+            other = next(m for m in members if m != {"type": "null"})
+            del prop["anyOf"]
+            prop.update(other)
+            if kinds := prop.get("type"):
+                prop["type"] = [*(kinds if isinstance(kinds, list) else [kinds]), "null"]
+    return schema
