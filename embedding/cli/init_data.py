@@ -38,27 +38,50 @@ def data_files(path: Path) -> tuple[Path, Path | None]:
 
 
 def read_table(path: Path):
-    """The file's rows as a pyarrow Table; a file that cannot be read is named with the reader's reason."""
+    """The file's rows as a pyarrow Table; a file that cannot be read is named with the line and the reason."""
     import pyarrow as pa
 
     suffix = path.suffix.lower()
+    kind = suffix[1:].upper()
     try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path)
+        text = path.read_bytes().decode("utf-8")  # the formats read UTF-8: say so before a parser guesses
         if suffix in (".csv", ".tsv"):
             from pyarrow import csv
 
             options = csv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",", newlines_in_values=True)
             return csv.read_csv(path, parse_options=options)
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_table(path)
-        text = path.read_text(encoding="utf-8")
-        if suffix == ".json" and text.lstrip().startswith("["):
-            return pa.Table.from_pylist(json.loads(text))
-        return pa.Table.from_pylist([json.loads(line) for line in text.splitlines() if line.strip()])
-    except (pa.ArrowException, ValueError, UnicodeDecodeError, OSError) as exc:
+        return pa.Table.from_pylist(_json_rows(text, suffix, path))
+    except UnicodeDecodeError as exc:
+        raise UserError(f"--from-data {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except (pa.ArrowException, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"--from-data {path}: cannot read it as {suffix[1:].upper()}: {reason}") from None
+        raise UserError(f"--from-data {path}: cannot read it as {kind}: {reason}") from None
+
+
+def _json_rows(text: str, suffix: str, path: Path) -> list[dict]:
+    """JSON objects, one a line (or one JSON array of them in a .json file), each checked."""
+    if suffix == ".json" and text.lstrip().startswith("["):
+        lines = [(1, text)]
+    else:
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    rows = []
+    for number, line in lines:
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise UserError(f"--from-data {path}: line {number}: invalid JSON ({err.msg}); fix or remove it") from None
+        for row in value if isinstance(value, list) else [value]:
+            if not isinstance(row, dict):
+                raise UserError(
+                    f"--from-data {path}: line {number}: expected a JSON object per row ({{column: value}}), "
+                    f"got {type(row).__name__}"
+                )
+            rows.append(row)
+    return rows
 
 
 def unprovable(path: Path, table) -> UserError:

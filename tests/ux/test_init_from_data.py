@@ -154,6 +154,19 @@ def test_init_from_data_bad_input_is_one_message(cli, tmp_path, monkeypatch, cap
     assert cli(["init", "--from-data", "one.csv"]) == 2
     err = capsys.readouterr().err
     assert "cannot tell from the columns text (string)" in err and "Traceback" not in err
+    (tmp_path / "bad.jsonl").write_text('{"text": "a", "label": "x"}\nnot json\n')
+    (tmp_path / "nums.json").write_text("[1, 2]")
+    (tmp_path / "latin1.csv").write_bytes("question,answer\nol\xe1,adeus\n".encode("latin-1"))
+    (tmp_path / "empty.csv").write_text("question,answer\n")
+    for name, message in (
+        ("bad.jsonl", "bad.jsonl: line 2: invalid JSON"),
+        ("nums.json", "nums.json: line 1: expected a JSON object per row"),
+        ("latin1.csv", "latin1.csv: not UTF-8 text (byte 18); save it as UTF-8"),
+        ("empty.csv", "empty.csv: the file has no rows"),
+    ):
+        assert cli(["init", "--from-data", name]) == 2, name
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
     assert not (tmp_path / "config.yaml").exists()
 
 
