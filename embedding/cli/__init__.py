@@ -1,8 +1,9 @@
 """Command line: argument parsing, exit codes and error printing — nothing else.
 
-Exit codes: 0 ok, 1 internal failure, otherwise the `exit_code` of the embedding.errors fault that stopped the
-command (2 bad input: one message, no traceback, --debug shows it; 4 NaN/inf in training; 130/143 interrupted),
-3 when `evaluation.fail_if_worse` is on and the main metric dropped. Subcommands live one per module and import
+Exit codes (decided in _common.py): 0 ok, 1 internal failure, otherwise the `exit_code` of the embedding.errors
+fault that stopped the command (2 bad input: one message, no traceback, --debug shows it; 4 NaN/inf in training;
+130/143 interrupted), 3 when a finished run is refused (`evaluation.fail_if_worse` and the main metric dropped, or
+an export failed its check). Subcommands live one per module and import
 heavy libraries only inside `run`.
 """
 
@@ -57,23 +58,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     _quiet_library_bars()
-    from ._common import LIBRARY_LOGS
+    from ._common import LIBRARY_LOGS, exit_code
 
     LIBRARY_LOGS["shown"] = args.verbose
     try:
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # the one place where errors become exit codes
+        return exit_code(exc)
+    except Exception as exc:  # the one place where errors become exit codes (the codes: _common.exit_code)
         if args.debug:
             traceback.print_exc()
         if isinstance(exc, EmbeddingError):
             print(f"error: {exc.render()}", file=sys.stderr)
-            return exc.exit_code
-        print(
-            f"internal error: {type(exc).__name__}: {exc}\n(this is a bug in embedding or a library; "
-            "run with --debug for the traceback)",
-            file=sys.stderr,
-        )
-        return 1
+        else:
+            print(
+                f"internal error: {type(exc).__name__}: {exc}\n(this is a bug in embedding or a library; "
+                "run with --debug for the traceback)",
+                file=sys.stderr,
+            )
+        return exit_code(exc)

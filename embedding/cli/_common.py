@@ -1,4 +1,5 @@
-"""Shared by the commands: the training-config options, logging, and checked writes of a user-named output file."""
+"""Shared by the commands: the exit codes, the training-config options, logging, and checked writes of a
+user-named output file."""
 
 from __future__ import annotations
 
@@ -8,7 +9,30 @@ import sys
 from pathlib import Path
 
 from ..console import LIBRARY_OUTPUT
-from ..errors import UserError
+from ..errors import EmbeddingError, UserError
+
+# Exit codes, decided here and nowhere else (`main` and the commands return these).
+OK = 0
+INTERNAL_ERROR = 1  # an exception this package did not raise on purpose: a bug here or in a library
+RESULT_REFUSED = 3  # the run finished, but its result is refused (`embedding.api.failures`); the model is kept
+INTERRUPTED = 130  # Ctrl-C outside training (a stopped training raises Interrupted with its signal's code)
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit code of a command stopped by `error`: an embedding.errors fault carries its own (2 bad input,
+    4 NaN/inf in training, 128 + signal when interrupted), anything else is an internal error."""
+    if isinstance(error, KeyboardInterrupt):
+        return INTERRUPTED
+    if isinstance(error, EmbeddingError):
+        return error.exit_code
+    return INTERNAL_ERROR
+
+
+def refuse_result(failures: list[tuple[str, str]], model_dir: Path) -> int:
+    """Print each reason a finished run is refused, and the exit code: RESULT_REFUSED, or OK without any."""
+    for what, why in failures:
+        print(f"error: {what} (model kept in {model_dir}); {why}")
+    return RESULT_REFUSED if failures else OK
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:

@@ -27,11 +27,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..validation import load_config
+    from .. import api
 
-    config = load_config(args.config, args.overrides)
+    config = api.validate(args.config, args.overrides)
     setup_logging(verbose=False)
-    from ..training.steps.inspect import preprocess_all, print_summaries
+    from ..training.steps.inspect import print_summaries
 
-    print_summaries(preprocess_all(config, limit=args.limit))
+    print_summaries(api.preprocess(config, limit=args.limit))
     return 0

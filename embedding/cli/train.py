@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from ..errors import UserError
-from ._common import add_config_options, setup_logging
+from ._common import add_config_options, refuse_result, setup_logging
 
 SEPARATE_STORES = "TORCH_DISABLE_SHARE_RDZV_TCP_STORE"
 EXAMPLES = """examples:
@@ -117,9 +117,9 @@ def _check_arguments(args) -> None:
 
 def run(args) -> int:
     _check_arguments(args)  # the arguments first: a wrong one must not reach the run dir
-    from ..validation import load_config
+    from .. import api
 
-    config = load_config(args.config, args.overrides)  # fail fast, before heavy imports
+    config = api.validate(args.config, args.overrides)  # fail fast, before heavy imports
     if config.sweep is not None and "LOCAL_RANK" not in os.environ:
         print(
             f"note: the `sweep:` block is ignored: this trains the config once; `embedding sweep --config "
@@ -130,22 +130,7 @@ def run(args) -> int:
         return relaunch_with_torchrun(args, args.nproc)
     setup_logging()
     from ..training.display.summary import print_result
-    from ..training.run import train
 
-    result = train(
-        config, resume=args.resume, overwrite=args.overwrite, config_path=args.config, overrides=args.overrides
-    )
+    result = api.train(config, args.overrides, resume=args.resume, overwrite=args.overwrite, config_path=args.config)
     print_result(result)
-    if config.evaluation.fail_if_worse and result.got_worse:
-        print(
-            f"error: {result.main_metric} dropped after training (model kept in {result.model_dir}); "
-            "evaluation.fail_if_worse is on"
-        )
-        return 3
-    from ..training.steps.export import export_failures
-
-    failures = export_failures(result.run_dir)  # read from the run dir: also after a resume of a finished run
-    if failures:
-        print("error: " + "; ".join(failures) + f" (model kept in {result.model_dir}); see report.md")
-        return 3
-    return 0
+    return refuse_result(api.failures(config, result), result.model_dir)

@@ -23,8 +23,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..validation import load_config
+    from .. import api
 
-    load_config(args.config, args.overrides)
+    api.validate(args.config, args.overrides)
     print("Config is well-formed!")
     return 0
