@@ -1,11 +1,10 @@
 """How a batch's text columns go through the encoder: one merged forward, one per column, or groups in between.
 
 Merging the columns (anchor, positive, negatives...) into one model call pays on a GPU, where a small encoder such
-as MiniLM is bound by kernel launches rather than arithmetic (measured on an H200, batch 512: one forward for 5 columns
-43 ms/step vs 87 ms for one per column). But a merged batch pads every row to the widest column, and on a CPU
-every padded token is paid for in arithmetic: there the merge made training 17 % slower than plain
-sentence-transformers (benchmarks/README.md). So `auto` merges columns only while the padding it adds stays within
-a device-dependent slack:
+as MiniLM is bound by kernel launches rather than arithmetic: one forward for all columns took half the time of one
+per column. But a merged batch pads every row to the widest column, and on a CPU every padded token is paid for in
+arithmetic: there the merge made training slower than plain sentence-transformers (figures: benchmarks/README.md).
+So `auto` merges columns only while the padding it adds stays within a device-dependent slack:
 
     merge a group G of columns  iff  |G| · max_{c∈G} w_c  ≤  (1 + slack) · Σ_{c∈G} w_c
 
@@ -20,8 +19,8 @@ alike); with it, training gives bit-identical weights to a stock `SentenceTransf
 
 `sorted` (`sorted_step.py`) goes further than grouping columns: every distinct text of the step once, in
 length-sorted chunks, whatever its column. `auto` uses it on CPU, where it measured faster than per-column calls
-(MiniLM, aia-bde, batch 32: see SORTED_ON); on accelerators `auto` keeps the width grouping above until `sorted`
-is measured there.
+(benchmarks/sorted_step.py); on accelerators `auto` keeps the width grouping above until `sorted` is measured
+there.
 """
 
 from __future__ import annotations
@@ -39,11 +38,11 @@ from .sorted_step import SortedStep, buckets_for, chunk_rows_for, embed_sorted, 
 MergeColumns = Literal["auto", "always", "never", "stock", "sorted"]
 
 # Extra padded tokens a merge may add, as a fraction of the per-column tokens. GPU: one call instead of k is worth
-# up to 50 % more padded tokens (the measured 2x speed-up above was at ~30 % padding). CPU (features `sorted` cannot
-# take): arithmetic-bound, so merge only columns of equal width.
+# some padding (the speed-up above was measured with about a third of the tokens padded). CPU (features `sorted`
+# cannot take): arithmetic-bound, so merge only columns of equal width.
 AUTO_SLACK = {"cpu": 0.0}
 AUTO_SLACK_ACCELERATOR = 0.5
-# Device types where `auto` means `sorted`. CPU, MiniLM, aia-bde batch 32 fp32: see benchmarks/sorted_step.py.
+# Device types where `auto` means `sorted`: where benchmarks/sorted_step.py measured it faster (CPU).
 SORTED_ON = {"cpu"}
 
 

@@ -2,11 +2,10 @@
 
 The loss gets one embedding tensor per column, exactly as with per-column calls; only how the texts reach the
 encoder changes. All rows of all columns are stripped to their real tokens, texts with equal token ids are embedded
-once (in-batch duplicates: 13 % of the texts of a shuffled aia-bde batch), the distinct texts are sorted by length
-and cut into chunks of `chunk_rows`, each chunk padded to its own widest text (one model call each), and the
-embeddings are scattered back to every row that holds the text with `index_select`, so each use of a deduplicated
-text sends its gradient back to the one forward. aia-bde, batch 32, 5 columns: 44.9k padded tokens per step with
-per-column calls, 29.6k in chunks of 16, 25.0k in chunks of 8.
+once (FAQ data repeats texts across a batch's columns), the distinct texts are sorted by length and cut into chunks
+of `chunk_rows`, each chunk padded to its own widest text (one model call each), and the embeddings are scattered
+back to every row that holds the text with `index_select`, so each use of a deduplicated text sends its gradient
+back to the one forward. Smaller chunks pad less and call more (benchmarks/sorted_step.py measures both).
 
 On an accelerator a chunk's width is rounded up to the next of a few fixed widths (`bucket_widths`), so that CUDA
 graphs / torch.compile see a handful of shapes instead of one per step. Padding is masked out, so the embeddings

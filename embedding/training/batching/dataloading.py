@@ -5,22 +5,21 @@
 and persistent workers.
 
 The sentence-transformers collator tokenizes every batch; with `dataloader_num_workers: 0` that runs in the main
-process between GPU steps. Measured (one H200, MiniLM, batch 512, 5 columns, bf16): 1,055 samples/s with
-0 workers, 4,811 / 6,374 / 7,934 with 4 / 8 / 15 workers: on a GPU machine the workers keep the GPU fed. On CPU,
-collating 16 rows takes 37 ms against a 6-7 s MiniLM step (0.5 %), and 2 workers measured no faster (4.03 vs 4.05
-samples/s, benchmarks/README.md): 0, which spares the processes and their memory.
+process between GPU steps. On a GPU machine workers keep the GPU fed (throughput grows with them up to about one
+per core); on a CPU collating is a sliver of a step and workers measured no faster, so there 0, which spares the
+processes and their memory. The figures: benchmarks/README.md ("dataloader workers").
 
 Training batches are padded from token ids kept since length grouping (token_collator.py, `execution.token_ids`)
 rather than tokenized: inside the sentence-transformers collator (prompts, routers, label columns stay its own), it
 replaces only the tokenizer call of a column, and only where the result is the same tensors. The worker counts
-above were measured with the tokenizing collator and stay as they are.
+above were chosen with the tokenizing collator and stay as they are.
 """
 
 from __future__ import annotations
 
 import os
 
-MAX_WORKERS = 16  # H200: 15 workers on 16 cores was the fastest measured; more only cost memory and startup
+MAX_WORKERS = 16  # one per core of a 16-core GPU node was the fastest measured; more only cost memory and startup
 
 
 def available_cpus() -> int:
