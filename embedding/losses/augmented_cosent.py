@@ -7,10 +7,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from . import _citations
-from ._base import EmbeddingLoss
-from ._similarity import check_similarity, matrix_similarity
 from .cosent_margin import ranked_pairs_loss
+from .shared import citations as _citations
+from .shared.base import EmbeddingLoss
+from .shared.similarity import check_similarity, matrix_similarity
 
 
 class AugmentedCoSENTLoss(EmbeddingLoss):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import _citations
 from .ranking import RankingLoss
+from .shared import citations as _citations
 
 
 class AugmentedRankingLoss(RankingLoss):

@@ -9,8 +9,8 @@ import torch
 from sentence_transformers.base.losses.gradcache import CachedLossMixin, _validate_mini_batch_num_tokens
 from torch import Tensor, nn
 
-from . import _citations
 from .ranking import RankingLoss
+from .shared import citations as _citations
 
 
 def sum_row_chunks(

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from . import _citations
-from ._base import EmbeddingLoss
-from ._similarity import check_similarity, pairwise_similarity
+from .shared import citations as _citations
+from .shared.base import EmbeddingLoss
+from .shared.similarity import check_similarity, pairwise_similarity
 
 
 def ranked_pairs_loss(scores: Tensor, labels: Tensor, margin: float = 0.0) -> Tensor:

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from sentence_transformers.util import pairwise_cos_sim
 from torch import Tensor, nn
 
-from . import _citations
-from ._base import EmbeddingLoss
+from .shared import citations as _citations
+from .shared.base import EmbeddingLoss
 
 
 class CosineCrossEntropyLoss(EmbeddingLoss):

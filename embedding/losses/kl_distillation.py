@@ -10,9 +10,9 @@ from torch import Tensor, nn
 
 from ..config.catalog.loss_args import KL_REDUCTIONS
 from ..forward.targets import unpack_targets
-from . import _citations
-from ._base import EmbeddingLoss
-from ._similarity import check_similarity, matrix_similarity
+from .shared import citations as _citations
+from .shared.base import EmbeddingLoss
+from .shared.similarity import check_similarity, matrix_similarity
 
 
 class KLDistillationLoss(EmbeddingLoss):

@@ -17,9 +17,9 @@ from ..forward.columns import MergeColumns, sorted_plan
 from ..forward.execution import Execution, decide
 from ..forward.packed_gradcache import PackedMiniBatches
 from ..forward.targets import task_labels
-from . import _citations
-from ._similarity import truncate
 from .cached_ranking import CachedRankingLoss, sum_row_chunks
+from .shared import citations as _citations
+from .shared.similarity import truncate
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,11 +10,11 @@ from sentence_transformers.base.losses.merged_forward import embed_columns
 from sentence_transformers.util import all_gather_with_grad, get_rank
 from torch import Tensor, nn
 
-from . import _citations
-from ._base import EmbeddingLoss
-from ._similarity import check_similarity, matrix_similarity
 from .guided_mask import CITATION as GIST_CITATION
 from .guided_mask import Guide, masked_logits
+from .shared import citations as _citations
+from .shared.base import EmbeddingLoss
+from .shared.similarity import check_similarity, matrix_similarity
 
 
 class RankingLoss(EmbeddingLoss):

@@ -8,10 +8,10 @@ import torch
 from torch import Tensor, nn
 
 from ..forward.targets import unpack_targets
-from . import _citations
-from ._base import EmbeddingLoss
-from ._similarity import check_similarity, pairwise_similarity
 from .cosent_margin import ranked_pairs_loss
+from .shared import citations as _citations
+from .shared.base import EmbeddingLoss
+from .shared.similarity import check_similarity, pairwise_similarity
 
 
 class SimilarityDistillationLoss(EmbeddingLoss):

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from sentence_transformers import util
 from torch import Tensor
 
-from ..config.catalog.loss_args import SIMILARITIES
+from ...config.catalog.loss_args import SIMILARITIES
 
 _MATRIX: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
     "cosine": util.cos_sim,
