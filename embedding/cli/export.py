@@ -1,13 +1,16 @@
-"""`embedding export`: write an ONNX (float32, int8) or OpenVINO folder of a run's model and check it against torch."""
+"""`embedding export`: write an ONNX (float32, int8), OpenVINO or static folder of a run's model and check it
+against torch; then print how to load it with what is installed."""
 
 from __future__ import annotations
 
 import argparse
+import math
 
-from ..export import FILE_NAMES, FORMATS
+from ..export import DESCRIPTIONS, FORMATS
 
 EXAMPLES = """examples:
   embedding export runs/my-run --format onnx-int8
+  embedding export runs/my-run/final --format onnx --dataset ../shared/datasets/scifact/beir --task ir
   embedding export sentence-transformers/all-MiniLM-L6-v2 --format onnx --output minilm-onnx \\
       --dataset ../shared/datasets/scifact/beir --task ir --max-queries 200
 """
@@ -24,15 +27,27 @@ def positive(text: str) -> int:
     return value
 
 
+def drop(text: str) -> float:
+    """argparse type: a finite number >= 0 (NaN would pass every comparison)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a number >= 0, e.g. 0.01")
+    return value
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="export a model to ONNX / int8 / OpenVINO and check it against the torch model",
+        help="export a model to ONNX / int8 / OpenVINO / static and check it against the torch model",
         epilog=EXAMPLES,
-        description="Write a folder that loads with SentenceTransformer(DIR, backend='onnx', model_kwargs=\n"
-        "{'file_name': ...}), then check it: max cosine difference of embeddings, the task metric of both models\n"
-        "and encode throughput on this CPU, printed and saved as export_report.json in the folder. Exit 3 when\n"
-        "the metric drops by more than --max-drop. The folder appears only when complete.",
+        description="Write a folder that transformers.js, onnxruntime + tokenizers, OpenVINO, fastembed and\n"
+        "embedding.export.runtime.load_exported load as it is (docs/export.md), then check it: the embedding\n"
+        "difference vs torch, a text alone vs in a batch, the task metric of both models and encode speed (with\n"
+        "threads, batch and load), printed and saved as export_report.json. Exit 3 when a check fails. The folder\n"
+        "appears only when complete.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("target", metavar="RUN_OR_MODEL", help="a run folder (exports final/) or a model name/folder")
@@ -41,9 +56,16 @@ def register(subparsers) -> None:
         dest="fmt",
         required=True,
         choices=FORMATS,
-        help=", ".join(f"{fmt}: {name}" for fmt, name in FILE_NAMES.items()),
+        help="; ".join(f"{fmt}: {what}" for fmt, what in DESCRIPTIONS.items()),
     )
-    parser.add_argument("--output", metavar="DIR", help="new folder to write (default: RUN/export-FORMAT)")
+    parser.add_argument(
+        "--output",
+        metavar="DIR",
+        help="new folder to write (default: RUN/export-FORMAT, or MODEL_FOLDER-FORMAT beside it)",
+    )
+    parser.add_argument(
+        "--with-torch", action="store_true", help="also keep the torch weights (model.safetensors) in the folder"
+    )
     check = parser.add_argument_group("check data (default: the run's evaluator)")
     check.add_argument("--dataset", metavar="NAME_OR_PATH", help="BEIR folder, dataset folder/file or Hub id")
     check.add_argument("--task", choices=("ir", "sts"), default="ir", help="ir: nDCG@10; sts: Spearman (default ir)")
@@ -53,7 +75,7 @@ def register(subparsers) -> None:
         "--batch-size", type=positive, default=32, help="encoding batch size of both models (default: 32)"
     )
     check.add_argument(
-        "--max-drop", type=float, default=0.01, help="largest allowed metric drop before exit 3 (default 0.01)"
+        "--max-drop", type=drop, default=0.01, help="largest allowed metric drop before exit 3 (default 0.01)"
     )
     parser.set_defaults(func=run)
 
@@ -77,11 +99,23 @@ def run(args) -> int:
         max_queries=args.max_queries,
         batch_size=args.batch_size,
         max_drop=args.max_drop,
+        with_torch=args.with_torch,
     )
     check, output = export_model(request, log=lambda line: err.print(line, highlight=False, markup=False))
     print(table(check))
-    print(
-        f"export: {output} (SentenceTransformer({str(output)!r}, backend='onnx', "
-        f"model_kwargs={{'file_name': {check.file_name!r}}}); report: {output / 'export_report.json'}"
-    )
+    print(f"export: {output}; report: {output / 'export_report.json'}")
+    print(load_hint(output, check.format, check.file_name))
     return 0 if check.passed else 3
+
+
+def load_hint(output, fmt: str, file_name: str) -> str:
+    """How to load the folder with what is installed: sentence-transformers for a static model; otherwise this
+    package's loader (sentence-transformers' own backend="onnx" needs optimum, which does not install beside
+    transformers 5); plain onnxruntime / OpenVINO lines are in docs/export.md."""
+    folder = str(output)
+    if fmt == "static":
+        return f"load: from sentence_transformers import SentenceTransformer; SentenceTransformer({folder!r})"
+    return (
+        "load: from embedding.export.runtime import load_exported; "
+        f"load_exported({folder!r})  # runs {file_name} with {'OpenVINO' if fmt == 'openvino' else 'onnxruntime'}"
+    )

@@ -50,7 +50,7 @@ class EvaluationSpec(Strict):
 
 
 class ExportSpec(Strict):
-    formats: list[Literal["onnx", "onnx-int8", "openvino"]] = Field(
+    formats: list[Literal["onnx", "onnx-int8", "onnx-int8-dynamic", "openvino", "static"]] = Field(
         min_length=1, description="Export final/ after training, one folder each: run_dir/export-<format>."
     )
     max_drop: float = Field(

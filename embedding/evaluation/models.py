@@ -23,3 +23,33 @@ def check_models(config: EvalConfig) -> None:
     for i, spec in enumerate(config.models):
         if not is_bm25(spec.name):
             find_model(spec.name, f"models[{i}].name")
+
+
+def load_evaluated(spec, where: str, log=lambda _: None):
+    """(model, Resolution) of a model to evaluate. An export folder (`embedding export`) runs its exported graph
+    (onnxruntime / OpenVINO), never torch weights that sit beside it (`--with-torch`): its scores are the
+    export's. A static export is a plain sentence-transformers model and loads as one.
+
+    Raises:
+        UserError: the folder is an export whose runtime is not installed (the graph cannot run here).
+    """
+    from pathlib import Path
+
+    from ..errors import UserError
+    from ..models import find_model, load_model
+    from ..models.exported import exported_graph, load_exported
+
+    resolution = find_model(spec.name, f"{where}.name")
+    graph = exported_graph(Path(resolution.location)) if resolution.source != "hub" else None
+    if graph is None:
+        return load_model(spec, where)
+    runtime = "openvino" if graph.endswith(".xml") else "onnxruntime"
+    try:
+        model = load_exported(resolution.location, graph)
+    except ImportError:
+        raise UserError(
+            f"{where}.name: {spec.name} is an export folder; evaluating it runs its graph {graph} with {runtime}, "
+            f'which is not installed: pip install "embedding[export]" (or evaluate the run\'s final/ instead)'
+        ) from None
+    log(f"{where}: export folder {resolution.location}: runs {graph} with {runtime} (not torch)")
+    return model, resolution

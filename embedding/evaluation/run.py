@@ -137,11 +137,11 @@ def load_tasks(run: RunContext) -> list[TaskData]:
 
 def load_for_evaluation(spec: ModelSpec, where: str, run: RunContext) -> tuple[Any, list[int] | list[None]]:
     """(model, sizes to evaluate it at); (None, [None]) for BM25, which has no embedding."""
-    from ..models import load_model
+    from .models import load_evaluated
 
     if is_bm25(spec.name):
         return None, [None]
-    model, resolution = load_model(spec, where)
+    model, resolution = load_evaluated(spec, where, run.log)  # an export folder runs its exported graph
     run.log(f"{where}: {resolution.describe()}")
     dims, notes = resolve_dims(run.config.dimensions, embedding_size(model), resolution.location, where)
     run.report.notes.extend(notes)

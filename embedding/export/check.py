@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..evaluation.tasks import TaskData
+from .speed import Speed
 
 
 @dataclass
 class ExportCheck:
-    """What the check measured; `drop` > `max_drop` fails the export (exit 3)."""
+    """What the check measured and what it allows; `failures` says why a check failed (exit 3)."""
 
     format: str
     file_name: str
@@ -20,12 +20,14 @@ class ExportCheck:
     split: str
     texts: int
     batch_size: int
-    max_cosine_difference: float
+    max_cosine_difference: float | None  # max (1 - cos) of export vs torch over the task's texts (None: other dims)
+    max_cosine_limit: float | None  # the format's limit (None: a distilled model, not comparable)
+    batch_difference: float  # max (1 - cos) of texts embedded alone vs inside one batch
+    batch_limit: float | None  # the format's promise (None: dynamic int8, which scales per batch)
     metric: str
     metric_torch: float
     metric_export: float
-    texts_per_second_torch: float
-    texts_per_second_export: float
+    speed: Speed
     max_drop: float
 
     @property
@@ -34,14 +36,40 @@ class ExportCheck:
 
     @property
     def speedup(self) -> float:
-        return self.texts_per_second_export / self.texts_per_second_torch
+        return self.speed.speedup
+
+    @property
+    def failures(self) -> list[str]:
+        found = []
+        if not self.drop <= self.max_drop:
+            found.append(f"{self.metric} dropped {self.drop:.4f} > --max-drop {self.max_drop}")
+        if self.max_cosine_limit is not None and not (self.max_cosine_difference or 0.0) <= self.max_cosine_limit:
+            found.append(
+                f"embeddings differ from torch's by max (1 - cos) {self.max_cosine_difference:.2e} > "
+                f"{self.max_cosine_limit:.0e} allowed for {self.format}: not usable against a torch-built index"
+            )
+        if self.batch_limit is not None and not self.batch_difference <= self.batch_limit:
+            found.append(
+                f"a text's vector depends on its batch: max (1 - cos) alone vs batched {self.batch_difference:.2e} "
+                f"> {self.batch_limit:.0e}"
+            )
+        return found
 
     @property
     def passed(self) -> bool:
-        return self.drop <= self.max_drop
+        return not self.failures
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "drop": self.drop, "speedup": self.speedup, "passed": self.passed}
+        fields = {**asdict(self), "speed": self.speed.as_json()}
+        rates = {"texts_per_second_torch": self.speed.torch_best, "texts_per_second_export": self.speed.export_best}
+        return {
+            **fields,
+            **rates,
+            "drop": self.drop,
+            "speedup": self.speedup,
+            "passed": self.passed,
+            "failures": self.failures,
+        }
 
 
 def task_texts(data: TaskData) -> list[str]:
@@ -53,14 +81,26 @@ def task_texts(data: TaskData) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
-def timed_encode(model, texts: list[str], batch_size: int):
-    """(normalized embeddings, texts/s) after a one-batch warm-up, so both models are measured warm."""
-    model.encode(texts[:batch_size], batch_size=batch_size, show_progress_bar=False)
-    start = time.perf_counter()
-    embeddings = model.encode(
+def embed(model, texts: list[str], batch_size: int):
+    return model.encode(
         texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
     )
-    return embeddings, len(texts) / max(time.perf_counter() - start, 1e-9)
+
+
+def batch_texts(texts: list[str], count: int = 16) -> list[str]:
+    """The shortest and longest texts, half each: one batch with as much padding as the task has."""
+    ordered = sorted(dict.fromkeys(texts), key=len)
+    half = max(1, count // 2)
+    return list(dict.fromkeys(ordered[:half] + ordered[-half:]))
+
+
+def batch_difference(model, texts: list[str]) -> float:
+    """max (1 - cos) between each text embedded alone and inside one batch with all of `texts`."""
+    import numpy as np
+
+    together = embed(model, texts, len(texts))
+    alone = np.concatenate([embed(model, [text], 1) for text in texts])
+    return float(np.abs(1.0 - (together * alone).sum(axis=1)).max())
 
 
 def evaluator_for(data: TaskData, batch_size: int):
@@ -80,13 +120,16 @@ def main_metric(evaluator, model) -> tuple[str, float]:
 
 
 def check_export(torch_model, exported, data: TaskData, *, batch_size: int, **facts: Any) -> ExportCheck:
-    """Measure `exported` against `torch_model` on `data`; `facts` fill format, file_name, model, max_drop."""
+    """Measure `exported` against `torch_model` on `data`; `facts` fill format, file_name, model, max_drop and
+    the limits (max_cosine_limit, batch_limit)."""
     import numpy as np
 
+    from .speed import measure
+
     texts = task_texts(data)
-    reference, torch_speed = timed_encode(torch_model, texts, batch_size)
-    candidate, export_speed = timed_encode(exported, texts, batch_size)
-    cosine_difference = float(np.abs(1.0 - (reference * candidate).sum(axis=1)).max())
+    reference, candidate = embed(torch_model, texts, batch_size), embed(exported, texts, batch_size)
+    comparable = reference.shape == candidate.shape
+    cosine_difference = float(np.abs(1.0 - (reference * candidate).sum(axis=1)).max()) if comparable else None
     evaluator = evaluator_for(data, batch_size)
     metric, torch_value = main_metric(evaluator, torch_model)
     _, export_value = main_metric(evaluator, exported)
@@ -96,10 +139,10 @@ def check_export(torch_model, exported, data: TaskData, *, batch_size: int, **fa
         texts=len(texts),
         batch_size=batch_size,
         max_cosine_difference=cosine_difference,
+        batch_difference=batch_difference(exported, batch_texts(texts)),
         metric=metric,
         metric_torch=torch_value,
         metric_export=export_value,
-        texts_per_second_torch=torch_speed,
-        texts_per_second_export=export_speed,
+        speed=measure(torch_model, exported, texts, batch_size),
         **facts,
     )

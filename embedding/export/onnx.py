@@ -1,18 +1,15 @@
-"""Write an export folder: the sentence-transformers model plus its transformer as ONNX (float32 or int8).
+"""The transformer of a sentence-transformers model as an ONNX graph (float32, int8) or OpenVINO IR.
 
-The layout is sentence-transformers' `backend="onnx"` one (`onnx/model.onnx`, `onnx/model_qint8.onnx` next to
-modules.json, the tokenizer and pooling). Only the transformer runs in ONNX; tokenizing, pooling and
-normalizing stay the model's own modules.
-
-The int8 graph is fused by onnxruntime's transformer optimizer (Attention, SkipLayerNormalization, BiasGelu,
-EmbedLayerNormalization) before quantizing, so that attention runs as one quantized QAttention kernel: that took
-int8 from 1.4x to 1.8x torch (same threads) on this project's Xeon (benchmarks/results/export_speed_cpu.txt). The
-float graph stays standard ONNX ops, which OpenVINO and other runtimes read; fusing it gained 1% there.
+Only the transformer runs in the graph; tokenizing, pooling and normalizing stay the model's own modules
+(layout.py writes them beside it). The dynamic int8 graph is fused by onnxruntime's transformer optimizer
+(Attention, SkipLayerNormalization, BiasGelu, EmbedLayerNormalization) before quantizing, so that attention runs
+as one quantized QAttention kernel: that took dynamic int8 from 1.4x to 1.8x torch (same threads) on this
+project's Xeon. The float graph stays standard ONNX ops, which OpenVINO and other runtimes read, and which the
+static int8 graph (int8.py) quantizes.
 """
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -20,6 +17,7 @@ from pathlib import Path
 
 from . import FILE_NAMES
 from .errors import LibraryFailed
+from .int8 import quiet
 
 # Texts of different lengths, so the traced graph sees padding and keeps batch and sequence sizes dynamic.
 TRACE_TEXTS = ["short", "a somewhat longer sentence, so that the batch has padding in it"]
@@ -29,18 +27,6 @@ OPSET = 17
 def _input_names(features) -> list[str]:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     return [name for name in names if name in features]
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """onnxruntime's quantizer and optimizer log warnings and progress on every call through the root logger."""
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        root.setLevel(level)
 
 
 @contextmanager
@@ -97,7 +83,7 @@ def fuse(path: Path, config) -> None:
     0 lets the optimizer read them from the graph). Patterns it does not recognise stay as they were."""
     from onnxruntime.transformers.optimizer import optimize_model
 
-    with _quiet():
+    with quiet():
         fused = optimize_model(
             str(path),
             model_type="bert",
@@ -105,24 +91,6 @@ def fuse(path: Path, config) -> None:
             hidden_size=getattr(config, "hidden_size", 0) or 0,
         )
         fused.save_model_to_file(str(path))
-
-
-def quantize(source: Path, target: Path) -> None:
-    """Dynamic int8 quantization of every MatMul and fused Attention/EmbedLayerNormalization: signed int8
-    weights per output channel (u8 activations x s8 weights is the VNNI/AMX kernel; unsigned weights measured
-    1.2x torch, per-tensor weights moved embeddings by up to 0.13 in 1 - cos)."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with _quiet():
-        quantize_dynamic(
-            str(source),
-            str(target),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            # the fused contrib ops have no type inference; their outputs are float
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
 
 
 def to_openvino(source: Path, target: Path) -> None:
@@ -133,26 +101,54 @@ def to_openvino(source: Path, target: Path) -> None:
     ov.save_model(ov.convert_model(str(source)), str(target), compress_to_fp16=False)
 
 
-def write_onnx(model, fmt: str, folder: Path) -> str:
-    """Write the model and its `fmt` graph (ONNX, int8 ONNX or OpenVINO IR) into `folder`; returns the graph's
-    path relative to it.
+def check_exportable(model) -> None:
+    """UserError unless the model is a Transformer encoder followed by modules that run in torch after it."""
+    from sentence_transformers.base.modules.transformer import Transformer
+
+    from ..errors import UserError
+
+    first = model[0] if len(model) else None
+    if not isinstance(first, Transformer) or not hasattr(first, "model"):
+        name = type(first).__name__ if first is not None else "no module"
+        raise UserError(
+            f"RUN_OR_MODEL: this model starts with {name}; the onnx and openvino formats export a model whose "
+            "first module is sentence-transformers' Transformer (then Pooling, Dense, Normalize). A "
+            "StaticEmbedding model is already as fast as an export makes it: use it as it is"
+        )
+
+
+def write_graph(model, fmt: str, folder: Path, calibration: list[str]) -> str:
+    """Write the `fmt` graph (ONNX float32, int8 static or dynamic, OpenVINO IR) into `folder`; returns its path
+    relative to the folder. Only the file the format runs stays (no float graph beside an int8 one).
 
     Raises:
-        LibraryFailed: saving, exporting, quantizing or converting raised (the caller deletes the folder).
+        LibraryFailed: exporting, quantizing or converting raised (the caller deletes the folder).
     """
+    from .int8 import quantize_dynamic, quantize_static
+
     try:
-        model.save(str(folder))
         (folder / "onnx").mkdir(exist_ok=True)
-        float_path = folder / FILE_NAMES["onnx"]
-        export_transformer(model, float_path, eager=fmt == "onnx-int8")
-        if fmt == "onnx-int8":
+        float_path = folder / "onnx" / "model_float.onnx"
+        names = export_transformer(model, float_path, eager=fmt == "onnx-int8-dynamic")
+        target = folder / FILE_NAMES[fmt]
+        if fmt == "onnx-int8-dynamic":
             fuse(float_path, model[0].model.config)
-            quantize(float_path, folder / FILE_NAMES[fmt])
-            float_path.unlink()  # the int8 folder holds the int8 graph only
+            quantize_dynamic(float_path, target)
+        elif fmt == "onnx-int8":
+            quantize_static(float_path, target, _tokenizer(model), calibration, names)
         elif fmt == "openvino":
-            to_openvino(float_path, folder / FILE_NAMES[fmt])
+            to_openvino(float_path, target)
+        if fmt == "onnx":
+            float_path.rename(target)
+        else:
             float_path.unlink()
+        if not any((folder / "onnx").iterdir()):
             (folder / "onnx").rmdir()
     except Exception as exc:
         raise LibraryFailed(f"{fmt} export of the model failed: {type(exc).__name__}: {exc}") from exc
     return FILE_NAMES[fmt]
+
+
+def _tokenizer(model):
+    """texts -> features as the model tokenizes them (its padding, truncation at its max_seq_length)."""
+    return lambda texts: model[0].preprocess(texts)

@@ -2,38 +2,44 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from ..models.exported import REPORT_NAME
+from ..safe_files import write_json
 from .check import ExportCheck
-
-REPORT_NAME = "export_report.json"
 
 
 def write_report(check: ExportCheck, folder: Path) -> Path:
-    path = folder / REPORT_NAME
-    path.write_text(json.dumps(check.as_json(), indent=2) + "\n", encoding="utf-8")
-    return path
+    return write_json(folder / REPORT_NAME, check.as_json(), folder)
+
+
+def _limit(value: float | None, limit: float | None, what: str) -> str:
+    shown = "n/a (a distilled model: other vectors)" if value is None else f"{value:.2e}"
+    return f"{what}: {shown}" + (f" (limit {limit:.0e})" if limit is not None else " (no limit for this format)")
 
 
 def table(check: ExportCheck) -> str:
-    """torch vs export side by side: metric, throughput; then the embedding difference and the verdict."""
+    """torch vs export side by side: metric, throughput (best / median, and how measured); the embedding
+    differences against their limits; the verdict."""
+    speed = check.speed
     rows = [
         ("", "torch", check.format, "difference"),
         (check.metric, f"{check.metric_torch:.4f}", f"{check.metric_export:.4f}", f"{-check.drop:+.4f}"),
         (
-            "texts/s",
-            f"{check.texts_per_second_torch:.1f}",
-            f"{check.texts_per_second_export:.1f}",
+            "texts/s best / median",
+            f"{speed.torch_best:.1f} / {speed.torch_median:.1f}",
+            f"{speed.export_best:.1f} / {speed.export_median:.1f}",
             f"x{check.speedup:.2f}",
         ),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    verdict = "ok" if check.passed else f"FAILED: metric dropped {check.drop:.4f} > --max-drop {check.max_drop}"
+    verdict = "ok" if check.passed else "FAILED: " + "; ".join(check.failures)
     lines += [
-        f"max cosine difference of embeddings: {check.max_cosine_difference:.2e} "
-        f"({check.texts} texts of {check.task} ({check.split}), batch size {check.batch_size})",
+        f"speed measured on {speed.describe()}",
+        _limit(check.max_cosine_difference, check.max_cosine_limit, "max (1 - cos) vs torch")
+        + f" over {check.texts} texts of {check.task} ({check.split}), batch size {check.batch_size}",
+        _limit(check.batch_difference, check.batch_limit, "max (1 - cos) of a text alone vs in a batch"),
         f"check: {verdict}",
     ]
     return "\n".join(lines)

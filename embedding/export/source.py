@@ -18,7 +18,7 @@ class Source:
     model: ModelSpec
     label: str
     task: TaskSpec
-    default_output: Path
+    default_output: Path | None  # None: a model name, --output is needed
 
 
 def is_run_dir(path: Path) -> bool:
@@ -65,10 +65,28 @@ def resolve_source(target: str, *, dataset: str | None, task: str, split: str, f
                 "(and --task ir|sts, --split) to name the data to check it on"
             )
         return Source(ModelSpec(name=str(final)), str(final), checked, path / f"export-{fmt}")
+    if not path.exists() and _looks_local(target):
+        raise UserError(
+            f"{target}: no such folder; give a run folder (one with final/ and {FILE_NAME}) or a model folder"
+        )
     if asked is None:
         raise UserError(
             f"{target}: a model, not a run folder, so there is no run evaluator to check the export on; pass "
             "--dataset (and --task ir|sts, --split), e.g. --dataset path/to/beir-folder --task ir"
         )
-    name = path.name if path.exists() else target.rsplit("/", 1)[-1]
-    return Source(ModelSpec(name=target), target, asked, Path(f"{name}-{fmt}"))
+    return Source(ModelSpec(name=target), target, asked, default_output(target, fmt))
+
+
+def _looks_local(target: str) -> bool:
+    """A path rather than a model name: ./, ../, /, ~, or a folder that exists up to its last part."""
+    if target.startswith((".", "/", "~")):
+        return True
+    parent = Path(target).expanduser().parent
+    return str(parent) != "." and parent.is_dir()
+
+
+def default_output(target: str, fmt: str) -> Path | None:
+    """Next to a model folder (`path/to/final` -> `path/to/final-onnx`); for a model name (the packaged model,
+    a Hub id) None: there is no folder to sit beside, and the current directory is no place to write unasked."""
+    path = Path(target).expanduser()
+    return path.parent / f"{path.name}-{fmt}" if path.is_dir() else None

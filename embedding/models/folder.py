@@ -68,3 +68,48 @@ def find_model(name: str, where: str) -> Resolution:
     if resolution.source != "hub":
         check_model_folder(Path(resolution.location), name, where)
     return resolution
+
+
+def saved_max_length(folder: Path) -> int | None:
+    """The model's max_seq_length as saved: sentence_bert_config.json's, else the tokenizer's model_max_length
+    (sentence-transformers v6 stores it there)."""
+    for name, key in (("sentence_bert_config.json", "max_seq_length"), ("tokenizer_config.json", "model_max_length")):
+        try:
+            value = json.loads((folder / name).read_text(encoding="utf-8")).get(key)
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(value, int) and 0 < value < 1_000_000:
+            return value
+    return None
+
+
+def align_max_length(folder: Path, max_length: int | None = None) -> int | None:
+    """Make every tokenizer file of a saved model say one maximum length, the model's max_seq_length.
+
+    A base model's tokenizer files carry their own: MiniLM's `tokenizer_config.json` says `"max_length": 128`
+    and its `tokenizer.json` truncates and pads to a fixed 128, while the model's max_seq_length is 256.
+    sentence-transformers passes its own length, but clients that read the files (fastembed, transformers.js,
+    `tokenizers` itself) cut long texts at 128. Returns the length written (None: nothing known to align to).
+    """
+    from ..safe_files import write_bytes
+
+    places = _tokenizer_folders(folder) or [folder]
+    max_length = max_length or next((n for n in map(saved_max_length, places) if n), None)
+    if max_length is None:
+        return None
+    for place in places:
+        config_path, fast_path = place / "tokenizer_config.json", place / "tokenizer.json"
+        if config_path.is_file():
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+            config["model_max_length"] = max_length
+            if "max_length" in config:
+                config["max_length"] = max_length
+            write_bytes(config_path, (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        if fast_path.is_file():
+            fast = json.loads(fast_path.read_text(encoding="utf-8"))
+            if isinstance(fast.get("truncation"), dict):
+                fast["truncation"]["max_length"] = max_length
+            if isinstance(fast.get("padding"), dict) and fast["padding"].get("strategy") != "BatchLongest":
+                fast["padding"]["strategy"] = "BatchLongest"  # a fixed pad length is one more max length
+            write_bytes(fast_path, json.dumps(fast, ensure_ascii=False).encode("utf-8"))
+    return max_length

@@ -91,10 +91,13 @@ def _export_row(outcome: dict[str, Any]) -> str:
     name, folder = cell(outcome.get("format", "?")), cell(outcome.get("folder", "?"))
     if "error" in outcome:
         return f"| {name} | `{folder}` | - | - | - | - | - | **failed**: {cell(outcome['error'])} |"
-    verdict = "ok" if outcome.get("passed") else f"**FAILED**: drop > max_drop {outcome.get('max_drop')}"
+    failed = "; ".join(outcome.get("failures") or [f"drop > max_drop {outcome.get('max_drop')}"])
+    verdict = "ok" if outcome.get("passed") else f"**FAILED**: {cell(failed)}"
+    difference = outcome.get("max_cosine_difference")
+    shown = "n/a" if difference is None else f"{difference:.1e}"
     return (
         f"| {name} | `{folder}` | {outcome['metric_torch']:.4f} | {outcome['metric_export']:.4f} | "
-        f"{outcome['metric_export'] - outcome['metric_torch']:+.4f} | {outcome['max_cosine_difference']:.1e} | "
+        f"{outcome['metric_export'] - outcome['metric_torch']:+.4f} | {shown} | "
         f"{outcome['texts_per_second_torch']:.0f} -> {outcome['texts_per_second_export']:.0f} "
         f"(x{outcome['speedup']:.2f}) | {verdict} |"
     )

@@ -27,7 +27,7 @@ def max_cosine_difference(folder, file_name, reference_folder) -> float:
 
     torch_model = SentenceTransformer(str(reference_folder), device="cpu")
     exported = load_exported(folder, file_name)
-    assert type(exported[0].model).__name__ == "OnnxEncoder"  # onnxruntime / OpenVINO run the transformer, not torch
+    assert type(exported[0].model).__name__ == "GraphEncoder"  # onnxruntime / OpenVINO run the transformer, not torch
     a = torch_model.encode(TEXTS, normalize_embeddings=True)
     b = exported.encode(TEXTS, normalize_embeddings=True)
     return float(np.abs(1 - (a * b).sum(axis=1)).max())
@@ -39,11 +39,19 @@ def test_onnx_export_matches_torch_and_reports(cli, tiny_st, efaq_dir, tmp_path,
     out = capsys.readouterr().out
     assert "cosine_ndcg@10" in out and "texts/s" in out and "check: ok" in out
     assert (output / "onnx" / "model.onnx").is_file() and (output / "modules.json").is_file()
+    assert [p.name for p in (output / "onnx").iterdir()] == ["model.onnx"]
+    assert not (output / "model.safetensors").exists()  # the torch weights only with --with-torch
+    assert "load_exported(" in out and "backend='onnx'" not in out and f"export: {output}" in out
     report = json.loads((output / "export_report.json").read_text())
     assert report["file_name"] == "onnx/model.onnx" and report["passed"] is True
     assert report["max_cosine_difference"] < 1e-4
     assert report["metric_export"] == pytest.approx(report["metric_torch"], abs=1e-6)
     assert report["texts_per_second_torch"] > 0 and report["texts_per_second_export"] > 0
+    speed = report["speed"]
+    assert speed["threads"] >= 1 and speed["batch_size"] == 32 and speed["repeats"] == 3
+    assert speed["export_best"] >= speed["export_median"] > 0 and "load_average" in speed
+    assert "speed measured on" in out and "best and median of 3" in out
+    assert report["batch_difference"] <= report["batch_limit"] == 1e-6
     assert report["texts"] == len({t for row in _efaq_texts(efaq_dir) for t in row})
     assert max_cosine_difference(output, "onnx/model.onnx", tiny_st) < 1e-4
     assert not list(tmp_path.glob(".*partial*"))
@@ -54,23 +62,42 @@ def _efaq_texts(efaq_dir):
     return [[r["sentence"], *r["similar"], *r["almost_similar"], *r["dissimilar"]] for r in rows]
 
 
-def test_int8_export_is_quantized_and_close(cli, tiny_st, efaq_dir, tmp_path):
+def test_static_int8_is_calibrated_qdq_and_batch_independent(cli, tiny_st, efaq_dir, tmp_path):
     import onnx
 
     output = tmp_path / "tiny-int8"
     # A random model's ranking flips on tiny differences: the drop gate is tested below, not here.
     assert export(cli, tiny_st, efaq_dir, output, "onnx-int8", "--max-drop", "1") == 0
-    assert [p.name for p in (output / "onnx").iterdir()] == ["model_qint8.onnx"]
-    ops = {node.op_type for node in onnx.load(str(output / "onnx" / "model_qint8.onnx")).graph.node}
+    assert [p.name for p in (output / "onnx").iterdir()] == ["model_quantized.onnx"]  # transformers.js q8 name
+    ops = {node.op_type for node in onnx.load(str(output / "onnx" / "model_quantized.onnx")).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops and "DynamicQuantizeLinear" not in ops
+    difference = max_cosine_difference(output, "onnx/model_quantized.onnx", tiny_st)
+    assert 0 < difference < 5e-2  # int8: close to torch, yet not the float graph
+    report = json.loads((output / "export_report.json").read_text())
+    assert report["batch_difference"] <= 1e-6 and report["batch_limit"] == 1e-6 and report["passed"]
+
+
+def test_dynamic_int8_stays_an_option_and_reports_its_batch_dependence(cli, tiny_st, efaq_dir, tmp_path):
+    import onnx
+
+    output = tmp_path / "tiny-int8-dynamic"
+    assert export(cli, tiny_st, efaq_dir, output, "onnx-int8-dynamic", "--max-drop", "1") == 0
+    ops = {node.op_type for node in onnx.load(str(output / "onnx" / "model_quantized.onnx")).graph.node}
     assert {"DynamicQuantizeLinear", "MatMulInteger"} <= ops
-    difference = max_cosine_difference(output, "onnx/model_qint8.onnx", tiny_st)
-    assert 0 < difference < 1e-2  # int8 weights: close to torch, yet not the float graph
+    report = json.loads((output / "export_report.json").read_text())
+    assert report["batch_limit"] is None and report["batch_difference"] > 0  # measured, not promised
 
 
-def test_metric_drop_beyond_max_drop_exits_3_and_keeps_the_folder(cli, tiny_st, efaq_dir, tmp_path, capsys):
+def test_metric_drop_beyond_max_drop_exits_3_and_keeps_the_folder(
+    cli, tiny_st, efaq_dir, tmp_path, capsys, monkeypatch
+):
+    import embedding.export.check as check
+
+    values = iter([0.8, 0.7])  # torch, then the export: a drop of 0.1
+    monkeypatch.setattr(check, "main_metric", lambda evaluator, model: ("cosine_ndcg@10", next(values)))
     output = tmp_path / "tiny-onnx"
-    assert export(cli, tiny_st, efaq_dir, output, "onnx", "--max-drop", "-1") == 3
-    assert "FAILED: metric dropped" in capsys.readouterr().out
+    assert export(cli, tiny_st, efaq_dir, output, "onnx", "--max-drop", "0.05") == 3
+    assert "FAILED: cosine_ndcg@10 dropped 0.1000 > --max-drop 0.05" in capsys.readouterr().out
     assert json.loads((output / "export_report.json").read_text())["passed"] is False
 
 

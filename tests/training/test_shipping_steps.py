@@ -93,7 +93,7 @@ def test_export_block_writes_a_checked_folder_and_a_report_section(monkeypatch, 
     write_report(result.run_dir)
 
     folder = result.run_dir / "export-onnx-int8"
-    assert (folder / "onnx" / "model_qint8.onnx").is_file() and (folder / "export_report.json").is_file()
+    assert (folder / "onnx" / "model_quantized.onnx").is_file() and (folder / "export_report.json").is_file()
     assert outcome["passed"] and outcome["format"] == "onnx-int8" and outcome["batch_size"] == 8
     assert outcome["metric_torch"] == pytest.approx(result.after["cosine_ndcg@10"], abs=1e-6)
     assert json.loads((result.run_dir / "export.json").read_text()) == [outcome]

@@ -24,6 +24,7 @@ from ..trainer.session import Session
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "export.json"
+CALIBRATION_TEXTS = 300
 
 
 def export_folder(run_dir: Path, fmt: str) -> Path:
@@ -37,7 +38,7 @@ def _set_aside(folder: Path) -> None:
         folder.rename(folder.with_name(f"{folder.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
 
 
-def _export_one(run_dir: Path, fmt: str, spec, seed: int) -> dict[str, Any]:
+def _export_one(run_dir: Path, fmt: str, spec, seed: int, calibration: list[str]) -> dict[str, Any]:
     """The check of one format as JSON, or {format, folder, error} when the export could not be made."""
     from ...export.report import table
     from ...export.run import ExportRequest, export_model
@@ -45,7 +46,13 @@ def _export_one(run_dir: Path, fmt: str, spec, seed: int) -> dict[str, Any]:
     folder = export_folder(run_dir, fmt)
     _set_aside(folder)
     request = ExportRequest(
-        target=str(run_dir), fmt=fmt, output=str(folder), batch_size=spec.batch_size, max_drop=spec.max_drop, seed=seed
+        target=str(run_dir),
+        fmt=fmt,
+        output=str(folder),
+        batch_size=spec.batch_size,
+        max_drop=spec.max_drop,
+        seed=seed,
+        calibration=calibration,  # static int8's activation scales from the run's own training texts
     )
     try:
         check, _ = export_model(request, log=logger.info)
@@ -59,8 +66,8 @@ def _export_one(run_dir: Path, fmt: str, spec, seed: int) -> dict[str, Any]:
     return {"folder": folder.name, **check.as_json()}
 
 
-def _export_all(run_dir: Path, spec, seed: int) -> list[dict[str, Any]]:
-    outcomes = [_export_one(run_dir, fmt, spec, seed) for fmt in spec.formats]
+def _export_all(run_dir: Path, spec, seed: int, calibration: list[str]) -> list[dict[str, Any]]:
+    outcomes = [_export_one(run_dir, fmt, spec, seed, calibration) for fmt in spec.formats]
     write_json(run_dir / FILE_NAME, outcomes)  # whole, never through a planted link (safe_files)
     return outcomes
 
@@ -73,7 +80,10 @@ def export_after_training(session: Session, result: RunResult) -> list[dict[str,
     spec = session.plan.config.export
     if spec is None:
         return []
-    return from_main(_export_all, result.run_dir, spec, session.plan.seed)
+    from .quantization import calibration_texts
+
+    texts = calibration_texts(session.plan, CALIBRATION_TEXTS) if "onnx-int8" in spec.formats else []
+    return from_main(_export_all, result.run_dir, spec, session.plan.seed, texts)
 
 
 def export_failures(run_dir: Path) -> list[str]:
@@ -90,8 +100,6 @@ def export_failures(run_dir: Path) -> list[str]:
         if "error" in outcome:
             lines.append(f"export {outcome.get('format')} failed: {outcome['error']}")
         elif not outcome.get("passed", True):
-            lines.append(
-                f"export {outcome.get('format')}: {outcome.get('metric')} dropped {outcome.get('drop'):.4f} > "
-                f"export.max_drop {outcome.get('max_drop')} ({run_dir / str(outcome.get('folder'))})"
-            )
+            why = "; ".join(outcome.get("failures") or [f"{outcome.get('metric')} dropped {outcome.get('drop'):.4f}"])
+            lines.append(f"export {outcome.get('format')}: {why} ({run_dir / str(outcome.get('folder'))})")
     return lines
