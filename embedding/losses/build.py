@@ -165,6 +165,7 @@ def build_objective_loss(
     num_train_rows: int = 0,
     merge_columns: str = "auto",
     execution: Any = None,
+    component_prefix: str = "",
 ) -> nn.Module:
     """Build the one loss module an objective trains with (an `ObjectiveLoss`).
 
@@ -178,6 +179,7 @@ def build_objective_loss(
         num_train_rows: N, the objective's training rows, for the penalty's `eps: auto` (= 1/(N − 1)).
         merge_columns: the config's `execution.merge_columns` (used without `execution`).
         execution: the run's decided `Execution` (forward/execution.py), handed to the loss.
+        component_prefix: prepended to the loss's component names (`loss/<objective>/` in a run's logs).
 
     Returns:
         The loss module; the student is `loss.model`.
@@ -208,4 +210,5 @@ def build_objective_loss(
         weight=objective.weight,
         merge_columns=merge_columns,
         execution=execution,
+        component_prefix=component_prefix,
     )

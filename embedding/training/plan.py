@@ -178,6 +178,7 @@ def build_losses(plan: Plan) -> None:
                 obj.spec,
                 num_train_rows=len(obj.train.dataset),
                 execution=plan.execution,
+                component_prefix=f"loss/{obj.name}/",  # logs.jsonl: loss/<objective>/main, .../penalty
             )
         except ConfigError as exc:  # the loss builder knows the objective, not its index or the file
             problems = [
@@ -190,8 +191,6 @@ def build_losses(plan: Plan) -> None:
                 for p in exc.problems
             ]
             raise ConfigError(problems, source=plan.source) from None
-        if hasattr(obj.loss, "component_prefix"):
-            obj.loss.component_prefix = f"loss/{obj.name}/"  # logs.jsonl: loss/<objective>/main, .../penalty
 
 
 def teacher_key(spec) -> str:

@@ -152,8 +152,7 @@ def test_two_objectives_of_the_same_type_both_train(student, tmp_path):
     losses = {}
     for name, loss_name in (("faq", "ranking"), ("faq_hard", "augmented-ranking")):
         objective = ObjectiveSpec(type="contrastive", datasets={"train": {"name": "x"}}, loss=loss_name)
-        losses[name] = build_objective_loss(student, objective)
-        losses[name].component_prefix = f"{name}/"
+        losses[name] = build_objective_loss(student, objective, component_prefix=f"{name}/")
     data = DatasetDict({"faq": contrastive_rows(), "faq_hard": contrastive_rows()})
     # When
     trainer = train(student, losses, data, tmp_path, multi_dataset_batch_sampler="round_robin")

@@ -89,15 +89,22 @@ def test_the_plan_holds_one_decision_that_the_loss_and_the_evaluator_share(tiny_
     assert plan.evaluator.execution is plan.execution
 
 
-def test_explicit_packed_true_that_cannot_take_effect_is_an_error_at_model_load(tiny_bert, efaq_dir, tmp_path):
+def test_explicit_packed_true_on_a_model_it_cannot_run_is_an_error_at_model_load(tiny_bert, efaq_dir, tmp_path):
+    # a model `validate` cannot judge from the config: its modules are known once it is loaded
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import LayerNorm, Pooling, Transformer
+
     from embedding.training.plan import build_plan
     from embedding.validation import validate_mapping
 
-    config = _config(tiny_bert, efaq_dir, tmp_path / "out", packed=True, merge_columns="never")
+    folder = tmp_path / "with-layernorm"
+    SentenceTransformer(modules=[Transformer(str(tiny_bert)), Pooling(32, "mean"), LayerNorm(32)]).save(str(folder))
+    config = _config(folder, efaq_dir, tmp_path / "out", packed=True)
     with pytest.raises(
-        UserError, match=r"^execution\.packed: true packs sorted steps, but merge_columns runs `never`"
+        UserError, match=r"^execution\.packed: true, but the model \(BertModel -> Pooling -> LayerNorm"
     ):
         build_plan(validate_mapping(config), tmp_path / "r")
+    assert build_plan(validate_mapping(_config(folder, efaq_dir, tmp_path / "out")), tmp_path / "r2").execution
 
 
 def test_explicit_packed_true_on_a_model_packing_does_not_cover_names_the_key(tiny_bert):
@@ -113,8 +120,12 @@ def test_explicit_packed_true_on_a_model_packing_does_not_cover_names_the_key(ti
     ):
         decide(ExecutionSpec(packed=True), model)
     assert decide(ExecutionSpec(packed="auto"), model).packed is False  # auto: padded chunks, no error
+    plain = SentenceTransformer(modules=[encoder, Pooling(32, "mean")], device="cpu")
     with pytest.raises(UserError, match=r"execution\.packed: true, but this run has 2 processes"):
-        decide(ExecutionSpec(packed=True), SentenceTransformer(modules=[encoder, Pooling(32, "mean")]), processes=2)
+        decide(ExecutionSpec(packed=True), plain, processes=2)
+    # `auto` does not run sorted steps on an accelerator: packing would do nothing there
+    with pytest.raises(UserError, match=r"execution\.packed: true packs sorted steps, but merge_columns runs `auto`"):
+        decide(ExecutionSpec(packed=True), plain, device_type="cuda")
 
 
 def test_banner_line_is_the_decision(tiny_bert):
