@@ -176,3 +176,15 @@ def test_align_max_length_makes_every_tokenizer_file_say_the_models_length(tmp_p
     fast = json.loads((tmp_path / "tokenizer.json").read_text())
     assert config["max_length"] == config["model_max_length"] == 256
     assert fast["truncation"]["max_length"] == 256 and fast["padding"]["strategy"] == "BatchLongest"
+
+
+def test_final_is_saved_with_one_max_length(tmp_path):
+    """final/ is moved into place through the same alignment, so every saved model is consistent."""
+    from embedding.training.rundir.outputs import _move_into_place
+
+    tmp = tmp_path / ".final.tmp"
+    tmp.mkdir()
+    (tmp / "tokenizer_config.json").write_text(json.dumps({"max_length": 128, "model_max_length": 256}))
+    _move_into_place(tmp, tmp_path / "final")
+    config = json.loads((tmp_path / "final" / "tokenizer_config.json").read_text())
+    assert config["max_length"] == config["model_max_length"] == 256

@@ -11,6 +11,7 @@ from typing import Any
 
 from ...config.schema import TrainConfig
 from ...errors import UserError
+from ...models.folder import align_max_length
 from ...report import write_report
 from ...safe_files import SECRET_KEYS, redact, refuse_link  # noqa: F401  (re-exported: the run dir's callers)
 from ..distributed.coordination import barrier, is_main
@@ -129,6 +130,7 @@ def save_final_model(trainer, final: Path) -> None:
 
 def _move_into_place(tmp: Path, final: Path) -> None:
     refuse_link(final)  # planted during the run: the model must not go where the link points
+    align_max_length(tmp)  # tokenizer files say the model's max_seq_length (clients reading them cut there)
     if final.exists():
         final.rename(final.with_name(f"{final.name}.old-{time.strftime('%Y%m%d-%H%M%S')}"))
     tmp.rename(final)
