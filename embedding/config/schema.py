@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from .adapter import BaseModelSpec
 from .catalog.loss_rules import LossRules
@@ -205,8 +205,9 @@ class TrainConfig(TrainRules, Strict):
         "runs", min_length=1, description="Parent folder (`~` expanded); the run lives in output_dir/run_name."
     )
     objectives: list[Objective] = Field(min_length=1)
-    args: Annotated[dict[str, Any], WithJsonSchema(trainer_args_json_schema())] = Field(
+    args: dict[str, Any] = Field(
         default_factory=dict,
+        json_schema_extra=lambda schema: schema.update(trainer_args_json_schema(), description=schema["description"]),
         description=(
             "SentenceTransformerTrainingArguments (typed: `TrainerArgs`); output_dir/logging_dir are the run's."
         ),

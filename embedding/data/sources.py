@@ -124,6 +124,14 @@ def load_split(spec: DatasetSpec, where: str):
     return apply_filter(loaded, spec.filter, where)
 
 
+def dataset_not_found(name: str, checked: Path, hint: str = "") -> str:
+    """The one message for a dataset name that is a local path that does not exist (`validate` adds `hint`)."""
+    return (
+        f"dataset `{name}` not found: there is no local file or folder {checked}{hint}; give a local path (a folder "
+        "in Hub layout or a .jsonl/.json/.csv/.parquet/.tsv file) that exists, or a Hub id (`org/name`)"
+    )
+
+
 def _check_findable(name: str, args: dict[str, Any], where: str) -> None:
     """Fail at once, naming `where`, when `name` can only come from the Hub and the Hub does not answer.
 
@@ -141,11 +149,7 @@ def _check_findable(name: str, args: dict[str, Any], where: str) -> None:
             repo_id, remote_only = name[len(prefix) :], True
     checked = Path(name).expanduser().absolute()
     if not remote_only and (not hub.looks_like_repo_id(name) or Path(name).suffix.lower() in FILE_BUILDERS):
-        raise DataError(
-            f"{where}.name: dataset `{name}` not found: there is no local file or folder {checked}; "
-            "give a local path (a folder in Hub layout or a .jsonl/.json/.csv/.parquet/.tsv file) "
-            "that exists, or a Hub id (`org/name`)"
-        )
+        raise DataError(f"{where}.name: {dataset_not_found(name, checked)}")
     if _in_datasets_cache(repo_id, args.get("cache_dir")):
         return  # datasets falls back to its cache on its own
     status = hub.hub_status(datasets=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config.evaluator_schema import EvaluatorSpec, duplicate_evaluator_names, evaluator_entries
+from ..config.evaluator_schema import EvaluatorSpec, evaluator_entries
 from ..config.schema import ObjectiveSpec, TrainConfig
 from ..data.preprocess import TrainingData, retrieval_data, training_rows
 from ..data.sources import SourceCache
@@ -137,9 +137,7 @@ def build_evaluator(plan: Plan):
     entries = evaluator_entries(plan.config.evaluator)
     if not entries:
         return None
-    dup = duplicate_evaluator_names(plan.config.evaluator)
-    if dup:
-        raise UserError(f"evaluator: names must be unique, `{', '.join(dup)}` repeats; set a distinct `name:` on each")
+    # unique names: a rule of the schema (config/rules.py)
     built = [build_one_evaluator(plan, spec, name, where) for where, name, spec in entries]
     if not isinstance(plan.config.evaluator, list):  # the original shape: the evaluator itself, same metrics
         plan.ir_summary = built[0][1]

@@ -20,7 +20,7 @@ from ..config.adapter import INSTALL as ADAPTER_INSTALL
 from ..config.catalog.trainer_args import TRACKERS
 from ..config.common import mapping
 from ..config.evaluator_schema import evaluator_entries
-from ..data.sources import FILE_BUILDERS
+from ..data.sources import FILE_BUILDERS, dataset_not_found
 from ..errors import Problem, UserError, did_you_mean
 from ..export import INSTALL as EXPORT_INSTALL
 from ..export import PACKAGES
@@ -106,12 +106,7 @@ def data_problems(config: Any) -> list[Problem]:
     problems: list[Problem] = []
     for where, spec in datasets_of(config):
         if (missing := missing_local_path(spec.name)) is not None:
-            text = (
-                f"dataset `{spec.name}` not found: there is no local file or folder {missing}{_near_miss(missing)}; "
-                "give a local path (a folder in Hub layout or a .jsonl/.json/.csv/.parquet/.tsv file) that exists, "
-                "or a Hub id (`org/name`)"
-            )
-            problems.append(Problem(f"{where}.name", text))
+            problems.append(Problem(f"{where}.name", dataset_not_found(spec.name, missing, _near_miss(missing))))
         elif "data_files" in spec.args:
             problems += data_files_problems(spec.name, spec.args["data_files"], where)
     return problems

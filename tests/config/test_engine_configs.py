@@ -12,7 +12,6 @@ from embedding.validation import machine as engines
 from embedding.validation import validate_mapping
 from tests.conftest import REPO
 
-
 MINIMAL_OBJECTIVE = {"type": "contrastive", "datasets": {"train": {"name": "data.jsonl"}}}
 
 
