@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .report import shown_trials, trial_row
+from .study import counts
 
 STATES = {TrialState.COMPLETE: "finished", TrialState.PRUNED: "pruned", TrialState.FAIL: "failed"}
 
@@ -26,7 +27,7 @@ def print_trial(study, trial: FrozenTrial, budget: int) -> None:
     if trial.user_attrs.get("skipped"):
         return
     row = trial_row(trial)
-    done = sum(1 for t in study.get_trials(deepcopy=False) if t.state in STATES and not t.user_attrs.get("skipped"))
+    done = sum(counts(t) and t.state in STATES for t in study.get_trials(deepcopy=False))
     state = STATES.get(trial.state, trial.state.name.lower())
     metric = row["metric"]
     if trial.state == TrialState.PRUNED and trial.intermediate_values:

@@ -8,6 +8,7 @@ counted in the study, once, whoever ran what (study.counts).
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from .outputs import after_trial, finish
 from .progress import print_trial
 from .trial import TrialFailed, run_trial
 
+WORKER_ENV = "EMBEDDING_SWEEP_WORKER"  # set by --workers: 1..N, each worker's sampler its own seed
 HEARTBEAT_S = 10  # a worker silent for 3x this is taken as dead and its trial is queued again
 
 
@@ -86,7 +88,8 @@ def open_sweep(sweep: Sweep, *, resume: bool, worker: bool) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # one line per trial is ours (progress.py)
     storage = studies.make_storage(sweep.storage_url, HEARTBEAT_S)
-    sweep.study = studies.open_study(sweep.config, sweep.config.run_name, storage)
+    index = int(os.environ.get(WORKER_ENV, "0")) or (os.getpid() if sweep.shared else 0)
+    sweep.study = studies.open_study(sweep.config, sweep.config.run_name, storage, worker=index)
     if resume and not sweep.shared and not worker:
         _requeue_stopped(sweep.study, storage)
 

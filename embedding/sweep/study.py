@@ -44,20 +44,23 @@ def make_storage(url: str, heartbeat_s: int):
     if url.startswith("postgresql://") and importlib.util.find_spec("psycopg2") is None:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")  # psycopg 3: the `sweep` extra's client
     try:
-        return optuna.storages.RDBStorage(
-            url,
-            heartbeat_interval=heartbeat_s,
-            grace_period=3 * heartbeat_s,
-            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
-            engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
-        )
+        with warnings.catch_warnings():  # Optuna marks heartbeats experimental; they are what a dead worker needs
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=heartbeat_s,
+                grace_period=3 * heartbeat_s,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
+                engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
+            )
     except Exception as exc:  # a wrong host, password, database or missing driver: the user's to fix
         raise UserError(f"sweep.storage: cannot open the study storage ({type(exc).__name__}: {exc})") from None
 
 
-def sampler(config: TrainConfig):
+def sampler(config: TrainConfig, offset: int = 0):
+    """The configured sampler, seeded with the sweep's seed + `offset` (open_study: trials already in the study)."""
     spec = config.sweep
-    seed = spec.sampler_seed(config.args if isinstance(config.args, dict) else {})
+    seed = spec.sampler_seed(config.args) + offset
     if spec.sampler == "grid":
         grid = {key: _values(param) for key, param in spec.space().items()}
         return optuna.samplers.GridSampler(grid, seed=seed, **spec.sampler_args)
@@ -84,16 +87,25 @@ def pruner(config: TrainConfig):
     return optuna.pruners.NopPruner()
 
 
-def open_study(config: TrainConfig, name: str, storage) -> optuna.Study:
-    """Create the study, or join it (another worker, a resume): same name, same direction."""
+def open_study(config: TrainConfig, name: str, storage, worker: int = 0) -> optuna.Study:
+    """Create the study, or join it (another worker, a resume): same name, same direction.
+
+    The sampler's seed is the sweep's seed plus the trials already in the study (and the worker's number): a
+    fresh sweep suggests the same configs for the same seed, and a resumed sweep or a second worker does not
+    repeat the suggestions the first one made.
+    """
     try:
-        return optuna.create_study(
+        study = optuna.create_study(
             study_name=name,
             storage=storage,
             sampler=sampler(config),
             pruner=pruner(config),
             direction=config.sweep.direction,
             load_if_exists=True,
+        )
+        offset = len(study.get_trials(deepcopy=False)) + 10_000 * worker
+        return optuna.load_study(
+            study_name=name, storage=storage, sampler=sampler(config, offset), pruner=pruner(config)
         )
     except TypeError as exc:  # sampler_args / pruner_args the Optuna class does not take
         raise UserError(f"sweep.sampler_args / sweep.pruner_args: {exc}") from None
@@ -130,7 +142,9 @@ def trial_dir_name(trial: FrozenTrial | optuna.Trial) -> str:
 
 def requeue(study: optuna.Study, trial: FrozenTrial) -> None:
     """Queue a trial stopped by a signal or a dead process again, with the same values (Optuna's retry)."""
-    RetryHeartbeatStaleTrialCallback()(study, trial)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        RetryHeartbeatStaleTrialCallback()(study, trial)
 
 
 def requeued(study: optuna.Study) -> set[int]:

@@ -14,7 +14,7 @@ import sys
 
 
 def worker_env(index: int, count: int) -> dict[str, str]:
-    env = dict(os.environ)
+    env = {**os.environ, "EMBEDDING_SWEEP_WORKER": str(index + 1)}
     gpus = _gpu_count()
     if gpus:
         env["CUDA_VISIBLE_DEVICES"] = str(index % gpus)
