@@ -49,6 +49,12 @@ def test_question_answer_is_pairs_with_the_question_as_anchor():
     assert proposal.shared == (5, 4)  # five answers, each shared by four questions
 
 
+def test_an_id_column_is_no_score():
+    rows = [{"id": i, **row} for i, row in enumerate(qa_rows())]
+    proposal = propose(pa.Table.from_pylist(rows))
+    assert (proposal.format, proposal.columns) == ("pairs", {"anchor": "question", "positive": "answer"})
+
+
 def test_unnamed_text_columns_take_the_shorter_as_anchor():
     rows = [{"b": a, "a": q} for a, qs in zip(ANSWERS, QUESTIONS, strict=True) for q in qs]
     proposal = propose(pa.Table.from_pylist(rows))

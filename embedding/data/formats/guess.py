@@ -111,8 +111,9 @@ def propose(table) -> Proposal | None:
     numbers = [c for c in profile if c.kind == "number"]
     if lists and texts:
         return _efaq(texts, lists)
-    if len(texts) >= 2 and numbers and not _label_like(_named(numbers, LABEL_NAMES), len(table)):
-        return _scored(texts, numbers)
+    scores = _scores(numbers)
+    if len(texts) >= 2 and scores and not _label_like(_named(numbers, LABEL_NAMES), len(table)):
+        return _scored(texts, scores)
     label = _label_column(texts, numbers, len(table))
     if label is not None:
         others = [c for c in texts if c is not label]
@@ -137,6 +138,13 @@ def _efaq(texts: list[_Column], lists: list[_Column]) -> Proposal:
             mapping[ours] = found.name
             reasons.append(f"`{found.name}` (lists of texts) are its {ours.replace('_', ' ')} texts: hard negatives")
     return Proposal("efaq", mapping, reasons)
+
+
+def _scores(numbers: list[_Column]) -> list[_Column]:
+    """Numbers that can be scores: named so, fractional, or a small repeating scale (0-5, 1-10); not ids."""
+    named = _named(numbers, SCORE_NAMES)
+    fits = [c for c in numbers if not c.integers or (c.repeated and c.high - c.low <= 10)]
+    return ([named] if named else []) + [c for c in fits if c is not named]
 
 
 def _scored(texts: list[_Column], numbers: list[_Column]) -> Proposal:
