@@ -188,3 +188,19 @@ def test_final_is_saved_with_one_max_length(tmp_path):
     _move_into_place(tmp, tmp_path / "final")
     config = json.loads((tmp_path / "final" / "tokenizer_config.json").read_text())
     assert config["max_length"] == config["model_max_length"] == 256
+
+
+def test_static_format_distils_a_static_embedding_model(cli, tiny_st, efaq_dir, tmp_path, capsys):
+    pytest.importorskip("model2vec")
+    from sentence_transformers import SentenceTransformer
+
+    output = tmp_path / "tiny-static"
+    assert export(cli, tiny_st, efaq_dir, output, "static", "--max-drop", "1") == 0
+    modules = json.loads((output / "modules.json").read_text())
+    assert modules[0]["type"].endswith("StaticEmbedding") and not (output / "onnx").exists()
+    static = SentenceTransformer(str(output), device="cpu")  # sentence-transformers alone loads it
+    assert static.encode(["prazo"]).shape[-1] > 0
+    report = json.loads((output / "export_report.json").read_text())
+    assert report["max_cosine_limit"] is None  # another (distilled) model: its vectors are not held to torch's
+    assert report["batch_difference"] <= 1e-6 and report["speed"]["export_best"] > 0
+    assert f"SentenceTransformer({str(output)!r})" in capsys.readouterr().out
