@@ -71,7 +71,8 @@ def test_quantization_is_off_by_default_and_a_list_picks_precisions(tmp_path):
     from embedding.training.steps.quantization import asked_precisions
 
     def plan(**evaluation):
-        cfg = {**small_config(tmp_path, tmp_path, tmp_path), "evaluation": evaluation}
+        evaluator = {"dataset": {"name": str(tmp_path)}}  # the table measures on a retrieval evaluator (a rule)
+        cfg = {**small_config(tmp_path, tmp_path, tmp_path), "evaluation": evaluation, "evaluator": evaluator}
         return SimpleNamespace(config=TrainConfig.model_validate(cfg))
 
     assert asked_precisions(plan()) == []
