@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .adapter import BaseModelSpec
 from .catalog.loss_rules import LossRules
@@ -175,16 +175,6 @@ class SimilarityObjective(ObjectiveSpec):
 Objective = Annotated[ContrastiveObjective | SimilarityObjective, Field(discriminator="type")]
 
 
-def objective_names(objectives: list[Any]) -> list[str]:
-    """Each objective's name: its `name`, else its type, numbered when a type repeats (contrastive_2).
-
-    Works on typed objectives and on raw mappings alike (`validate` reports several problems at once, so it
-    names objectives before the whole config is valid).
-    """
-    raw = [o.model_dump() if isinstance(o, BaseModel) else o if isinstance(o, dict) else {} for o in objectives]
-    return default_names([o.get("name") for o in raw], [str(o.get("type") or "objective") for o in raw])
-
-
 def check_trainer_args(args: dict[str, Any]) -> dict[str, Any]:
     """Each trainer argument known, of its type, among its choices and in its range (`TrainerArgs`); the mapping
     stays as written, so the run passes on only the keys a config sets."""
@@ -269,4 +259,5 @@ class TrainConfig(TrainRules, Strict):
         return no_nul(value)
 
     def objective_names(self) -> list[str]:
-        return objective_names(self.objectives)
+        """Each objective's name: its `name`, else its type, numbered when a type repeats (contrastive_2)."""
+        return default_names([o.name for o in self.objectives], [o.type for o in self.objectives])

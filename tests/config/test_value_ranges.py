@@ -1,4 +1,4 @@
-"""Every numeric trainer argument has one range (config/trainer_args.py RANGES); a value outside it, NaN or
+"""Every numeric trainer argument has one range (config/catalog/trainer_args.py RANGES); a value outside it, NaN or
 infinity anywhere, or a tracker that is not installed stops `validate` with the key path and the fix."""
 
 from __future__ import annotations
