@@ -156,13 +156,13 @@ def build_trainer(plan: Plan, callbacks: list):
         loss=losses,
         evaluator=plan.evaluator,
         callbacks=callbacks,
-        group_by_length=plan.config.execution.group_by_length,
+        group_by_length=plan.execution.group_by_length,  # the run's decided Execution (plan.py)
         # Per objective, in objective order; with one objective, trainer_arguments applies its settings.
         objective_batch_sizes=[o.spec.batch_size for o in plan.objectives] if several else None,
         batch_samplers=[batch_sampler_of(plan.config, o.spec) for o in plan.objectives],
         objective_weights=[o.spec.weight for o in plan.objectives] if several else None,
         mixing=plan.config.mixing,
-        token_ids=plan.config.execution.token_ids,
+        token_ids=plan.execution.token_ids,
     )
 
 
