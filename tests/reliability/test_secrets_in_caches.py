@@ -43,3 +43,13 @@ def test_a_mining_token_reaches_no_file_of_the_cache_or_the_run(tmp_path, tiny_b
     assert (tmp_path / "out" / "test-run" / "mining").is_dir()
     leaks = [p for p in files if SECRET.encode() in p.read_bytes()]
     assert leaks == [], leaks
+
+
+def test_the_cached_mining_statistics_are_written_redacted(tmp_path):
+    """The statistics name the mining model's options, args included: the cache copy is redacted like the run's."""
+    from embedding.data.mining import _store_stats
+
+    stats = {"options": {"model": {"name": "m", "args": {"token": SECRET}}}, "note": f"loaded with {SECRET}"}
+    _store_stats(tmp_path / "mining-abc.json", stats)
+    text = (tmp_path / "mining-abc.json").read_text()
+    assert SECRET not in text and '"token": "***"' in text
