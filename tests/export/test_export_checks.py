@@ -204,3 +204,19 @@ def test_static_format_distils_a_static_embedding_model(cli, tiny_st, efaq_dir, 
     assert report["max_cosine_limit"] is None  # another (distilled) model: its vectors are not held to torch's
     assert report["batch_difference"] <= 1e-6 and report["speed"]["export_best"] > 0
     assert f"SentenceTransformer({str(output)!r})" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["output", "staging"])
+def test_a_planted_link_at_an_export_path_is_refused_and_nothing_outside_changes(
+    cli, tiny_st, efaq_dir, tmp_path, capsys, where
+):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    output = tmp_path / "exports" / "tiny-onnx"
+    output.parent.mkdir()
+    link = output if where == "output" else output.parent / f".{output.name}.partial-{os.getpid()}"
+    link.symlink_to(outside, target_is_directory=True)
+    assert export(cli, tiny_st, efaq_dir, output) == 2
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"] and (outside / "keep.txt").read_text() == "mine"
+    assert "internal error" not in capsys.readouterr().err
