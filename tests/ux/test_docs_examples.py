@@ -135,3 +135,13 @@ def test_recipes_examples_run_as_written(tmp_path):
     done = subprocess.run(["embedding", "train", "--config", "stsb-mnrl.yaml"], cwd=work, capture_output=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (work / "runs" / "quickstart-lora" / "final-adapter").is_dir()
+
+
+def test_user_docs_fit_and_carry_no_project_bookkeeping():
+    assert len((REPO / "README.md").read_text(encoding="utf-8").splitlines()) <= 250
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        found = re.findall(r"(?i)\bissue \d+|\bcommit [0-9a-f]{7,}\b|\blent\b", text)
+        assert not found, f"{page.relative_to(REPO)}: {found}"
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):  # relative links point at files
+            assert (page.parent / target).exists(), f"{page.relative_to(REPO)}: broken link {target}"
