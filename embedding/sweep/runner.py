@@ -29,7 +29,8 @@ from .progress import print_trial
 from .trial import TrialFailed, run_trial
 
 WORKER_ENV = "EMBEDDING_SWEEP_WORKER"  # set by --workers: 1..N, each worker's sampler its own seed
-HEARTBEAT_S = 10  # a worker silent for 3x this is taken as dead and its trial is queued again
+# A worker silent for 3x this many seconds is taken as dead and its trial is queued again (tests shorten it).
+HEARTBEAT_S = int(os.environ.get("EMBEDDING_SWEEP_HEARTBEAT_S", "10"))
 
 
 class BudgetSpent(Exception):

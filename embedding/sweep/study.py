@@ -10,6 +10,7 @@ so a live worker runs it.
 from __future__ import annotations
 
 import importlib.util
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -43,18 +44,26 @@ def make_storage(url: str, heartbeat_s: int):
         return JournalStorage(JournalFileBackend(url.removeprefix("journal:")))
     if url.startswith("postgresql://") and importlib.util.find_spec("psycopg2") is None:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")  # psycopg 3: the `sweep` extra's client
-    try:
-        with warnings.catch_warnings():  # Optuna marks heartbeats experimental; they are what a dead worker needs
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url,
-                heartbeat_interval=heartbeat_s,
-                grace_period=3 * heartbeat_s,
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
-                engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
-            )
-    except Exception as exc:  # a wrong host, password, database or missing driver: the user's to fix
-        raise UserError(f"sweep.storage: cannot open the study storage ({type(exc).__name__}: {exc})") from None
+    for attempt in range(5):
+        try:
+            return _rdb_storage(url, heartbeat_s)
+        except Exception as exc:  # a wrong host, password, database or missing driver: the user's to fix
+            if type(exc).__name__ == "IntegrityError" and attempt < 4:
+                time.sleep(1 + attempt)  # another worker is creating the tables right now: they exist next time
+                continue
+            raise UserError(f"sweep.storage: cannot open the study storage ({type(exc).__name__}: {exc})") from None
+
+
+def _rdb_storage(url: str, heartbeat_s: int):
+    with warnings.catch_warnings():  # Optuna marks heartbeats experimental; they are what a dead worker needs
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            url,
+            heartbeat_interval=heartbeat_s,
+            grace_period=3 * heartbeat_s,
+            heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(),
+            engine_kwargs={"pool_pre_ping": True} if not url.startswith("sqlite") else None,
+        )
 
 
 def sampler(config: TrainConfig, offset: int = 0):
