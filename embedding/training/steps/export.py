@@ -73,10 +73,14 @@ def _export_all(run_dir: Path, spec, seed: int, calibration: list[str]) -> list[
 
 
 def export_after_training(session: Session, result: RunResult) -> list[dict[str, Any]]:
-    """Export final/ in every format of the config's `export` block and check each; [] without the block.
+    """Export final/ in every format of the config's `export` block and check each; [] without the block. First,
+    with mlflow among `report_to`, final/ goes to the mlflow run as its `final` artifact.
 
     Runs on the main process; every process gets the outcomes (each ExportCheck as JSON, or an `error`).
     """
+    from ...report.trackers import final_model_to_trackers
+
+    final_model_to_trackers(session.trainer, result.model_dir)  # mlflow: the shipped model as the run's artifact
     spec = session.plan.config.export
     if spec is None:
         return []
