@@ -39,7 +39,7 @@ class FakeTrain:
         for step in (2, 4):
             record["steps"].append(step)
             state = SimpleNamespace(global_step=step, max_steps=4)
-            for callback in callbacks:
+            for callback in callbacks or ():
                 callback.on_evaluate(None, state, None, metrics={"eval_cosine_ndcg@10": value, "epoch": 1.0})
         (run_dir / "final").mkdir(exist_ok=True)
         (run_dir / "final" / "model.safetensors").write_text(json.dumps(config.args))
