@@ -61,6 +61,10 @@ class ReportToPruner(TrainerCallback):
     def __init__(self, trial: optuna.Trial, metric: str, run_dir: Path):
         self.trial, self.metric, self.run_dir = trial, metric, run_dir
         self.key: str | None = None
+        self.step = 0
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.step = state.global_step  # the trial's length, for the CPU time pruning saved (benchmarks/sweep.py)
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         self.key = self.key or metric_key(self.metric, metrics or {})
@@ -106,7 +110,7 @@ def run_trial(trial: optuna.Trial, base: dict[str, Any], run_dir: Path, name: st
     key = pruning.key or metric_key(metric, result.after)
     trial.set_user_attr("metric", key)
     trial.set_user_attr("tasks", task_scores(result.task_rows))
-    trial.set_user_attr("steps", int(result.train_metrics.get("global_step", 0) or 0))
+    trial.set_user_attr("steps", pruning.step)
     return float(result.after[key])
 
 
