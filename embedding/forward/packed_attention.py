@@ -4,17 +4,19 @@ Packed execution (`packed.py`) lays a step's distinct texts end to end, sorted b
 within each text, and the unpadded way is one `scaled_dot_product_attention` call per run of equal-length texts:
 a shuffled aia-bde step of 32 triplets holds ~90 distinct texts in ~41 runs, so ~250 attention calls per step
 forward, each a dozen small operators (SDPA's math path in training: scale, matmul, mask, softmax, dropout,
-matmul) and twice that backward: ~58,000 operator events per step, most of them on tensors of a few kB. Each
+matmul) and twice that backward: 44,000 aten operator calls per step, most on tensors of a few kB. Each
 operator with work to split is an OpenMP parallel region whose threads must all be running to finish it; when
-another process holds a core, every region waits for a time slice, and thousands of them per step add up to the
-contention collapse of issue 33.
+another process holds a core, every region waits for a time slice: thousands of them per step are the likely
+cause of the contention collapse of issue 33.
 
 Here consecutive runs are grouped into buckets (`plan`): each text of a bucket is padded to the bucket's widest
 text and the bucket is ONE attention call with a key-padding mask. Padding costs attention work (score elements
 grow with width²), so the grouping is the one with the fewest buckets whose score elements exceed the unpadded
 ones by at most `PADDING_BUDGET` (an exact dynamic programme over the runs, ~2 ms per step); a bucket of one run
 has no padding and needs no copy or mask. Only attention is padded: every linear layer still runs on the real
-tokens alone, and attention is ~1 % of a MiniLM step's FLOPs on such texts (`benchmarks/roofline.py`).
+tokens alone, and attention is ~2 % of a MiniLM step's FLOPs on such texts (`benchmarks/roofline.py`).
+At the default budget the step above makes 36 attention calls and 9,800 operator calls instead of 240 and
+44,000 (`benchmarks/attention_buckets.py`).
 
 Exactness: padded keys are masked (softmax weight exactly 0, so no gradient reaches them either), padded query
 rows are computed and dropped; embeddings and gradients equal the per-run attention to float rounding
