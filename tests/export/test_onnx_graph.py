@@ -21,16 +21,24 @@ def tiny_model(tiny_st):
     return SentenceTransformer(str(tiny_st), device="cpu")
 
 
+def write_onnx(model, fmt, folder) -> str:
+    """The folder `embedding export` writes (pipeline files, then the graph; static int8 calibrated on TEXTS)."""
+    from embedding.export.layout import write_layout
+    from embedding.export.onnx import write_graph
+
+    folder.mkdir(parents=True)
+    write_layout(model, folder)
+    return write_graph(model, fmt, folder, TEXTS)
+
+
 def graph_ops(path) -> Counter:
     import onnx
 
     return Counter(node.op_type for node in onnx.load(str(path)).graph.node)
 
 
-def test_int8_graph_is_fused_then_quantized(tiny_model, tmp_path):
-    from embedding.export.onnx import write_onnx
-
-    file_name = write_onnx(tiny_model, "onnx-int8", tmp_path / "int8")
+def test_dynamic_int8_graph_is_fused_then_quantized(tiny_model, tmp_path):
+    file_name = write_onnx(tiny_model, "onnx-int8-dynamic", tmp_path / "int8")
     ops = graph_ops(tmp_path / "int8" / file_name)
     layers = tiny_model[0].model.config.num_hidden_layers
     # every layer's attention is one quantized kernel: no Softmax of an unfused attention is left
@@ -40,12 +48,10 @@ def test_int8_graph_is_fused_then_quantized(tiny_model, tmp_path):
 
 
 def test_int8_export_leaves_the_torch_model_as_it_was(tiny_model, tmp_path):
-    from embedding.export.onnx import write_onnx
-
     config = tiny_model[0].model.config
     before = config._attn_implementation
     reference = tiny_model.encode(TEXTS, normalize_embeddings=True)
-    write_onnx(tiny_model, "onnx-int8", tmp_path / "int8")
+    write_onnx(tiny_model, "onnx-int8-dynamic", tmp_path / "int8")
     # the export traces the eager attention; the check must then time the model's own (e.g. sdpa) attention
     assert config._attn_implementation == before
     np.testing.assert_allclose(tiny_model.encode(TEXTS, normalize_embeddings=True), reference, atol=1e-6)
@@ -53,8 +59,6 @@ def test_int8_export_leaves_the_torch_model_as_it_was(tiny_model, tmp_path):
 
 def test_float_graph_keeps_standard_onnx_ops(tiny_model, tmp_path):
     import onnx
-
-    from embedding.export.onnx import write_onnx
 
     file_name = write_onnx(tiny_model, "onnx", tmp_path / "float")
     domains = {node.domain for node in onnx.load(str(tmp_path / "float" / file_name)).graph.node}
@@ -64,7 +68,6 @@ def test_float_graph_keeps_standard_onnx_ops(tiny_model, tmp_path):
 def test_sessions_run_on_torchs_thread_count(tiny_model, tmp_path, monkeypatch):
     import torch
 
-    from embedding.export.onnx import write_onnx
     from embedding.export.runtime import load_exported
 
     file_name = write_onnx(tiny_model, "onnx-int8", tmp_path / "int8")

@@ -104,6 +104,7 @@ def export_failures(run_dir: Path) -> list[str]:
         if "error" in outcome:
             lines.append(f"export {outcome.get('format')} failed: {outcome['error']}")
         elif not outcome.get("passed", True):
-            why = "; ".join(outcome.get("failures") or [f"{outcome.get('metric')} dropped {outcome.get('drop'):.4f}"])
+            dropped = f"{outcome.get('metric')} dropped {outcome.get('drop'):.4f} > export.max_drop {outcome.get('max_drop')}"
+            why = "; ".join(outcome.get("failures") or [dropped])
             lines.append(f"export {outcome.get('format')}: {why} ({run_dir / str(outcome.get('folder'))})")
     return lines
