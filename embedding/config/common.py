@@ -30,6 +30,15 @@ def expand_home(value: str) -> str:
     return os.path.expanduser(no_nul(value)) if value.startswith("~") else no_nul(value)
 
 
+def check_sizes(sizes: list[int], what: str) -> list[int]:
+    """Embedding sizes (Matryoshka dims, evaluation dimensions): positive integers, each once."""
+    if any(d <= 0 for d in sizes):
+        raise ValueError(f"{what} must be positive integers, got {sizes}")
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"{what} must be distinct, got {sizes}")
+    return sizes
+
+
 # A local path of the config: `~` expanded when read, so every user of the value (and config.resolved.yaml) sees
 # the real folder.
 LocalPath = Annotated[str, AfterValidator(expand_home)]

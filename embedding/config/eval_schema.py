@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import DatasetSpec, LocalPath, ModelSpec, Strict
+from .common import DatasetSpec, LocalPath, ModelSpec, Strict, check_sizes
 
 
 class TaskSpec(Strict):
@@ -102,8 +102,4 @@ class EvalConfig(Strict):
             return None
         if not dims:
             raise ValueError("give at least one size, or remove `dimensions` to use the model's full size")
-        if any(d <= 0 for d in dims):
-            raise ValueError(f"sizes must be positive integers, got {dims}")
-        if len(set(dims)) != len(dims):
-            raise ValueError(f"sizes must be distinct, got {dims}")
-        return sorted(dims)
+        return sorted(check_sizes(dims, "sizes"))

@@ -14,23 +14,12 @@ from pydantic import BaseModel, Discriminator, Field, Tag, create_model, field_v
 from pydantic_core.core_schema import ValidationInfo
 
 from ..errors import did_you_mean, one_of
-from .catalog.trainer_args import IR_DEFAULTS, SCORE_FUNCTIONS, ir_evaluator_args
+from .catalog.loss_args import SIMILARITIES as SCORE_FUNCTIONS  # the model's similarity functions
+from .catalog.trainer_args import IR_DEFAULTS, ir_evaluator_args
 from .common import DatasetSpec, Strict, default_names
 from .problems import Found, fail, mapping_problems, refuse_unless
 
 NAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
-# EmbeddingSimilarityEvaluator's keyword arguments a config may set (the run passes the sentences and scores);
-# tests/config/test_evaluator_list.py compares them with the installed sentence-transformers.
-STS_EVALUATOR_ARGS = (
-    "batch_size",
-    "main_similarity",
-    "name",
-    "precision",
-    "show_progress_bar",
-    "similarity_fn_names",
-    "truncate_dim",
-    "write_csv",
-)
 STS_MAIN_SIMILARITY = "cosine"  # evaluation.sts.DEFAULTS: the similarity an sts evaluator reports by default
 STS_PREPROCESS_ARGS = ("columns", "format", "limit", "name_to_label")  # what evaluation.tasks reads for sts data
 IR_METRIC_ARGS = {
@@ -56,6 +45,9 @@ IRArgs = create_model(
 
 
 class StsArgs(BaseModel, extra="forbid"):
+    """EmbeddingSimilarityEvaluator's keyword arguments a config may set (the run passes the sentences and scores);
+    tests/config/test_evaluator_list.py compares them with the installed sentence-transformers."""
+
     batch_size: Any = None
     main_similarity: Any = Field(STS_MAIN_SIMILARITY, description=f"One of {', '.join(SCORE_FUNCTIONS)}.")
     name: Any = None
@@ -201,11 +193,6 @@ def evaluator_entries(evaluator: Any) -> list[tuple[str, str | None, Any]]:
         [given_name(spec) for spec in evaluator], [k if isinstance(k, str) and k else "retrieval" for k in kinds]
     )
     return [(f"evaluator[{i}]", name, spec) for i, (name, spec) in enumerate(zip(names, evaluator, strict=True))]
-
-
-def duplicate_evaluator_names(evaluator: Any) -> list[str]:
-    names = [name for _, name, _ in evaluator_entries(evaluator)]
-    return sorted({n for n in names if n is not None and names.count(n) > 1})
 
 
 def ir_metrics(args: dict[str, Any], score_functions: tuple[str, ...] = SCORE_FUNCTIONS) -> list[str]:

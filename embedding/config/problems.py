@@ -188,7 +188,8 @@ def _accepted(err: dict[str, Any]) -> str:
     if kind == "literal_error":
         return str(ctx.get("expected", err["msg"].removeprefix("Input should be ")))
     if kind in BOUNDS:
-        return f"a number {BOUNDS[kind]} {ctx[BOUND_KEYS[kind]]}"
+        what = "an integer" if isinstance(err.get("input"), int) else "a number"
+        return f"{what} {BOUNDS[kind]} {ctx[BOUND_KEYS[kind]]}"
     if kind in EXPECTED:
         return EXPECTED[kind]
     return err["msg"].removeprefix("Input should be ").removeprefix("Value error, ")
@@ -209,7 +210,7 @@ def problems_from_validation_error(root: type[BaseModel], error: ValidationError
 
 def error_message(root: type[BaseModel], err: dict[str, Any]) -> str:
     """What a user reads for one pydantic error: the expectation in words and the value given."""
-    loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx") or {}
+    loc, kind = tuple(err["loc"]), err["type"]
     got = f", got {_shown(err.get('input'))}"
     if kind == "rule":
         return err["msg"]
@@ -234,11 +235,8 @@ def error_message(root: type[BaseModel], err: dict[str, Any]) -> str:
         return f"expected a mapping (key: value pairs){got}"
     if kind == "too_short" and loc == ("objectives",):
         return "at least one objective is needed; add an entry with `type: contrastive` or `type: similarity`"
-    if kind in BOUNDS and isinstance(err.get("input"), (int, float)):
-        what = "an integer" if isinstance(err["input"], int) else "a number"
-        return f"expected {what} {BOUNDS[kind]} {ctx[BOUND_KEYS[kind]]}{got}"
-    if kind in EXPECTED:
-        return f"expected {EXPECTED[kind]}{got}"
+    if kind in EXPECTED or (kind in BOUNDS and isinstance(err.get("input"), (int, float))):
+        return f"expected {_accepted(err)}{got}"
     return f"{err['msg'].replace('Input should be', 'expected')}{got}"
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, model_validator
 
 from ..errors import did_you_mean
 from .catalog.loss_rules import custom_code_problem
-from .evaluator_schema import IR_METRIC_ARGS, duplicate_evaluator_names, evaluator_entries, evaluator_metrics
+from .evaluator_schema import IR_METRIC_ARGS, evaluator_entries, evaluator_metrics
 from .problems import Found, fail
 
 
@@ -32,7 +32,8 @@ class NamingRules:
             for i, n in enumerate(names)
             if n in names[:i]
         ]
-        if dup := duplicate_evaluator_names(self.evaluator):
+        evaluators = [name for _, name, _ in evaluator_entries(self.evaluator)]
+        if dup := sorted({n for n in evaluators if n is not None and evaluators.count(n) > 1}):
             found.append(
                 (("evaluator",), f"names must be unique, `{', '.join(dup)}` repeats; set a distinct `name:` on each")
             )

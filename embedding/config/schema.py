@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from .adapter import BaseModelSpec
 from .catalog.loss_rules import LossRules
 from .catalog.trainer_args import TrainerArgs, trainer_args_json_schema
-from .common import DatasetSpec, LocalPath, ModelSpec, Strict, default_names, no_nul
+from .common import DatasetSpec, LocalPath, ModelSpec, Strict, check_sizes, default_names, no_nul
 from .deprecated import move_execution_keys
 from .eval_schema import TaskSpec
 from .evaluator_schema import Evaluators, EvaluatorSpec
@@ -69,11 +69,7 @@ class MatryoshkaSpec(Strict):
     @field_validator("matryoshka_dims")
     @classmethod
     def check_dims_positive_and_sorted(cls, dims: list[int]) -> list[int]:
-        if any(d <= 0 for d in dims):
-            raise ValueError(f"dims must be positive integers, got {dims}")
-        if len(set(dims)) != len(dims):
-            raise ValueError(f"dims must be distinct, got {dims}")
-        if dims != sorted(dims) and dims != sorted(dims, reverse=True):
+        if check_sizes(dims, "dims") != sorted(dims) and dims != sorted(dims, reverse=True):
             raise ValueError(f"dims must be sorted (ascending or descending), got {dims}; e.g. {sorted(dims)}")
         return dims
 

@@ -17,7 +17,8 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def _hidden_size(folder: Path) -> tuple[int, str] | None:
+def hidden_size(folder: Path) -> tuple[int, str] | None:
+    """The encoder's width from config.json, and where it was read (None: no config.json or no width)."""
     config = _read_json(folder / "config.json")
     if not isinstance(config, dict):
         return None
@@ -64,7 +65,7 @@ def embedding_size(location: str | Path, args: dict[str, Any] | None = None) -> 
     modules = _read_json(folder / "modules.json")
     found: tuple[int, str] | None = None
     if modules is None:
-        found = _hidden_size(folder)
+        found = hidden_size(folder)
     elif isinstance(modules, list):
         entries = [m for m in modules if isinstance(m, dict)]
         entries.sort(key=lambda m: m.get("idx", 0) if isinstance(m.get("idx"), int) else 0)
@@ -81,7 +82,7 @@ def embedding_size(location: str | Path, args: dict[str, Any] | None = None) -> 
             elif kind == "Pooling":
                 found = _pooling_size(sub)
             elif kind == "Transformer":
-                found = _hidden_size(sub) or _hidden_size(folder)
+                found = hidden_size(sub) or hidden_size(folder)
             break  # the last module with a size decides; an unknown one: cannot tell
     if found is None:
         return None

@@ -89,24 +89,6 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
     return validate_mapping(data, source=str(path), check_paths=True)
 
 
-def objective_loss_problems(objective: dict[str, Any], where: str, *, allow_custom_code: bool) -> list[Problem]:
-    """The problems of one raw objective mapping alone (its datasets may be left out), below `where`."""
-    stub = {"run_name": "r", "base_model": {"name": "m"}, "allow_custom_code": allow_custom_code}
-    objective = {"datasets": {"train": {"name": "data"}}, **objective}
-    for term, required in (
-        ("distillation", {"alpha": 1.0, "teacher": {"name": "t"}}),
-        ("variation_penalty", {"alpha": 1.0}),
-    ):
-        if isinstance(objective.get(term), dict):
-            objective[term] = {**required, **objective[term]}
-    try:
-        TrainConfig.model_validate({**stub, "objectives": [objective]})
-    except ValidationError as exc:
-        found = problems_from_validation_error(TrainConfig, exc)
-        return [Problem(where + p.where.removeprefix("objectives[0]"), p.message) for p in found]
-    return []
-
-
 def full_schema() -> dict[str, Any]:
     """The JSON Schema of the training config for editors: the schema's own (`args`: every trainer argument), with
     `preprocess_args` typed by the formats' models, evaluator `args` named per type, and `loss_args` by the chosen
@@ -142,4 +124,4 @@ def full_schema() -> dict[str, Any]:
     return schema
 
 
-__all__ = ["full_schema", "load_config", "objective_loss_problems", "validate_mapping"]
+__all__ = ["full_schema", "load_config", "validate_mapping"]

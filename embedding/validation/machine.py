@@ -26,6 +26,7 @@ from ..export import INSTALL as EXPORT_INSTALL
 from ..export import PACKAGES
 from ..hub import looks_like_repo_id
 from ..models import check_model_folder, embedding_size, resolve_local
+from ..models.size import hidden_size
 
 LOCAL_FILE_BUILDERS = {"json", "csv", "parquet", "text", "arrow", "pandas"}  # they read `data_files` from here
 GLOB = ("*", "?", "[")
@@ -145,14 +146,6 @@ def model_problems(config: Any) -> list[Problem]:
     return problems
 
 
-def _hidden_size(folder: str) -> int | None:  # the encoder's width, which bounds a LoRA rank
-    try:
-        size = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8")).get("hidden_size")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return size if isinstance(size, int) and not isinstance(size, bool) else None
-
-
 def size_problems(config: Any) -> list[Problem]:
     """Matryoshka dims no larger than the base model's embedding size, and the adapter's rank no larger than its
     hidden size, when the model is on this machine; a Hub model is checked by `train` after loading."""
@@ -165,10 +158,10 @@ def size_problems(config: Any) -> list[Problem]:
         for i, o in enumerate(config.objectives)
         if size and o.matryoshka
     }
-    hidden = _hidden_size(resolution.location) if resolution else None
-    if base.adapter is not None and hidden is not None and base.adapter.r > hidden:
+    hidden = hidden_size(Path(resolution.location)) if resolution else None  # bounds a LoRA rank
+    if base.adapter is not None and hidden is not None and base.adapter.r > hidden[0]:
         texts["base_model.adapter.r"] = (
-            f"{base.adapter.r} is larger than the model's hidden size {hidden} (base_model `{base.name}`); a LoRA "
+            f"{base.adapter.r} is larger than the model's hidden size {hidden[0]} (base_model `{base.name}`); a LoRA "
             "rank is at most that, usually 4 to 64"
         )
     return [Problem(where, text) for where, text in texts.items() if text]

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from embedding.cli import main
-from embedding.config.evaluator_schema import STS_EVALUATOR_ARGS, EvaluatorSpec, evaluator_entries
+from embedding.config.evaluator_schema import EvaluatorSpec, StsArgs, evaluator_entries
 from embedding.config.rules import metric_names
 from embedding.config.schema import TrainConfig
 from embedding.errors import ConfigError
@@ -167,7 +167,7 @@ def test_sts_argument_list_matches_installed_sentence_transformers():
     from embedding.evaluation.sts import RESERVED
 
     live = set(inspect.signature(EmbeddingSimilarityEvaluator.__init__).parameters) - RESERVED
-    assert set(STS_EVALUATOR_ARGS) == live
+    assert set(StsArgs.model_fields) == live
 
 
 def test_schema_shows_both_shapes_and_accepts_a_list(cfg, capsys):

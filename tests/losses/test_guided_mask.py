@@ -12,7 +12,7 @@ from loss_reference import cos, lse
 
 from embedding.forward.execution import decide
 from embedding.losses import AugmentedRankingLoss, RankingLoss
-from embedding.validation import objective_loss_problems
+from tests.losses.objective_problems import objective_loss_problems
 
 SQ3 = math.sqrt(3) / 2
 # Guide vectors: a0 · [p0, p1, n0, n1] = [0.5, 0.6, 0.8, 1.0]; a1 · [...] = [0.866, 0.8, 0.6, 0.0]

@@ -13,7 +13,7 @@ from embedding.config.catalog.losses import LOSSES
 from embedding.config.schema import ObjectiveSpec
 from embedding.errors import ConfigError
 from embedding.losses.build import build_objective_loss
-from embedding.validation import objective_loss_problems
+from tests.losses.objective_problems import objective_loss_problems
 
 CONTRASTIVE = {
     "anchor": ["how do i pay", "where is my order", "cancel my order", "reset my password"],

@@ -10,7 +10,7 @@ import pytest
 from embedding.config.catalog.losses import LOSSES
 from embedding.config.catalog.snapshots import live_st_losses
 from embedding.config.catalog.st_losses import st_losses
-from embedding.validation import objective_loss_problems
+from tests.losses.objective_problems import objective_loss_problems
 
 
 def problems(allow_custom_code=False, **objective):
@@ -19,7 +19,7 @@ def problems(allow_custom_code=False, **objective):
 
 def test_importing_the_registry_does_not_import_torch():
     code = (
-        "import sys, embedding.losses, embedding.validation as r; "
+        "import sys, embedding.losses, embedding.validation, tests.losses.objective_problems as r; "
         "r.objective_loss_problems({'type': 'contrastive', 'loss': 'GISTEmbedLoss'}, 'o', "
         "allow_custom_code=False); "
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"

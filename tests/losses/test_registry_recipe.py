@@ -16,7 +16,7 @@ from embedding.config.catalog.loss_args import LossArgs
 from embedding.config.catalog.losses import LossEntry, register
 from embedding.config.schema import ObjectiveSpec
 from embedding.losses.build import build_objective_loss
-from embedding.validation import objective_loss_problems
+from tests.losses.objective_problems import objective_loss_problems
 
 
 class ToyArgs(LossArgs):

@@ -11,14 +11,13 @@ losses whose table entry says they can act on them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SIMILARITIES = ("cosine", "dot", "euclidean", "manhattan")
-KL_REDUCTIONS = ("batchmean", "sum", "mean")
-Similarity = Literal["cosine", "dot", "euclidean", "manhattan"]
+Similarity = Literal["cosine", "dot", "euclidean", "manhattan"]  # sentence-transformers' similarity functions
 KLReduction = Literal["batchmean", "sum", "mean"]
+SIMILARITIES, KL_REDUCTIONS = get_args(Similarity), get_args(KLReduction)
 
 _SCALE = "λ = 1 / temperature (default 20.0, i.e. temperature 0.05); higher values sharpen the softmax."
 _SIMILARITY = "`cosine` (default), `dot`, `euclidean` or `manhattan` (negative distances)."

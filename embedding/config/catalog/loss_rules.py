@@ -19,7 +19,7 @@ from pydantic import BaseModel, model_validator
 
 from ...errors import did_you_mean, one_of
 from ..problems import Found, fail, mapping_problems
-from .losses import DISTILLATION, KINDS, LOSSES, VARIATION_PENALTY, default_loss, entry, loss_names, losses_for
+from .losses import DISTILLATION, LOSSES, VARIATION_PENALTY, default_loss, entry, loss_names, losses_for
 from .st_losses import ST_ALIASES, ST_WRAPPERS, st_args_problems, st_label_problems, st_names, st_spec
 
 EXTRA_TERMS = ("distillation", "variation_penalty")
@@ -50,14 +50,6 @@ def _typed(model: type[BaseModel], args: Any, at: tuple[str, ...], what: str) ->
     return mapping_problems(model, args, f"argument of {what}", at, note=note)
 
 
-def _st_unknown(name: str):
-    def unknown(key: str, valid: Any) -> tuple[tuple[Any, ...], str]:
-        hint = _margin_note(key, valid) or did_you_mean(key, valid)
-        return ("loss_args", key), f"unknown argument of `{name}`{hint}; valid: {one_of(sorted(valid)) or '(none)'}"
-
-    return unknown
-
-
 def _name_problems(kind: str, name: str, objective: Any) -> tuple[Found, tuple[bool, bool, bool | None] | None]:
     """The loss name and its `loss_args`; and what the loss can act on: (a margin, gathering, shared embeddings),
     None when the name itself is wrong."""
@@ -83,7 +75,7 @@ def _name_problems(kind: str, name: str, objective: Any) -> tuple[Found, tuple[b
             f"sentence-transformers loss class ({one_of(st)}), or `module:Class` with `allow_custom_code: true`"
         )
         return [(("loss",), text)], None
-    found = st_args_problems(name, spec, objective.loss_args, _st_unknown(name))
+    found = st_args_problems(name, objective.loss_args, lambda key: _margin_note(key, spec["args"]))
     found += st_label_problems(kind, ST_ALIASES.get(name, (name,))[0], objective.datasets.train.preprocess_args)
     return found, (False, "gather_across_devices" in spec["args"], spec["from_embeddings"])
 
@@ -137,6 +129,3 @@ class LossRules(BaseModel):
                 found += _typed(table[kind].args, getattr(self, term).loss_args, (term, "loss_args"), what)
         fail(found)
         return self
-
-
-__all__ = ["KINDS", "LossRules", "custom_code_problem", "shares_embeddings_problem"]

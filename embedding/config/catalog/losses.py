@@ -114,14 +114,6 @@ def loss_args_json_schemas() -> dict[str, dict[str, Any]]:
     return {name: e.args.model_json_schema() for name, e in LOSSES.items()}
 
 
-def term_args_json_schemas() -> dict[str, dict[str, dict[str, Any]]]:
-    """`distillation` / `variation_penalty` -> objective type -> JSON schema of that term's `loss_args`."""
-    return {
-        term: {kind: e.args.model_json_schema() for kind, e in table.items()}
-        for term, table in (("distillation", DISTILLATION), ("variation_penalty", VARIATION_PENALTY))
-    }
-
-
 for _entry in (
     LossEntry("ranking", "contrastive", "ranking:RankingLoss", typed.GuidedRankingArgs, margin=True, gather=True,
               default=True, description="Symmetric multiple-negatives ranking (InfoNCE both ways), additive margin."),

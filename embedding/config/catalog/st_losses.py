@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, create_model
 
 from ...errors import one_of
 from ..common import mapping
-from ..problems import Found
+from ..problems import Found, mapping_problems, refuse_unless
 from .trainer_args import DATA
 
 # Deprecated sentence-transformers names -> (v6 class, fixed arguments). Both compute (forward + backward) / 2.
@@ -43,6 +45,7 @@ ST_SIMILARITY_FCTS = (
 ST_OBJECT_ARGS = frozenset({"loss_fct", "cos_score_transformation"})
 NUMBER_ARGS = frozenset({"scale", "temperature", "min_score", "margin"})
 INT_ARGS = frozenset({"mini_batch_size", "n_layers_per_step"})
+STRING_ARGS = {"guide": "a model name or path", "distance_metric": "a metric name, e.g. `COSINE`"}
 # sentence-transformers losses that read a label column; the others treat every row as a positive pair.
 ST_LABEL_LOSSES = frozenset(
     {
@@ -86,33 +89,34 @@ def st_names() -> list[str]:
     return sorted(st_losses()) + sorted(ST_ALIASES)
 
 
-def st_args_problems(name: str, spec: dict[str, Any], args: dict[str, Any], unknown: Any) -> Found:
-    """A sentence-transformers class's `loss_args` against its constructor (snapshot entry `spec`); `unknown(key,
-    valid)` words an argument the constructor does not take."""
-    valid = set(spec["args"])
-    found = [unknown(key, valid) for key in args if key not in valid]
-    found += [(("loss_args",), f"`{name}` needs `{key}`") for key in spec["required"] if key not in args]
-    found += [
-        (("loss_args", k), "takes a Python object and cannot be set from a config")
-        for k in sorted(set(args) & ST_OBJECT_ARGS)
+def _st_type(arg: str) -> Any:
+    """What a config may give for one constructor argument (the class checks the rest when it is built)."""
+    fcts = one_of(ST_SIMILARITY_FCTS)
+    if arg in ST_OBJECT_ARGS:
+        test, message = (lambda v: False), (lambda v: "takes a Python object and cannot be set from a config")
+    elif arg == "similarity_fct":
+        test, message = (lambda v: v in ST_SIMILARITY_FCTS), (lambda v: f"must be one of {fcts}, got {v!r}")
+    elif arg in STRING_ARGS:
+        test, message = (lambda v: isinstance(v, str)), (lambda v: f"must be {STRING_ARGS[arg]}, got {v!r}")
+    else:
+        return float if arg in NUMBER_ARGS else int if arg in INT_ARGS else Any
+    return Annotated[Any, refuse_unless(test, message, none=False)]
+
+
+@functools.cache
+def st_args_model(name: str) -> type[BaseModel]:
+    """A sentence-transformers class's `loss_args` as a model: its constructor's arguments, typed where known."""
+    fields = {arg: (_st_type(arg), None) for arg in st_spec(name)["args"]}
+    return create_model(name, __config__=ConfigDict(extra="forbid", strict=True), **fields)
+
+
+def st_args_problems(name: str, args: dict[str, Any], note: Any) -> Found:
+    """A sentence-transformers class's `loss_args` against its constructor (`note(key)`: a hint for a key that
+    belongs elsewhere)."""
+    found = mapping_problems(st_args_model(name), args, f"argument of `{name}`", ("loss_args",), note=note)
+    return found + [
+        (("loss_args",), f"`{name}` needs `{key}`") for key in st_spec(name)["required"] if key not in args
     ]
-    if "similarity_fct" in args and args["similarity_fct"] not in ST_SIMILARITY_FCTS:
-        found.append(
-            (
-                ("loss_args", "similarity_fct"),
-                f"must be one of {one_of(ST_SIMILARITY_FCTS)}, got {args['similarity_fct']!r}",
-            )
-        )
-    for key, what in (("guide", "a model name or path"), ("distance_metric", "a metric name, e.g. `COSINE`")):
-        if key in args and not isinstance(args[key], str):
-            found.append((("loss_args", key), f"must be {what}, got {args[key]!r}"))
-    for key, value in args.items():
-        whole = isinstance(value, int) and not isinstance(value, bool)
-        if key in NUMBER_ARGS and not (whole or isinstance(value, float)):
-            found.append((("loss_args", key), f"expected a number, got {value!r}"))
-        elif key in INT_ARGS and not whole:
-            found.append((("loss_args", key), f"expected an integer, got {value!r}"))
-    return found
 
 
 _DEFAULT_LABELS = {"similar": 1, "almost_similar": 0, "dissimilar": -1}  # the e-faq similarity labels

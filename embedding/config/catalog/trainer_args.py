@@ -27,7 +27,6 @@ RESERVED_ARGS = {
     "logging_dir": "logs are written inside the run dir",
     "run_name": "set the top-level `run_name`",
 }
-SCORE_FUNCTIONS = ("cosine", "dot", "euclidean", "manhattan")
 # InformationRetrievalEvaluator's own defaults of the @k lists (what an evaluator without `args` reports).
 IR_DEFAULTS = {
     "accuracy_at_k": [1, 3, 5, 10],
@@ -93,7 +92,6 @@ def _num(value: float) -> str:
     return str(int(value)) if value == int(value) else str(value)
 
 
-ANY = Range()
 POSITIVE = Range(low=0, low_open=True)
 NON_NEGATIVE = Range(low=0)
 AT_LEAST_ONE = Range(low=1)
