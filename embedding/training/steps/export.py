@@ -104,7 +104,8 @@ def export_failures(run_dir: Path) -> list[str]:
         if "error" in outcome:
             lines.append(f"export {outcome.get('format')} failed: {outcome['error']}")
         elif not outcome.get("passed", True):
-            dropped = f"{outcome.get('metric')} dropped {outcome.get('drop'):.4f} > export.max_drop {outcome.get('max_drop')}"
+            drop, limit = outcome.get("drop"), outcome.get("max_drop")
+            dropped = f"{outcome.get('metric')} dropped {drop:.4f} > export.max_drop {limit}"
             why = "; ".join(outcome.get("failures") or [dropped])
             lines.append(f"export {outcome.get('format')}: {why} ({run_dir / str(outcome.get('folder'))})")
     return lines
