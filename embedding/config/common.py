@@ -30,13 +30,21 @@ def expand_home(value: str) -> str:
     return os.path.expanduser(no_nul(value)) if value.startswith("~") else no_nul(value)
 
 
+def check_distinct(values: list[Any], what: str) -> list[Any]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what} must be distinct, got {values}")
+    return values
+
+
 def check_sizes(sizes: list[int], what: str) -> list[int]:
     """Embedding sizes (Matryoshka dims, evaluation dimensions): positive integers, each once."""
     if any(d <= 0 for d in sizes):
         raise ValueError(f"{what} must be positive integers, got {sizes}")
-    if len(set(sizes)) != len(sizes):
-        raise ValueError(f"{what} must be distinct, got {sizes}")
-    return sizes
+    return check_distinct(sizes, what)
+
+
+# Embedding sizes of the trained model to evaluate at (`evaluation.dimensions`).
+Sizes = Annotated[list[int], AfterValidator(lambda sizes: check_sizes(sizes, "sizes"))]
 
 
 # A local path of the config: `~` expanded when read, so every user of the value (and config.resolved.yaml) sees

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from .common import Strict
+from .common import Sizes, Strict, check_distinct
 from .eval_schema import TaskSpec
 
 
@@ -26,7 +26,7 @@ class EvaluationSpec(Strict):
         description="Extra tasks run on the base and the trained model after training, in the `embedding evaluate` "
         "task format ({type: ir|sts, dataset: {...}, split, args}); results in the run dir's evaluation/ folder.",
     )
-    dimensions: list[int] | None = Field(None, description="Embedding sizes for `tasks` (default: trained dims).")
+    dimensions: Sizes | None = Field(None, description="Embedding sizes for `tasks` (default: trained dims).")
     quantization: bool | list[Precision] = Field(
         False,
         description="After training, the trained model's cost table on the first `retrieval` evaluator: nDCG@k and "
@@ -50,9 +50,10 @@ class EvaluationSpec(Strict):
 
 
 class ExportSpec(Strict):
-    formats: list[Literal["onnx", "onnx-int8", "onnx-int8-dynamic", "openvino", "static"]] = Field(
-        min_length=1, description="Export final/ after training, one folder each: run_dir/export-<format>."
-    )
+    formats: Annotated[
+        list[Literal["onnx", "onnx-int8", "onnx-int8-dynamic", "openvino", "static"]],
+        AfterValidator(lambda formats: check_distinct(formats, "formats")),
+    ] = Field(min_length=1, description="Export final/ after training, one folder each: run_dir/export-<format>.")
     max_drop: float = Field(
         0.01,
         ge=0,
@@ -61,10 +62,3 @@ class ExportSpec(Strict):
         "trained model and the export folders are kept).",
     )
     batch_size: int = Field(32, gt=0, description="Encoding batch size of the check (both models).")
-
-    @field_validator("formats")
-    @classmethod
-    def check_distinct(cls, formats: list[str]) -> list[str]:
-        if len(set(formats)) != len(formats):
-            raise ValueError(f"formats must be distinct, got {formats}")
-        return formats

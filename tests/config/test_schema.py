@@ -222,3 +222,12 @@ def test_a_value_no_union_member_accepts_gets_one_message(execution, expected):
     data = base_config("some/model", "data", "out")
     data["execution"] = execution
     assert problems_of(data) == expected
+
+
+@pytest.mark.parametrize(
+    "dimensions, message",
+    [([0, 8], "sizes must be positive integers, got [0, 8]"), ([8, 8], "sizes must be distinct, got [8, 8]")],
+)
+def test_evaluation_dimensions_are_checked_like_matryoshka_dims(cfg, dimensions, message):
+    cfg["evaluation"] = {"dimensions": dimensions}
+    assert problems_of(cfg) == [f"evaluation.dimensions: {message}"]
