@@ -46,11 +46,13 @@ class Guide:
         if name == BASE:
             model, shared = copy.deepcopy(student), True
         else:
-            from sentence_transformers import SentenceTransformer
+            from ..errors import UserError
+            from ..models import load_sentence_transformer, resolve
 
-            from ..models import resolve
-
-            model = SentenceTransformer(resolve(name, where).location)
+            try:  # a guide is a plain name, with no switch to run a folder's custom code
+                model = load_sentence_transformer(resolve(name, where).location, "guide", name, opt_in="", key="guide")
+            except UserError as refusal:  # raised as the loss's own error: the builder names the objective's key
+                raise ValueError(str(refusal)) from None
             shared = _same_tokenizer(student, model)
         model.eval()
         model.requires_grad_(False)

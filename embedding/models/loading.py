@@ -62,7 +62,7 @@ CUSTOM_MODULE = re.compile(r"references the module class '([^']+)', which is not
 
 
 def refused_code(
-    exc: BaseException, where: str, name: str, location: str, opt_in: str | None = None
+    exc: BaseException, where: str, name: str, location: str, opt_in: str | None = None, key: str | None = None
 ) -> UserError | None:
     """The UserError for a model whose loading would run code the user did not allow; None for other errors.
 
@@ -70,7 +70,9 @@ def refused_code(
     for a custom module class in modules.json ("pass trust_remote_code=True"), torch's for a weights file that
     pickles more than tensors ("weights only load failed"). The config's user gets the key, the folder, and the
     opt-in (`opt_in`, by default `<where>.args.trust_remote_code: true`; "" where there is none), or the way out.
+    `key` names the value when it is not `<where>.name` (a model given as a plain string, such as the guide).
     """
+    key = key or f"{where}.name"
     module = CUSTOM_MODULE.search(str(exc))
     if module:
         allow = (
@@ -80,26 +82,28 @@ def refused_code(
             else f"`{where}` has no switch to run such code:"
         )
         return UserError(
-            f"{where}.name: `{name}` ({location}) lists the custom module class `{module.group(1)}` in its "
+            f"{key}: `{name}` ({location}) lists the custom module class `{module.group(1)}` in its "
             f"modules.json; {allow} pick a model made of sentence-transformers' own modules"
         )
     if isinstance(exc, pickle.UnpicklingError):
         return UserError(
-            f"{where}.name: `{name}` ({location}) has a weights file (pytorch_model.bin) that pickles objects "
+            f"{key}: `{name}` ({location}) has a weights file (pytorch_model.bin) that pickles objects "
             "other than tensors, which are not loaded: unpickling them could run code. Use a model saved as "
             "model.safetensors, or re-save this one from a Python session you trust"
         )
     return None
 
 
-def load_sentence_transformer(location: str, where: str, name: str, opt_in: str | None = None, **args: Any):
+def load_sentence_transformer(
+    location: str, where: str, name: str, opt_in: str | None = None, key: str | None = None, **args: Any
+):
     """`SentenceTransformer(location, **args)`, its refusals to run code as UserErrors naming `where` (guides)."""
     from sentence_transformers import SentenceTransformer
 
     try:
         return SentenceTransformer(location, **args)
     except (ValueError, pickle.UnpicklingError) as exc:
-        refusal = refused_code(exc, where, name, location, opt_in)
+        refusal = refused_code(exc, where, name, location, opt_in, key)
         if refusal is None:
             raise
         raise refusal from None

@@ -38,6 +38,7 @@ def test_mlflow_gets_metrics_config_and_the_final_model(tiny_bert, efaq_data, tm
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "embedding-test")
+    monkeypatch.chdir(tmp_path)  # with a database store, mlflow puts artifacts under ./mlruns of the working dir
     config = base_config(tiny_bert, efaq_data, tmp_path / "runs")
     config["args"]["report_to"] = ["mlflow"]
     train(config)

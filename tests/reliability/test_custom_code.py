@@ -94,6 +94,7 @@ def test_a_custom_guide_is_refused_naming_the_key(tmp_path, tiny_bert, efaq_dir,
     err = capsys.readouterr().err
     assert code == 2 and "internal error" not in err and "Traceback" not in err, err
     assert "objectives[0].loss_args" in err and str(custom_module_model) in err and "my_pkg.modules.Custom" in err
+    assert "`guide` has no switch to run such code" in err and "sentence-transformers' own modules" in err, err
 
 
 def test_a_custom_evaluated_model_is_refused_naming_the_key(tmp_path, efaq_dir, custom_module_model, capsys):
