@@ -127,6 +127,10 @@ def shared_positive_warning(dataset, name: str) -> str | None:
     batches do not keep such rows apart (the caller checks the sampler)."""
     if not {"anchor", "positive"} <= set(dataset.column_names) or not hasattr(dataset, "with_format"):
         return None
+    import datasets
+
+    if isinstance(dataset, datasets.IterableDataset):  # a stream is not read ahead to find them
+        return None
     table = dataset.with_format("arrow", columns=["anchor", "positive"])[:]
     shared = shared_positives(table.column("anchor").combine_chunks(), table.column("positive").combine_chunks())
     if shared is None:
