@@ -121,6 +121,8 @@ def test_run_with_an_evaluator_list_checks_on_the_first(cli, tiny_st, tiny_bert,
     config = base_config(tiny_bert, efaq_dir, tmp_path)
     first = {**config["evaluator"], "dataset": {**config["evaluator"]["dataset"], "args": {"split": "test"}}}
     config["evaluator"] = [first, config["evaluator"]]
+    # a list names its evaluators' metrics (retrieval_, retrieval_2_): the run it stands for was validated so
+    config["args"]["metric_for_best_model"] = "retrieval_cosine_map@1"
     (run_dir / "config.resolved.yaml").write_text(yaml.safe_dump(config))
     assert cli(["export", str(run_dir), "--format", "onnx", "--output", str(tmp_path / "out")]) == 0
     assert json.loads((tmp_path / "out" / "export_report.json").read_text())["split"] == "test"
