@@ -144,7 +144,11 @@ def work(sweep: Sweep) -> None:
 
 
 def _has_heartbeat(study: optuna.Study) -> bool:
-    return isinstance(study._storage, optuna.storages.RDBStorage)
+    """Whether a dead worker's trial is failed by heartbeat (so waiting for running trials ends). The study's
+    storage is Optuna's cache around the RDBStorage, not the RDBStorage itself: ask Optuna, not isinstance."""
+    from optuna.storages._heartbeat import is_heartbeat_enabled
+
+    return is_heartbeat_enabled(study._storage)
 
 
 def run_sweep(

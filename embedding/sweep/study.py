@@ -9,9 +9,11 @@ so a live worker runs it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from ..errors import UserError
 
 STUDY_FILE = "study.db"
 JOURNAL_SUFFIXES = (".log", ".jsonl", ".journal")
+TABLES_LOCK = 0x656D6264  # "embd": the advisory lock workers take while Optuna creates its tables
 
 
 def storage_url(url: str | None, run_dir: Path) -> str:
@@ -46,12 +49,38 @@ def make_storage(url: str, heartbeat_s: int):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")  # psycopg 3: the `sweep` extra's client
     for attempt in range(5):
         try:
-            return _rdb_storage(url, heartbeat_s)
+            with _creating_tables(url):
+                return _rdb_storage(url, heartbeat_s)
         except Exception as exc:  # a wrong host, password, database or missing driver: the user's to fix
-            if type(exc).__name__ == "IntegrityError" and attempt < 4:
+            if _lost_table_race(exc) and attempt < 4:
                 time.sleep(1 + attempt)  # another worker is creating the tables right now: they exist next time
                 continue
             raise UserError(f"sweep.storage: cannot open the study storage ({type(exc).__name__}: {exc})") from None
+
+
+def _lost_table_race(exc: Exception) -> bool:
+    """Two workers created Optuna's tables at once and this one lost (a duplicate table, type or version row)."""
+    return type(exc).__name__ == "IntegrityError" or "already exists" in str(exc)
+
+
+@contextlib.contextmanager
+def _creating_tables(url: str) -> Iterator[None]:
+    """On PostgreSQL, workers create the tables one at a time (a session advisory lock); elsewhere the retry."""
+    if not url.startswith("postgresql"):
+        yield
+        return
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": TABLES_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": TABLES_LOCK})
+    finally:
+        engine.dispose()
 
 
 def _rdb_storage(url: str, heartbeat_s: int):

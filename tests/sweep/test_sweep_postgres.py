@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -81,6 +82,11 @@ def finished(storage: str) -> list[optuna.trial.FrozenTrial]:
     return [t for t in study.get_trials() if t.state == TrialState.COMPLETE]
 
 
+def logs(folder: Path) -> str:
+    """Both processes' output, for a failure message."""
+    return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(folder.glob("?.log")))
+
+
 def best_line(path: Path) -> str:
     return next(line for line in path.read_text().splitlines() if line.startswith("best trial"))
 
@@ -88,13 +94,16 @@ def best_line(path: Path) -> str:
 def test_two_processes_share_one_study(tmp_path, tiny_bert, efaq_dir, postgres):
     cfg = sweep_config(tiny_bert, efaq_dir, tmp_path / "out", trials=6)
     path = write_sweep(tmp_path / "cfg.yaml", cfg)
-    first = start(path, postgres, tmp_path / "a.log", SWEEP_TRIAL_S="4")
-    second = start(path, postgres, tmp_path / "b.log", SWEEP_TRIAL_S="4")  # both create the tables: one waits
-    assert first.wait(timeout=600) == 0 and second.wait(timeout=600) == 0
+    first = start(path, postgres, tmp_path / "a.log", SWEEP_TRIAL_S="2")
+    second = start(path, postgres, tmp_path / "b.log", SWEEP_TRIAL_S="7")  # both create the tables: one waits
+    codes = first.wait(timeout=600), second.wait(timeout=600)
+    assert codes == (0, 0), logs(tmp_path)
     done = finished(postgres)
     assert len(done) == 6 and len({t.params["args.learning_rate"] for t in done}) == 6  # none twice
     hosts = {"a": (tmp_path / "a.log").read_text(), "b": (tmp_path / "b.log").read_text()}
     assert all(" finished | " in text for text in hosts.values())  # both ran trials
+    # the quicker process waits for the other's last trial: both report the same, complete sweep
+    assert all(text.split("sweep sw:")[-1].count("│ finished │") == 6 for text in hosts.values()), logs(tmp_path)
     assert best_line(tmp_path / "a.log") == best_line(tmp_path / "b.log")
 
 
@@ -111,8 +120,39 @@ def test_a_killed_process_trial_is_run_again_by_the_other(tmp_path, tiny_bert, e
     time.sleep(2)
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
-    assert survivor.wait(timeout=600) == 0
+    assert survivor.wait(timeout=600) == 0, logs(tmp_path)
     done = finished(postgres)
     assert len(done) == 4 and len({t.params["args.learning_rate"] for t in done}) == 4
     assert "000" in {t.user_attrs["dir"] for t in done}  # the killed trial, run again by the survivor
     assert "best trial" in (tmp_path / "b.log").read_text()
+
+
+def open_storage(url: str, barrier: threading.Barrier, errors: list[str]) -> None:
+    from embedding.sweep.study import make_storage
+
+    barrier.wait()
+    try:
+        make_storage(url, 2)
+    except Exception as exc:  # noqa: BLE001 - collected for the assertion
+        errors.append(str(exc))
+
+
+def test_workers_creating_the_tables_at_once_all_open_the_storage(postgres):
+    """Workers started together all create Optuna's tables: the ones that lose the race wait, none exits 2."""
+    import sqlalchemy
+
+    admin = sqlalchemy.create_engine(
+        postgres.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    for round in range(4):
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f"CREATE DATABASE fresh{round}"))
+        url = postgres.replace("/postgres?", f"/fresh{round}?")
+        barrier, errors = threading.Barrier(6), []
+        threads = [threading.Thread(target=open_storage, args=(url, barrier, errors)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not errors, errors
+    admin.dispose()
