@@ -53,13 +53,18 @@ def export_transformer(model, path: Path, *, eager: bool = False) -> list[str]:
     features = model[0].processor(TRACE_TEXTS, return_tensors="pt", padding=True)
     names = _input_names(features)
 
+    closing = closing_token(model[0].processor) if "attention_mask" in names else None
+
     class LastHiddenState(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.encoder = encoder
 
         def forward(self, *inputs):
-            return self.encoder(**dict(zip(names, inputs, strict=True)), return_dict=True).last_hidden_state
+            named = dict(zip(names, inputs, strict=True))
+            if closing is not None:
+                named["input_ids"] = with_closing_token(named["input_ids"], named["attention_mask"], closing)
+            return self.encoder(**named, return_dict=True).last_hidden_state
 
     axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]}
     attention = _eager_attention(encoder) if eager else nullcontext()
@@ -76,6 +81,32 @@ def export_transformer(model, path: Path, *, eager: bool = False) -> list[str]:
             dynamo=False,  # the TorchScript exporter needs no onnxscript and handles every HF encoder here
         )
     return names
+
+
+def closing_token(tokenizer) -> int | None:
+    """The special token the tokenizer puts after a text ([SEP], </s>), or None when it puts none."""
+    try:
+        marked = tokenizer("a")["input_ids"]
+        plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    except Exception:  # noqa: BLE001 - not a text tokenizer: nothing to restore
+        return None
+    special = set(getattr(tokenizer, "all_special_ids", []) or [])
+    return int(marked[-1]) if len(marked) > len(plain) and marked[-1] in special else None
+
+
+def with_closing_token(input_ids, attention_mask, closing: int):
+    """`input_ids` with each text's last real token set to `closing`.
+
+    A text longer than the model's maximum is cut by sentence-transformers before the special tokens are added
+    ([CLS] + 254 tokens + [SEP]); transformers.js cuts after adding them, so its last token is a word and the vector
+    moves (cosine 0.9990 on a 390-token text). The graph puts the closing token back where it belongs; for inputs
+    that already end with it (every other client) this changes nothing.
+    """
+    import torch
+
+    positions = torch.ones_like(input_ids).cumsum(1) - 1  # tensor ops only: the traced graph keeps dynamic sizes
+    last = (attention_mask * positions).argmax(dim=1, keepdim=True)
+    return input_ids.scatter(1, last, torch.full_like(last, closing))
 
 
 def fuse(path: Path, config) -> None:

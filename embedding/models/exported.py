@@ -57,7 +57,10 @@ def _openvino_session(path: Path, threads: int | None):
 
     config = {"INFERENCE_NUM_THREADS": threads or torch.get_num_threads(), "INFERENCE_PRECISION_HINT": "f32"}
     compiled = ov.Core().compile_model(str(path), "CPU", config)
-    names = [port.get_any_name() for port in compiled.inputs]
+    # a port's tensor can carry several names (OpenVINO folds a no-op cast into the input): take the input's own
+    names = [
+        next((n for n in sorted(port.get_names()) if "/" not in n), port.get_any_name()) for port in compiled.inputs
+    ]
 
     class Session:
         def get_inputs(self):

@@ -136,11 +136,8 @@ def test_transformers_js_loads_the_folder_by_its_own_names(exports, minilm, fmt,
     assert run.returncode == 0, run.stderr[-2000:]
     vectors = np.array(json.loads(run.stdout.strip().splitlines()[-1]), dtype=np.float32)
     cosines = (torch_vectors(minilm) * vectors).sum(axis=1) / np.linalg.norm(vectors, axis=1)
-    assert cosines[:-1].min() >= MIN_COSINE[fmt]
-    # transformers.js 4.3 truncates after adding the special tokens, so a text over 256 tokens loses its final
-    # [SEP] ([CLS] + 255 tokens; sentence-transformers: [CLS] + 254 + [SEP]): measured 0.99895 in fp32. Its own
-    # choice, which no file in the folder changes; the bound says how far it goes.
-    assert cosines[-1] >= min(MIN_COSINE[fmt], 0.998)
+    # the long text included: transformers.js cuts it after adding [CLS]/[SEP] and the graph puts the [SEP] back
+    assert cosines.min() >= MIN_COSINE[fmt], cosines
 
 
 def test_fastembed_custom_local_model(exports, minilm):

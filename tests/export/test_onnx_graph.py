@@ -74,3 +74,29 @@ def test_sessions_run_on_torchs_thread_count(tiny_model, tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
     options = load_exported(tmp_path / "int8", file_name)[0].model.session.get_session_options()
     assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "onnx-int8-dynamic"])
+def test_a_text_cut_after_its_special_tokens_gets_the_closing_token_back(tiny_model, tmp_path, fmt):
+    """transformers.js cuts a long text after adding [CLS]/[SEP], losing the [SEP] sentence-transformers keeps; the
+    graph puts it back, so its vector is the one of the text cut the sentence-transformers way."""
+    import onnxruntime as ort
+
+    tiny_model.max_seq_length = 12
+    long_text = " ".join(TEXTS * 4)
+    file_name = write_onnx(tiny_model, fmt, tmp_path / fmt)
+    session = ort.InferenceSession(str(tmp_path / fmt / file_name), providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+
+    def hidden(ids: list[int]) -> np.ndarray:
+        feed = {"input_ids": [ids], "attention_mask": [[1] * len(ids)], "token_type_ids": [[0] * len(ids)]}
+        return session.run(None, {n: np.array(feed[n], dtype=np.int64) for n in names})[0][0]
+
+    tokenizer = tiny_model[0].processor
+    right = tiny_model.tokenize([long_text])["input_ids"][0].tolist()  # [CLS] + 10 + [SEP]
+    cut_late = tokenizer(long_text)["input_ids"][:12]  # [CLS] + 11: what transformers.js sends
+    assert right[-1] == tokenizer.sep_token_id != cut_late[-1] and right[:11] == cut_late[:11]
+    np.testing.assert_allclose(hidden(cut_late), hidden(right), atol=1e-6)
+    ops = graph_ops(tmp_path / fmt / file_name)
+    if fmt == "onnx-int8-dynamic":  # the fused embedding kernel survives the inserted ops
+        assert ops["QEmbedLayerNormalization"] == 1
