@@ -119,6 +119,8 @@ def test_readme_examples_run_as_written(tmp_path):
     run_page(REPO / "README.md", work)
     assert (work / "runs" / "quickstart" / "final" / "modules.json").exists()
     assert (work / "runs" / "my" / "final" / "modules.json").exists()
+    assert (work / "runs" / "my-sweep" / "best" / "modules.json").exists()  # "Find the best settings"
+    assert "4 trials of 4" in (work / "runs" / "my-sweep" / "sweep.md").read_text()
 
 
 @pytest.mark.slow
