@@ -116,8 +116,11 @@ def test_mining_and_tasks_are_sharded_and_equal_one_process(tmp_path, efaq_dir):
 
 
 # Rank 0 fails before mining and while the other rank serves its mining model: every rank stops with a message.
+# At exit each rank says whether its process group is still up: one left to interpreter finalization can abort
+# a rank (SIGABRT) after everything succeeded.
 FAILING = """
-import os, sys
+import atexit, os, sys
+import torch.distributed as dist
 from embedding.config.common import ModelSpec
 from embedding.data.mining import ENCODING
 from embedding.errors import DataError, UserError
@@ -125,6 +128,7 @@ from embedding.models import load_model
 from embedding.training.distributed.coordination import state
 from embedding.training.distributed.sharded_mining import mine_on_every_rank
 
+atexit.register(lambda: print(f"rank {os.environ['RANK']}: group up at exit: {dist.is_initialized()}", flush=True))
 state()
 
 def before():
@@ -161,3 +165,5 @@ def test_a_failure_on_rank_0_stops_every_rank_with_its_message(tmp_path, tiny_be
             f"rank 1: stopped: the main process (rank 0) failed during preprocessing: "
             f"objectives[0].datasets.train: bad {when}" in result.stdout
         )
+    for rank in (0, 1):
+        assert f"rank {rank}: group up at exit: False" in result.stdout, result.stdout

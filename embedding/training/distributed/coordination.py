@@ -6,8 +6,10 @@ on the main process first so the others reuse its cache instead of repeating the
 
 from __future__ import annotations
 
+import atexit
 import os
 from contextlib import contextmanager
+from functools import cache
 
 
 def world_size() -> int:
@@ -24,7 +26,26 @@ def state():
     from accelerate import PartialState
 
     # Without cpu=True accelerate ignores torchrun's environment on machines without an accelerator.
-    return PartialState(cpu=not torch.cuda.is_available())
+    partial = PartialState(cpu=not torch.cuda.is_available())
+    _destroy_at_exit()
+    return partial
+
+
+@cache
+def _destroy_at_exit() -> None:
+    """Destroy the process group while the interpreter is still whole, once per process.
+
+    Left to interpreter finalization, gloo's worker threads can still hold tensors whose release needs the GIL, and
+    the process aborts ("terminate called without an active exception", SIGABRT) after a run that succeeded,
+    which torchrun reports as a failure (pytorch/pytorch#190489).
+    """
+    import torch.distributed as dist
+
+    def destroy() -> None:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+
+    atexit.register(destroy)
 
 
 def is_main() -> bool:
