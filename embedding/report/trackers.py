@@ -26,7 +26,8 @@ def tensorboard_into_run_dir(trainer, run_dir: str | Path) -> Path | None:
     Returns:
         Where the event files go, or None when TensorBoard is not among `args.report_to`.
 
-    Also gives mlflow / trackio the run's resolved config (`config_to_trackers`): one call where trackers are set up.
+    Also gives mlflow / trackio / wandb the run's resolved config (`config_to_trackers`): one call where trackers
+    are set up.
     """
     from transformers.integrations import TensorBoardCallback
 
@@ -62,8 +63,8 @@ def flat_config(config: dict, prefix: str = "config") -> dict[str, str]:
 
 
 def tracker_callback(config: dict):
-    """A trainer callback that gives the active mlflow / trackio run the resolved config (secrets redacted) once
-    training starts: their own callbacks log the trainer's arguments, not the run's config. Added after the
+    """A trainer callback that gives the active mlflow / trackio / wandb run the resolved config (secrets redacted)
+    once training starts: their own callbacks log the trainer's arguments, not the run's config. Added after the
     trackers' callbacks, so their runs are open by then."""
     from transformers import TrainerCallback
 
@@ -88,6 +89,11 @@ def tracker_callback(config: dict):
 
                 if hasattr(trackio.config, "update"):  # the open run's config once trackio.init ran
                     trackio.config.update(params, allow_val_change=True)
+            if "wandb" in (args.report_to or []):
+                import wandb
+
+                if wandb.run is not None:
+                    wandb.run.config.update(params, allow_val_change=True)
 
     return ConfigToTrackers()
 
@@ -108,12 +114,12 @@ CONFIG_FILE = "config.resolved.yaml"  # written (secrets redacted) before the tr
 
 
 def config_to_trackers(trainer, run_dir: str | Path):
-    """Add the callback that logs the run's resolved config to mlflow / trackio, when `report_to` names one."""
+    """Add the callback that logs the run's resolved config to mlflow / trackio / wandb, when `report_to` names one."""
     import yaml
 
     trackers = set(trainer.args.report_to or [])
     path = Path(run_dir) / CONFIG_FILE
-    if not trackers & {"mlflow", "trackio"} or not path.is_file():
+    if not trackers & {"mlflow", "trackio", "wandb"} or not path.is_file():
         return None
     config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     callback = tracker_callback(config if isinstance(config, dict) else {})

@@ -85,3 +85,70 @@ def test_trackio_gets_metrics_and_config_in_its_local_store(tiny_bert, efaq_data
     found = json.loads(run.stdout.strip().splitlines()[-1])
     assert any("train/loss" in row or "loss" in row for row in found["logs"])
     assert found["config"]["config.run_name"] == "test-run"
+
+
+def wandb_records(path: Path):
+    """The records of a wandb offline run file (`run-<id>.wandb`), decoded with wandb's own protobuf schema.
+
+    wandb reads these files only in its Go service (`wandb sync` uploads them); the file is a LevelDB log: 32 KiB
+    blocks of chunks, each `crc32c (4) | length (2, LE) | type (1: full, 2: first, 3: middle, 4: last)`, after a
+    7-byte `:W&B` header.
+    """
+    import struct
+
+    from wandb.proto import wandb_internal_pb2
+
+    data, block, pos, pending = path.read_bytes(), 32768, 7, b""
+    assert data[:4] == b":W&B", data[:8]
+    while pos + 7 <= len(data):
+        if block - pos % block < 7:  # a block's tail too short for a chunk header is padding
+            pos += block - pos % block
+            continue
+        _, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
+        if kind == 0:
+            break
+        pending += data[pos + 7 : pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            pending = b""
+            yield record
+
+
+@pytest.mark.slow
+def test_wandb_offline_gets_metrics_and_the_resolved_config(tiny_bert, efaq_data, tmp_path):
+    pytest.importorskip("wandb")
+    config = base_config(tiny_bert, efaq_data, tmp_path / "runs")
+    config["args"]["report_to"] = ["wandb"]
+    config["base_model"]["args"] = {"token": "hf_secretsecretsecret"}  # must reach wandb redacted
+    env = {
+        "WANDB_MODE": "offline",
+        "WANDB_DIR": str(tmp_path),
+        "WANDB_PROJECT": "embedding-test",
+        "HF_HUB_OFFLINE": "1",
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))  # a file, as users do: wandb records the command line
+    run = subprocess.run(
+        [sys.executable, "-m", "embedding", "train", "--config", str(tmp_path / "config.json")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+        env={**__import__("os").environ, **env},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    (path,) = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
+    records = list(wandb_records(path))
+    (opened,) = [r.run for r in records if r.WhichOneof("record_type") == "run"]
+    assert (opened.display_name, opened.project) == ("test-run", "embedding-test")
+    history = [
+        {i.key or "/".join(i.nested_key): i.value_json for i in r.history.item} for r in records if r.history.item
+    ]
+    losses = [float(row["train/loss"]) for row in history if "train/loss" in row]
+    assert len(losses) == config["args"]["max_steps"] and all(loss > 0 for loss in losses), history
+    assert any(key.startswith("eval/") for row in history for key in row)
+    settings = {i.key: i.value_json for r in records for i in r.config.update}
+    assert json.loads(settings["config.run_name"]) == "test-run"
+    assert json.loads(settings["config.base_model.args.token"]) == "***"
+    assert b"hf_secretsecretsecret" not in path.read_bytes()
