@@ -20,6 +20,7 @@ row, 0.8 when shuffled): with in-batch negatives use `no_duplicates`, which leng
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 
@@ -59,12 +60,13 @@ def column_stats(
     columns) and ids of each cell's value, equal across columns for equal values (for no-duplicates checks)."""
     import pyarrow as pa
 
+    max_length = _limit(max_length)
     key = (
         getattr(dataset, "_fingerprint", None) or id(dataset),
         len(dataset),
         tuple(columns),
         getattr(tokenizer, "name_or_path", None),
-        len(tokenizer) if tokenizer is not None else 0,
+        _vocabulary_size(tokenizer),
         max_length,
     )
     if key not in _CACHE:
@@ -89,10 +91,30 @@ def token_ids_key(tokenizer, max_length: int | None) -> tuple:
     """What the token ids of a text depend on: the tokenizer (vocabulary included) and the truncation."""
     return (
         getattr(tokenizer, "name_or_path", None),
-        len(tokenizer),
-        max_length,
+        _vocabulary_size(tokenizer),
+        _limit(max_length),
         getattr(tokenizer, "truncation_side", "right"),
     )
+
+
+def _limit(max_length: float | None) -> int | None:
+    """A truncation length, None for none: a StaticEmbedding's `max_seq_length` is infinite (it truncates nothing)."""
+    return int(max_length) if max_length and math.isfinite(max_length) else None
+
+
+def _fast(tokenizer):
+    """The `tokenizers.Tokenizer` behind a model's tokenizer: a transformers fast tokenizer's backend, or the
+    tokenizer itself (StaticEmbedding holds one directly); None for a slow tokenizer or none."""
+    from tokenizers import Tokenizer
+
+    return tokenizer if isinstance(tokenizer, Tokenizer) else getattr(tokenizer, "backend_tokenizer", None)
+
+
+def _vocabulary_size(tokenizer) -> int:
+    if tokenizer is None:
+        return 0
+    fast = _fast(tokenizer)
+    return fast.get_vocab_size(with_added_tokens=True) if fast is tokenizer else len(tokenizer)
 
 
 def token_ids(tokenizer, max_length: int | None) -> dict[str, np.ndarray]:
@@ -101,7 +123,7 @@ def token_ids(tokenizer, max_length: int | None) -> dict[str, np.ndarray]:
 
 
 def _token_counts(texts: list[str], tokenizer, max_length: int | None) -> np.ndarray:
-    backend = getattr(tokenizer, "backend_tokenizer", None)
+    backend = _fast(tokenizer) if tokenizer is not None else None
     if backend is not None:
         from tokenizers import Tokenizer
 
