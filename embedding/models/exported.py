@@ -32,8 +32,8 @@ def exported_graph(folder: Path) -> str | None:
         named = json.loads((folder / REPORT_NAME).read_text(encoding="utf-8")).get("file_name")
     except (OSError, ValueError, AttributeError):
         named = None
-    if isinstance(named, str) and (folder / named).is_file():
-        return named
+    if isinstance(named, str) and named.endswith((".onnx", ".xml")) and (folder / named).is_file():
+        return named  # a static export names modules.json: a torch model, no graph
     return next((name for name in (*GRAPH_FILES, *OLD_GRAPH_FILES) if (folder / name).is_file()), None)
 
 

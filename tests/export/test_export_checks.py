@@ -204,6 +204,9 @@ def test_static_format_distils_a_static_embedding_model(cli, tiny_st, efaq_dir, 
     assert report["max_cosine_limit"] is None  # another (distilled) model: its vectors are not held to torch's
     assert report["batch_difference"] <= 1e-6 and report["speed"]["export_best"] > 0
     assert f"SentenceTransformer({str(output)!r})" in capsys.readouterr().out
+    from embedding.models.exported import exported_graph
+
+    assert exported_graph(output) is None  # torch runs it: `evaluate` must not say onnxruntime does
 
 
 @pytest.mark.parametrize("where", ["output", "staging"])
