@@ -55,7 +55,7 @@ def unpack_targets(labels: Tensor | None, num_columns: int, objective_type: str)
         shape = None if labels is None else tuple(labels.shape)
         raise ValueError(
             f"distillation expects teacher targets packed in the label column ((batch, {offset} + {num_columns} * D) "
-            f"floats), got labels of shape {shape}; run embedding.losses.teacher.attach_teacher_targets on the "
+            f"floats), got labels of shape {shape}; run embedding.forward.teacher.attach_teacher_targets on the "
             "train and validation datasets first"
         )
     y = labels[:, 0] if offset else None

@@ -171,7 +171,7 @@ def build_objective_loss(
 
     Its forward embeds each column once and returns a dict of weighted components (`main`, `distillation`,
     `penalty`), see `ObjectiveLoss`. With distillation the teacher's targets travel in the label column: the
-    datasets first go through `embedding.losses.teacher.attach_teacher_targets(dataset, teacher, objective.type)`.
+    datasets first go through `embedding.forward.teacher.attach_teacher_targets(dataset, teacher, objective.type)`.
 
     Args:
         model: the student SentenceTransformer.

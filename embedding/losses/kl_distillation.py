@@ -64,7 +64,7 @@ class KLDistillationLoss(EmbeddingLoss):
 
         In Python::
 
-            from embedding.losses.teacher import attach_teacher_targets
+            from embedding.forward.teacher import attach_teacher_targets
             from embedding.losses.kl_distillation import KLDistillationLoss
 
             train = attach_teacher_targets(train, teacher, "contrastive")

@@ -60,7 +60,7 @@ class SimilarityDistillationLoss(EmbeddingLoss):
 
         In Python::
 
-            from embedding.losses.teacher import attach_teacher_targets
+            from embedding.forward.teacher import attach_teacher_targets
             from embedding.losses.similarity_distillation import SimilarityDistillationLoss
 
             train = attach_teacher_targets(train, teacher, "similarity")

@@ -211,7 +211,7 @@ def load_teachers(plan: Plan) -> dict[str, Any]:
             teacher.requires_grad_(False)
             logger.info("teacher %s", resolution.describe())
             teachers[key] = teacher
-        from ..losses.teacher import attach_teacher_targets
+        from ..forward.teacher import attach_teacher_targets
 
         obj.train.dataset = attach_teacher_targets(obj.train.dataset, teachers[key], obj.spec.type)
         if obj.validation is not None:

@@ -199,7 +199,7 @@ def test_distillation_without_packed_targets_says_what_to_run(echo):
         ValueError,
         match=r"distillation expects teacher targets packed in the label column "
         r"\(\(batch, 1 \+ 2 \* D\) floats\), got labels of shape \(4,\); run "
-        r"embedding.losses.teacher.attach_teacher_targets on the train and validation datasets first",
+        r"embedding.forward.teacher.attach_teacher_targets on the train and validation datasets first",
     ):
         SimilarityDistillationLoss(echo).compute_loss_from_embeddings(tensors(COLS[:2]), torch.tensor(LABELS))
 

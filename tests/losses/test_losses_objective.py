@@ -47,7 +47,7 @@ def batch_of(model, rows: dict, teacher=None, kind="contrastive"):
     """Collate rows like the trainer does and split them into per-column features and labels."""
     from datasets import Dataset
 
-    from embedding.losses.teacher import attach_teacher_targets
+    from embedding.forward.teacher import attach_teacher_targets
 
     data = Dataset.from_dict(rows)
     if teacher is not None:

@@ -11,8 +11,8 @@ from sentence_transformers import SentenceTransformerTrainer, SentenceTransforme
 from embedding.config.schema import ObjectiveSpec
 from embedding.errors import DataError
 from embedding.forward.targets import unpack_targets
+from embedding.forward.teacher import attach_teacher_targets
 from embedding.losses.build import build_objective_loss
-from embedding.losses.teacher import attach_teacher_targets
 
 ANCHORS = [
     "how do i pay",

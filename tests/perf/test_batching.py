@@ -7,12 +7,8 @@ import random
 import pytest
 
 from embedding.training.batching.dataloading import describe_padding
-from embedding.training.batching.length_groups import (
-    LengthGroupedBatchSampler,
-    column_stats,
-    padding_fraction,
-    text_columns,
-)
+from embedding.training.batching.length_groups import LengthGroupedBatchSampler, padding_fraction
+from embedding.training.batching.token_counts import column_stats, text_columns
 
 
 def varied_rows(n: int, seed: int = 0, repeat_every: int = 0) -> dict[str, list]:

@@ -167,7 +167,8 @@ def describe_padding(trainer, names: list[str] | None = None) -> str:
     import numpy as np
     from datasets import IterableDataset
 
-    from .length_groups import column_stats, padding_fraction, text_columns
+    from .length_groups import padding_fraction
+    from .token_counts import column_stats, text_columns
 
     args, data = trainer.args, trainer.train_dataset
     datasets = list(data.values()) if hasattr(data, "keys") else [data]

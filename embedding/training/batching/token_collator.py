@@ -95,7 +95,7 @@ def token_id_preprocess(model, collator, datasets: Sequence[Any]) -> TokenIdPrep
     """A TokenIdPreprocess for this trainer's collator, with the ids of `datasets`' texts; None when the ids cannot
     stand in for the tokenizer at all (a slow or left-padding tokenizer, prompts, a router, a max_length override,
     a custom preprocess)."""
-    from .length_groups import column_stats, text_columns, token_ids
+    from .token_counts import column_stats, text_columns, token_ids
 
     tokenizer = getattr(model, "tokenizer", None)
     first = model[0] if hasattr(model, "__getitem__") and len(model) else None

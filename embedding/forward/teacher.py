@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..forward.targets import has_task_label
+from .targets import has_task_label
 
 LABEL_COLUMNS = ("label", "labels", "score", "scores")  # what the sentence-transformers collator reads as labels
 
