@@ -4,6 +4,7 @@ config (secrets redacted) and, for mlflow, the final model as an artifact, read 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,15 @@ import pytest
 from tests.conftest import EFAQ_ROWS, base_config, write_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def in_a_process(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Python with `argv` in a fresh process (trackers read their settings once, at import), which must succeed."""
+    run = subprocess.run(
+        [sys.executable, *argv], capture_output=True, text=True, timeout=600, cwd=REPO, env={**os.environ, **env}
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
 
 
 @pytest.fixture
@@ -73,15 +83,7 @@ def test_trackio_gets_metrics_and_config_in_its_local_store(tiny_bert, efaq_data
     config["args"].update(report_to=["trackio"], project="embedding-test")
     # TRACKIO_DIR is read when trackio is imported: a fresh process keeps the store in tmp_path
     env = {"TRACKIO_DIR": str(tmp_path / "trackio"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
-    run = subprocess.run(
-        [sys.executable, "-c", TRACKIO_SCRIPT, json.dumps(config)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-        env={**__import__("os").environ, **env},
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    run = in_a_process(["-c", TRACKIO_SCRIPT, json.dumps(config)], env)
     found = json.loads(run.stdout.strip().splitlines()[-1])
     assert any("train/loss" in row or "loss" in row for row in found["logs"])
     assert found["config"]["config.run_name"] == "test-run"
@@ -129,15 +131,7 @@ def test_wandb_offline_gets_metrics_and_the_resolved_config(tiny_bert, efaq_data
         "HF_HUB_OFFLINE": "1",
     }
     (tmp_path / "config.json").write_text(json.dumps(config))  # a file, as users do: wandb records the command line
-    run = subprocess.run(
-        [sys.executable, "-m", "embedding", "train", "--config", str(tmp_path / "config.json")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-        env={**__import__("os").environ, **env},
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    in_a_process(["-m", "embedding", "train", "--config", str(tmp_path / "config.json")], env)
     (path,) = (tmp_path / "wandb").glob("offline-run-*/run-*.wandb")
     records = list(wandb_records(path))
     (opened,) = [r.run for r in records if r.WhichOneof("record_type") == "run"]
