@@ -1,5 +1,6 @@
-"""`report_to: [mlflow]` and `[trackio]` with the real libraries and local stores: a run's metrics, its resolved
-config (secrets redacted) and, for mlflow, the final model as an artifact, read back with each library's client."""
+"""`report_to: [mlflow]`, `[trackio]` and `[wandb]` (offline) with the real libraries and local stores: a run's
+metrics, its resolved config (secrets redacted) and, for mlflow, the final model as an artifact, read back with each
+library's client (wandb: its own record schema over the offline run file)."""
 
 from __future__ import annotations
 
