@@ -129,6 +129,7 @@ def test_wandb_offline_gets_metrics_and_the_resolved_config(tiny_bert, efaq_data
         "WANDB_MODE": "offline",
         "WANDB_DIR": str(tmp_path),
         "WANDB_PROJECT": "embedding-test",
+        "WANDB__SERVICE_WAIT": "300",  # wandb's local service may start slowly on a loaded CI machine (default 30 s)
         "HF_HUB_OFFLINE": "1",
     }
     (tmp_path / "config.json").write_text(json.dumps(config))  # a file, as users do: wandb records the command line
