@@ -70,7 +70,9 @@ class ReportToPruner(TrainerCallback):
         self.key = self.key or metric_key(self.metric, metrics or {})
         value = float(metrics[f"eval_{self.key}"] if f"eval_{self.key}" in metrics else metrics[self.key])
         self.trial.report(value, state.global_step)
-        if self.trial.should_prune():
+        # At its last step a trial has done its work: pruning it would only drop a finished result, maybe the best
+        # (a 3-epoch trial's last value compared with the median of the others' values at that step).
+        if state.global_step < state.max_steps and self.trial.should_prune():
             _log_event(self.run_dir, {"event": "pruned", "step": state.global_step, self.key: value})
             write_run_report(self.run_dir, None)
             raise optuna.TrialPruned(f"pruned at step {state.global_step} ({self.key} {value:.4f})")

@@ -115,3 +115,26 @@ def test_a_value_the_schema_refuses_only_in_combination_fails_that_trial(tmp_pat
     cfg["args"].update(load_best_model_at_end=True, metric_for_best_model="cosine_ndcg@10")
     cfg["sweep"]["parameters"] = {"args.eval_steps": [2, 3]}
     assert main(["sweep", "-c", str(write_sweep(tmp_path / "cfg.yaml", cfg))]) in (0, 2)
+
+
+def test_a_trial_at_its_last_step_finishes_however_it_compares(tmp_path):
+    """Worse than the median at a middle step: pruned. Worse at its last step: finished, its result kept."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from embedding.sweep.trial import ReportToPruner
+
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.MedianPruner(n_startup_trials=1))
+    first = study.ask()
+    for step in (2, 4):
+        first.report(0.9, step)
+    study.tell(first, 0.9)
+
+    def evaluate(step: int) -> None:
+        callback = ReportToPruner(study.ask(), "cosine_ndcg@10", tmp_path)
+        callback.on_evaluate(None, SimpleNamespace(global_step=step, max_steps=4), None, {"eval_cosine_ndcg@10": 0.1})
+
+    with pytest.raises(optuna.TrialPruned):
+        evaluate(2)
+    evaluate(4)  # the same value at the trial's last step: no TrialPruned
