@@ -8,8 +8,9 @@ Prints each trial (state, values, validation metric, test scores, CPU seconds), 
 validation with its test score, and the CPU time pruning saved:
 - `--replay DIR` measures it on the same trials: each pruned trial is trained to its end from its own
   config.resolved.yaml (a normal run in DIR/NNN, timed as the sweep times a trial), so the saving is (CPU seconds of
-  the replayed runs) - (CPU seconds the pruned trials spent). It also shows what pruning cut: each replayed trial's
-  final validation metric and test scores beside the best trial's. Replays already in DIR/replayed.json are kept.
+  the replayed runs) - (CPU seconds the pruned trials spent). A trial pruned at its last step had trained every
+  step: it is not replayed and counts as nothing saved. It also shows what pruning cut: each replayed trial's final
+  validation metric and test scores beside the best trial's. Replays already in DIR/replayed.json are kept.
 - `--compare DIR` measures it against a whole second sweep run with `sweep.pruner: none` (its own TPE sequence).
 - Without either, it is estimated for each pruned trial as (its CPU seconds) x (its planned steps / steps it ran).
 """
@@ -36,20 +37,27 @@ def cpu(trial) -> float:
     return float(trial.user_attrs.get("cpu_s") or 0.0)
 
 
+def steps_run(trial) -> int:
+    return max(trial.intermediate_values) if trial.intermediate_values else 0
+
+
+def planned_steps(study: optuna.Study):
+    """trial -> the steps it would have trained unpruned (steps per epoch, from the finished trials, x its epochs)."""
+    finished = [t for t in study.trials if t.state == TrialState.COMPLETE and "steps" in t.user_attrs]
+    per_epoch = min((t.user_attrs["steps"] / t.params.get(EPOCHS, 1) for t in finished), default=0)
+    return lambda trial: round(per_epoch * trial.params.get(EPOCHS, 1))
+
+
 def summary(run_dir: Path) -> tuple[float, float]:
     """Print the trials; return (total CPU seconds, estimated CPU seconds saved by pruning)."""
     study = load(run_dir)
     trials = [t for t in study.trials if not t.user_attrs.get("skipped")]
-    finished = [t for t in trials if t.state == TrialState.COMPLETE]
-    per_epoch = min(
-        (t.user_attrs["steps"] / t.params.get(EPOCHS, 1) for t in finished if "steps" in t.user_attrs), default=0
-    )
-    saved = 0.0
+    planned, saved = planned_steps(study), 0.0
     print(f"== {run_dir}")
     for t in trials:
-        steps = max(t.intermediate_values) if t.intermediate_values else 0
-        if t.state == TrialState.PRUNED and steps and per_epoch:
-            saved += cpu(t) * (per_epoch * t.params.get(EPOCHS, 1) / steps - 1)
+        steps = steps_run(t)
+        if t.state == TrialState.PRUNED and steps and planned(t):
+            saved += cpu(t) * (planned(t) / steps - 1)
         value = f"{t.value:.4f}" if t.value is not None else "-"
         print(
             f"trial {t.number:03d} {t.state.name:8s} {t.params} validation {value} tasks {t.user_attrs.get('tasks')} "
@@ -80,9 +88,13 @@ def replay(run_dir: Path, out: Path) -> None:
     done = json.loads(record.read_text()) if record.exists() else {}
     metric = next(t.user_attrs["metric"] for t in study.trials if "metric" in t.user_attrs)  # as the sweep chose
     pruned = [t for t in study.trials if t.state == TrialState.PRUNED and not t.user_attrs.get("skipped")]
+    planned = planned_steps(study)
     for t in pruned:
         name = f"{t.number:03d}"
         if name in done:
+            continue
+        if steps_run(t) >= planned(t):  # pruned at its last evaluation: it trained every step, nothing to replay
+            done[name] = {"params": t.params, "pruned_cpu_s": cpu(t), "cpu_s": cpu(t), "at_last_step": True}
             continue
         data = yaml.safe_load((run_dir / "trials" / t.user_attrs["dir"] / "config.resolved.yaml").read_text())
         config = validate_mapping({**data, "output_dir": str(out), "run_name": name}, check_paths=True)
@@ -101,6 +113,9 @@ def replay(run_dir: Path, out: Path) -> None:
         record.write_text(json.dumps(done, indent=1))
     print(f"== pruned trials of {run_dir}, each trained to its end in {out}")
     for name, row in sorted(done.items()):
+        if row.get("at_last_step"):
+            print(f"trial {name} {row['params']} pruned at its last step: trained in full, nothing saved")
+            continue
         print(
             f"trial {name} {row['params']} validation {row['validation']:.4f} tasks {row['tasks']} "
             f"cpu {row['cpu_s']:.0f} s (pruned: {row['pruned_cpu_s']:.0f} s)"
