@@ -86,14 +86,21 @@ def replay(run_dir: Path, out: Path) -> None:
 
     study, record = load(run_dir), out / "replayed.json"
     done = json.loads(record.read_text()) if record.exists() else {}
-    metric = next(t.user_attrs["metric"] for t in study.trials if "metric" in t.user_attrs)  # as the sweep chose
+    chosen = [t.user_attrs["metric"] for t in study.trials if "metric" in t.user_attrs]  # the key the sweep chose on
+    if not chosen:
+        raise SystemExit(
+            f"{run_dir}: no trial finished, so there is nothing to compare a replay with; run the sweep on"
+        )
+    metric = chosen[0]
     pruned = [t for t in study.trials if t.state == TrialState.PRUNED and not t.user_attrs.get("skipped")]
     planned = planned_steps(study)
     for t in pruned:
         name = f"{t.number:03d}"
         if name in done:
             continue
-        if steps_run(t) >= planned(t):  # pruned at its last evaluation: it trained every step, nothing to replay
+        if planned(t) and steps_run(t) >= planned(
+            t
+        ):  # pruned at its last evaluation: it trained every step, nothing to replay
             done[name] = {"params": t.params, "pruned_cpu_s": cpu(t), "cpu_s": cpu(t), "at_last_step": True}
             continue
         data = yaml.safe_load((run_dir / "trials" / t.user_attrs["dir"] / "config.resolved.yaml").read_text())
